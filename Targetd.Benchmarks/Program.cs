@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Targetd.Benchmarks.BlockDeviceBenchmarks).Assembly).Run(args);

@@ -1,0 +1,25 @@
+namespace Targetd.Core.BlockDevices;
+
+/// <summary>Argument checks shared by the block device implementations.</summary>
+internal static class BlockRange
+{
+    public static void Validate(IBlockDevice device, long offset, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (offset > device.Length || length > device.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(offset),
+                $"The range [{offset}, {offset + length}) lies past the end of the device ({device.Length} bytes).");
+        }
+    }
+
+    public static void EnsureWritable(IBlockDevice device)
+    {
+        if (device.IsReadOnly)
+        {
+            throw new NotSupportedException("The block device is read-only.");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Targetd.Host.Http;
+
+return CommandLine.Run(args, Console.Out, Console.Error);

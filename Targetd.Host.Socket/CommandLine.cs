@@ -1,0 +1,41 @@
+using System.Reflection;
+
+namespace Targetd.Host.Socket;
+
+/// <summary>The <c>qcow2target</c> command line.</summary>
+internal static class CommandLine
+{
+    private const string Usage = """
+        Usage: qcow2target COMMAND [OPTIONS]
+
+        Attaches qcow2 disks to iSCSI targets served by the built-in target, controlled over a
+        UNIX socket with one JSON object per line.
+
+        Commands:
+          serve           run the daemon
+          image           qcow2 image tools (info, create, check, map, convert, ...)
+
+        Options:
+          --version       print the version and exit
+          -h, --help      print this help and exit
+        """;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || (args.Length == 1 && args[0] is "-h" or "--help"))
+        {
+            output.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        if (args.Length == 1 && args[0] == "--version")
+        {
+            output.WriteLine($"qcow2target {typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
+            return 0;
+        }
+
+        error.WriteLine($"qcow2target: unknown command '{args[0]}'.");
+        error.WriteLine(Usage);
+        return 2;
+    }
+}

@@ -1,0 +1,45 @@
+using Targetd.Core.BlockDevices;
+
+namespace Targetd.Tests.Core;
+
+public sealed class MemoryBlockDeviceTests
+{
+    [Test]
+    public async Task Storage_is_allocated_per_chunk_on_write_and_released_by_discard()
+    {
+        await using var device = new MemoryBlockDevice(1024 * 1024, chunkSize: 4096);
+
+        await device.WriteAsync(4096 + 100, new byte[] { 1, 2, 3 });
+        long afterWrite = device.AllocatedBytes;
+        await device.DiscardAsync(4096, 4096);
+
+        afterWrite.Should().Be(4096);
+        device.AllocatedBytes.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Partial_discard_keeps_the_chunk_but_zeroes_the_range()
+    {
+        await using var device = new MemoryBlockDevice(1024 * 1024, chunkSize: 4096);
+        await device.WriteAsync(0, Enumerable.Repeat((byte)9, 4096).ToArray());
+
+        await device.DiscardAsync(512, 512);
+
+        device.AllocatedBytes.Should().Be(4096);
+        var back = new byte[4096];
+        await device.ReadAsync(0, back);
+        back.Count(b => b == 0).Should().Be(512);
+        back.AsSpan(512, 512).ToArray().Should().OnlyContain(b => b == 0);
+    }
+
+    [TestCase(1000L, 512, 65536)]
+    [TestCase(4096L, 1000, 65536)]
+    [TestCase(4096L, 4096, 512)]
+    [TestCase(-512L, 512, 65536)]
+    public void Bad_geometry_is_refused(long length, int blockSize, int chunkSize)
+    {
+        var create = () => new MemoryBlockDevice(length, blockSize, chunkSize: chunkSize);
+
+        create.Should().Throw<ArgumentException>();
+    }
+}

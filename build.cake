@@ -1,0 +1,98 @@
+// Targetd.NET build: dotnet tool restore && dotnet cake --target=<Target>
+//   Build     compile everything (warnings are errors)
+//   Test      fast unit suite (everything not in the Interop category)
+//   Interop   slow suites that drive real tools (qemu-img, libiscsi, btrfs, ...)
+//   Bench     benchmarks against peers
+//   Pack      one NuGet package per library into artifacts/packages
+//   Default   Build + Test
+
+var target = Argument("target", "Default");
+var configuration = Argument("configuration", "Release");
+var benchFilter = Argument("bench-filter", "*");
+var solution = "./Targetd.slnx";
+var artifacts = Directory("./artifacts");
+var testResults = artifacts + Directory("test-results");
+var libraries = new[] { "Targetd.Core", "Targetd.Qcow2", "Targetd.Iscsi", "Targetd.Storage" };
+
+DotNetTestSettings TestSettings(string filter, string resultsName) => new DotNetTestSettings
+{
+    Configuration = configuration,
+    NoBuild = true,
+    NoRestore = true,
+    Filter = filter,
+    ResultsDirectory = testResults,
+    Loggers = new[] { $"trx;LogFileName={resultsName}.trx", "console;verbosity=normal" },
+    ArgumentCustomization = args => args.Append("--blame-hang-timeout").Append("10m"),
+};
+
+Task("Clean")
+    .Does(() =>
+{
+    CleanDirectory(artifacts);
+    DotNetClean(solution, new DotNetCleanSettings { Configuration = configuration });
+});
+
+Task("Restore")
+    .Does(() => DotNetRestore(solution));
+
+Task("Build")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        NoRestore = true,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("ContinuousIntegrationBuild", "true"),
+    });
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory!=Interop", "unit"));
+});
+
+Task("Interop")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory=Interop", "interop"));
+});
+
+Task("Bench")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetRun("./Targetd.Benchmarks/Targetd.Benchmarks.csproj", new ProcessArgumentBuilder()
+        .Append("--filter").AppendQuoted(benchFilter)
+        .Append("--artifacts").AppendQuoted(MakeAbsolute(artifacts + Directory("bench")).FullPath), new DotNetRunSettings
+    {
+        Configuration = "Release",
+        NoBuild = configuration == "Release",
+        NoRestore = true,
+    });
+});
+
+Task("Pack")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var library in libraries)
+    {
+        DotNetPack($"./{library}/{library}.csproj", new DotNetPackSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            NoRestore = true,
+            OutputDirectory = artifacts + Directory("packages"),
+        });
+    }
+});
+
+Task("Default")
+    .IsDependentOn("Build")
+    .IsDependentOn("Test");
+
+RunTarget(target);
