@@ -13,7 +13,8 @@ namespace Targetd.Core.BlockDevices;
 /// Implementations are safe for many concurrent operations. Once a write's task completes, a later read
 /// returns the written data; once <see cref="FlushAsync"/> completes, every write completed before it was
 /// called is durable. After <see cref="DiscardAsync"/> or <see cref="WriteZeroesAsync"/> the range reads
-/// as zeroes.
+/// as zeroes. Concurrent operations on overlapping ranges are unordered, as for a disk: a read that runs
+/// beside a write to the same range may return either content, or a mix of them.
 /// </para>
 /// </remarks>
 public interface IBlockDevice : IAsyncDisposable

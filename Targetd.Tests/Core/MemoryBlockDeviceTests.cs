@@ -32,6 +32,32 @@ public sealed class MemoryBlockDeviceTests
         back.AsSpan(512, 512).ToArray().Should().OnlyContain(b => b == 0);
     }
 
+    [Test]
+    public async Task Reads_are_atomic_with_respect_to_writes()
+    {
+        const int size = 128 * 1024;
+        await using var device = new MemoryBlockDevice(1024 * 1024);
+        await device.WriteAsync(0, Enumerable.Repeat((byte)0xAA, size).ToArray());
+        var writer = Task.Run(async () =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                await device.WriteAsync(0, Enumerable.Repeat((byte)(i % 2 == 0 ? 0xBB : 0xAA), size).ToArray());
+            }
+        });
+        var reader = Task.Run(async () =>
+        {
+            var buffer = new byte[size];
+            while (!writer.IsCompleted)
+            {
+                await device.ReadAsync(0, buffer);
+                buffer.AsSpan().IndexOfAnyExcept(buffer[0]).Should().Be(-1, "a read sees one whole write");
+            }
+        });
+
+        await Task.WhenAll(writer, reader);
+    }
+
     [TestCase(1000L, 512, 65536)]
     [TestCase(4096L, 1000, 65536)]
     [TestCase(4096L, 4096, 512)]
