@@ -1,0 +1,32 @@
+namespace Targetd.Qcow2;
+
+/// <summary>What <see cref="Qcow2Image.CheckAsync"/> found (and fixed), counted as <c>qemu-img check</c> counts.</summary>
+public sealed record Qcow2CheckResult
+{
+    /// <summary>Clusters referenced more often than their refcount says, and other metadata errors.</summary>
+    public int Corruptions { get; init; }
+
+    /// <summary>Clusters whose refcount is higher than their references.</summary>
+    public int Leaks { get; init; }
+
+    /// <summary>Corruptions repaired.</summary>
+    public int CorruptionsFixed { get; init; }
+
+    /// <summary>Leaks repaired.</summary>
+    public int LeaksFixed { get; init; }
+
+    /// <summary>Host clusters referenced by guest data.</summary>
+    public long AllocatedClusters { get; init; }
+
+    /// <summary>Guest clusters of the virtual disk.</summary>
+    public long TotalClusters { get; init; }
+
+    /// <summary>End of the last cluster in use in the image file.</summary>
+    public long ImageEndOffset { get; init; }
+
+    /// <summary>Human-readable findings, one per problem.</summary>
+    public IReadOnlyList<string> Messages { get; init; } = [];
+
+    /// <summary>The exit status of <c>qemu-img check</c>: 0 clean, 2 corruptions, 3 leaks only.</summary>
+    public int ExitCode => Corruptions - CorruptionsFixed > 0 ? 2 : Leaks - LeaksFixed > 0 ? 3 : 0;
+}

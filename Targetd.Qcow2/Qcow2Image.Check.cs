@@ -1,0 +1,344 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Targetd.Qcow2.Format;
+
+namespace Targetd.Qcow2;
+
+/// <summary>
+/// Consistency check and repair, as <c>qemu-img check</c> does it: every reference from the header, the
+/// active and snapshot L1/L2 tables, the refcount structures, the snapshot table and the bitmaps is counted
+/// and compared with the stored refcounts and COPIED flags.
+/// </summary>
+public sealed partial class Qcow2Image
+{
+    /// <summary>Checks the image; with a repair mode (and a writable image), fixes what it finds.</summary>
+    public async Task<Qcow2CheckResult> CheckAsync(Qcow2RepairMode repair = Qcow2RepairMode.None, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (repair != Qcow2RepairMode.None)
+        {
+            EnsureWritable();
+        }
+
+        await _meta.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!IsReadOnly)
+            {
+                await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return await CheckLockedAsync(repair, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _meta.Release();
+        }
+    }
+
+    private async Task RepairAsync(Qcow2RepairMode repair, CancellationToken cancellationToken)
+    {
+        await _meta.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CheckLockedAsync(repair, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _meta.Release();
+        }
+    }
+
+    private async Task<Qcow2CheckResult> CheckLockedAsync(Qcow2RepairMode repair, CancellationToken cancellationToken)
+    {
+        var state = new CheckState(Math.Max(_refcounts.HostEndCluster, (_file.Length + _layout.ClusterSize - 1) >> _layout.ClusterBits), _layout.ClusterBits);
+        state.Reference(0, _layout.ClusterSize, "header");
+        state.Reference(_header.L1TableOffset, (long)_l1.Length * 8, "L1 table");
+        var copiedFixes = new List<(long L2Offset, int Index, L2Entry Entry)>();
+        var l1Fixes = new List<int>();
+        await CountL1Async(state, _l1, active: true, copiedFixes, cancellationToken).ConfigureAwait(false);
+
+        if (_header.SnapshotCount > 0)
+        {
+            long tableLength = Math.Min(_file.Length - _header.SnapshotsOffset, 64L * 1024 * 1024);
+            var table = new byte[Math.Max(0, tableLength)];
+            await _file.ReadAsync(_header.SnapshotsOffset, table, cancellationToken).ConfigureAwait(false);
+            var snapshots = SnapshotEntry.ParseTable(table, _header.SnapshotCount);
+            int used = 0;
+            foreach (var snapshot in snapshots)
+            {
+                used += (40 + snapshot.ExtraData.Length + System.Text.Encoding.UTF8.GetByteCount(snapshot.Id) + System.Text.Encoding.UTF8.GetByteCount(snapshot.Name) + 7) & ~7;
+                state.Reference(snapshot.L1TableOffset, (long)snapshot.L1Size * 8, "snapshot L1 table");
+                var l1 = new ulong[snapshot.L1Size];
+                var bytes = new byte[(long)snapshot.L1Size * 8];
+                await _file.ReadAsync(snapshot.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < l1.Length; i++)
+                {
+                    l1[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
+                }
+
+                await CountL1Async(state, l1, active: false, copiedFixes, cancellationToken).ConfigureAwait(false);
+            }
+
+            state.Reference(_header.SnapshotsOffset, used, "snapshot table");
+        }
+
+        state.Reference(_refcounts.TableOffset, (long)_refcounts.TableClusters << _layout.ClusterBits, "refcount table");
+        var refTable = await RefcountManagerTableAsync(cancellationToken).ConfigureAwait(false);
+        foreach (ulong entry in refTable)
+        {
+            long block = (long)(entry & L1Entry.OffsetMask);
+            if (block != 0)
+            {
+                state.Reference(block, _layout.ClusterSize, "refcount block");
+            }
+        }
+
+        await CountBitmapsAsync(state, cancellationToken).ConfigureAwait(false);
+
+        // COPIED on active L1 entries must say "refcount is exactly one".
+        for (int i = 0; i < _l1.Length; i++)
+        {
+            var l1 = new L1Entry(_l1[i]);
+            if (l1.L2Offset != 0 && l1.IsCopied != (state.Expected(l1.L2Offset >> _layout.ClusterBits) == 1))
+            {
+                state.Corruption($"ERROR OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={_l1[i]:x} refcount={state.Expected(l1.L2Offset >> _layout.ClusterBits)}");
+                l1Fixes.Add(i);
+            }
+        }
+
+        foreach (var (_, index, entry) in copiedFixes)
+        {
+            ulong references = state.Expected(entry.HostOffset >> _layout.ClusterBits);
+            if (entry.IsCopied != (references == 1))
+            {
+                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR OFLAG_COPIED data cluster: l2_entry={entry.Raw:x} refcount={references}"));
+            }
+        }
+
+        int leaks = 0;
+        int leaksFixed = 0;
+        int corruptionsFixed = 0;
+        long end = Math.Max(state.Length, _refcounts.HostEndCluster);
+        long lastUsed = 0;
+        for (long c = 0; c < end; c++)
+        {
+            ulong stored = await _refcounts.GetAsync(c, cancellationToken).ConfigureAwait(false);
+            ulong expected = state.Expected(c);
+            if (stored != 0 || expected != 0)
+            {
+                lastUsed = c + 1;
+            }
+
+            if (stored == expected)
+            {
+                continue;
+            }
+
+            bool leak = stored > expected;
+            if (leak)
+            {
+                leaks++;
+                state.Messages.Add(string.Create(CultureInfo.InvariantCulture, $"Leaked cluster {c} refcount={stored} reference={expected}"));
+            }
+            else
+            {
+                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR cluster {c} refcount={stored} reference={expected}"));
+            }
+
+            if (repair == Qcow2RepairMode.All || (repair == Qcow2RepairMode.Leaks && leak))
+            {
+                await _refcounts.SetAsync(c, expected, cancellationToken).ConfigureAwait(false);
+                if (leak)
+                {
+                    leaksFixed++;
+                }
+                else
+                {
+                    corruptionsFixed++;
+                }
+            }
+        }
+
+        if (repair == Qcow2RepairMode.All)
+        {
+            corruptionsFixed += await FixCopiedFlagsAsync(state, copiedFixes, l1Fixes, cancellationToken).ConfigureAwait(false);
+            if ((_header.Incompatible & IncompatibleFeatures.Dirty) != 0)
+            {
+                _header = _header with { Incompatible = _header.Incompatible & ~IncompatibleFeatures.Dirty };
+                _headerDirty = true;
+            }
+        }
+
+        if (repair != Qcow2RepairMode.None)
+        {
+            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new Qcow2CheckResult
+        {
+            Corruptions = state.Corruptions,
+            Leaks = leaks,
+            CorruptionsFixed = corruptionsFixed,
+            LeaksFixed = leaksFixed,
+            AllocatedClusters = state.AllocatedDataClusters,
+            TotalClusters = (Length + _layout.ClusterSize - 1) >> _layout.ClusterBits,
+            ImageEndOffset = lastUsed << _layout.ClusterBits,
+            Messages = state.Messages,
+        };
+    }
+
+    private async ValueTask<ulong[]> RefcountManagerTableAsync(CancellationToken cancellationToken)
+    {
+        await _refcounts.WriteTableAsync(cancellationToken).ConfigureAwait(false);
+        return await Metadata.RefcountManager.ReadTableAsync(_file, _refcounts.TableOffset, _refcounts.TableClusters, _layout.ClusterSize, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask CountL1Async(CheckState state, ulong[] l1, bool active, List<(long, int, L2Entry)> copiedFixes, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < l1.Length; i++)
+        {
+            var l1Entry = new L1Entry(l1[i]);
+            if (l1Entry.HasReservedBits)
+            {
+                state.Corruption($"ERROR found L1 entry with reserved bits set: {l1[i]:x}");
+            }
+
+            if (l1Entry.L2Offset == 0)
+            {
+                continue;
+            }
+
+            if (!state.Reference(l1Entry.L2Offset, _layout.ClusterSize, "L2 table"))
+            {
+                continue;
+            }
+
+            var table = await _l2Cache.GetAsync(l1Entry.L2Offset, cancellationToken).ConfigureAwait(false);
+            for (int j = 0; j < _layout.L2Entries; j++)
+            {
+                var entry = ReadEntry(table, j);
+                CountL2Entry(state, entry, active ? (l1Entry.L2Offset, j) : null, copiedFixes);
+            }
+        }
+    }
+
+    private void CountL2Entry(CheckState state, L2Entry entry, (long L2Offset, int Index)? active, List<(long, int, L2Entry)> copiedFixes)
+    {
+        if (entry.IsCompressed)
+        {
+            long offset = entry.CompressedOffset(_layout.ClusterBits);
+            if (entry.IsCopied)
+            {
+                state.Corruption($"ERROR: compressed cluster with COPIED flag: {entry.Raw:x}");
+            }
+
+            state.Reference(offset & ~511L, entry.CompressedSectors(_layout.ClusterBits) * 512L, "compressed data");
+            state.AllocatedDataClusters++;
+            return;
+        }
+
+        if (entry.HasReservedBits(_layout.ExtendedL2))
+        {
+            state.Corruption($"ERROR found l2 entry with reserved bits set: {entry.Raw:x}");
+        }
+
+        if (_layout.ExtendedL2 && ((entry.AllocatedSubclusters & entry.ZeroSubclusters) != 0 || (entry.HostOffset == 0 && entry.AllocatedSubclusters != 0)))
+        {
+            state.Corruption($"ERROR: invalid subcluster allocation bitmap {entry.Bitmap:x}");
+        }
+
+        if (entry.HostOffset == 0)
+        {
+            return;
+        }
+
+        state.AllocatedDataClusters++;
+        if (_header.ExternalDataFile is not null)
+        {
+            return;
+        }
+
+        if (!state.Reference(entry.HostOffset, _layout.ClusterSize, "data cluster"))
+        {
+            return;
+        }
+
+        if (active is { } at)
+        {
+            copiedFixes.Add((at.L2Offset, at.Index, entry));
+        }
+    }
+
+    private async ValueTask<int> FixCopiedFlagsAsync(CheckState state, List<(long L2Offset, int Index, L2Entry Entry)> candidates, List<int> l1Fixes, CancellationToken cancellationToken)
+    {
+        int fixedCount = 0;
+        foreach (var (l2Offset, index, entry) in candidates)
+        {
+            bool shouldBeCopied = state.Expected(entry.HostOffset >> _layout.ClusterBits) == 1;
+            if (entry.IsCopied == shouldBeCopied)
+            {
+                continue;
+            }
+
+            var table = await _l2Cache.GetAsync(l2Offset, cancellationToken).ConfigureAwait(false);
+            ulong raw = shouldBeCopied ? entry.Raw | L2Entry.CopiedFlag : entry.Raw & ~L2Entry.CopiedFlag;
+            BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(index * _layout.L2EntrySize), raw);
+            _l2Cache.MarkDirty(l2Offset);
+            fixedCount++;
+        }
+
+        foreach (int i in l1Fixes)
+        {
+            var l1 = new L1Entry(_l1[i]);
+            _l1[i] = L1Entry.For(l1.L2Offset, state.Expected(l1.L2Offset >> _layout.ClusterBits) == 1).Raw;
+            _l1Dirty = true;
+            fixedCount++;
+        }
+
+        return fixedCount;
+    }
+
+    private async ValueTask CountBitmapsAsync(CheckState state, CancellationToken cancellationToken)
+    {
+        var extension = _header.Extensions.FirstOrDefault(e => e.Type == HeaderExtension.Bitmaps);
+        if (extension is null || extension.Data.Length < 24)
+        {
+            return;
+        }
+
+        int count = (int)BinaryPrimitives.ReadUInt32BigEndian(extension.Data);
+        long directorySize = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(8));
+        long directoryOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(16));
+        if (directorySize > 64L * 1024 * 1024 || !state.Reference(directoryOffset, directorySize, "bitmap directory"))
+        {
+            return;
+        }
+
+        var directory = new byte[directorySize];
+        await _file.ReadAsync(directoryOffset, directory, cancellationToken).ConfigureAwait(false);
+        int position = 0;
+        for (int i = 0; i < count && position + 24 <= directory.Length; i++)
+        {
+            long tableOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(directory.AsSpan(position));
+            int tableSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 8)), 1 << 24);
+            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(directory.AsSpan(position + 14));
+            int extraSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 16)), 1 << 20);
+            if (state.Reference(tableOffset, tableSize * 8L, "bitmap table"))
+            {
+                var table = new byte[tableSize * 8L];
+                await _file.ReadAsync(tableOffset, table, cancellationToken).ConfigureAwait(false);
+                for (int j = 0; j < tableSize; j++)
+                {
+                    long data = (long)(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * 8)) & L1Entry.OffsetMask);
+                    if (data != 0)
+                    {
+                        state.Reference(data, _layout.ClusterSize, "bitmap data");
+                    }
+                }
+            }
+
+            position += (24 + extraSize + nameSize + 7) & ~7;
+        }
+    }
+}

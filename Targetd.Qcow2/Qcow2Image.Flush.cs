@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+
+namespace Targetd.Qcow2;
+
+/// <summary>
+/// Durability. Metadata is written back in QEMU's order so a crash at any point leaves a consistent image:
+/// guest data, then refcount blocks, then the refcount table, then L2 tables, then the L1 table and the
+/// header, each step made durable before the next; references are dropped only after that.
+/// </summary>
+public sealed partial class Qcow2Image
+{
+    /// <inheritdoc />
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (IsReadOnly)
+        {
+            return;
+        }
+
+        await _meta.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _meta.Release();
+        }
+    }
+
+    internal async ValueTask FlushLockedAsync(CancellationToken cancellationToken)
+    {
+        await SyncDataAndRefcountsAsync(cancellationToken).ConfigureAwait(false);
+        if (await _l2Cache.WriteDirtyAsync(cancellationToken).ConfigureAwait(false) > 0 || _l2WrittenSinceSync)
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _l2WrittenSinceSync = false;
+        }
+
+        bool wroteTop = false;
+        if (_l1Dirty)
+        {
+            await WriteL1Async(cancellationToken).ConfigureAwait(false);
+            wroteTop = true;
+        }
+
+        if (_headerDirty || _refcounts.TableMoved)
+        {
+            _header = _header with { RefcountTableOffset = _refcounts.TableOffset, RefcountTableClusters = _refcounts.TableClusters };
+            await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+            _refcounts.HeaderUpdated();
+            wroteTop = true;
+        }
+
+        if (wroteTop)
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Everything that dropped a reference is durable now: the clusters may be released.
+        _refcounts.MetadataIsDurable();
+        await _refcounts.ApplyReadyReleasesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask SyncDataAndRefcountsAsync(CancellationToken cancellationToken)
+    {
+        await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (await _refcounts.WriteBlocksAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await _refcounts.WriteTableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Evicting a dirty L2 table: the data and refcounts it points at become durable first.</summary>
+    private async ValueTask WriteBackL2Async(long offset, byte[] table, CancellationToken cancellationToken)
+    {
+        await SyncDataAndRefcountsAsync(cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(offset, table, cancellationToken).ConfigureAwait(false);
+        _l2WrittenSinceSync = true;
+    }
+
+    private async ValueTask WriteL1Async(CancellationToken cancellationToken)
+    {
+        var bytes = new byte[_l1.Length * 8];
+        for (int i = 0; i < _l1.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), _l1[i]);
+        }
+
+        await _file.WriteAsync(_header.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
+        _l1Dirty = false;
+    }
+
+    internal async ValueTask WriteHeaderAsync(CancellationToken cancellationToken)
+    {
+        var bytes = new byte[_header.EncodedLength];
+        _header.WriteTo(bytes);
+        await _file.WriteAsync(0, bytes, cancellationToken).ConfigureAwait(false);
+        _headerDirty = false;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers.Binary;
+using Targetd.Core.BlockDevices;
+using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
+
+namespace Targetd.Qcow2;
+
+/// <summary>
+/// A qcow2 image opened for reading or writing, used as an <see cref="IBlockDevice"/>. Safe for many
+/// concurrent operations: metadata is guarded by one asynchronous lock held only for in-memory work and
+/// cache misses, while guest data moves outside it.
+/// </summary>
+public sealed partial class Qcow2Image : IBlockDevice
+{
+    private readonly HostFile _file;
+    private readonly HostFile _dataFile;
+    private readonly Qcow2Layout _layout;
+    private readonly SemaphoreSlim _meta = new(1, 1);
+    private readonly InFlightEpochs _epochs = new();
+    private readonly Dictionary<long, TaskCompletionSource> _allocating = [];
+    private readonly TableCache _l2Cache;
+    private readonly RefcountManager _refcounts;
+    private readonly IBlockDevice? _backing;
+    private ulong[] _l1;
+    private Qcow2Header _header;
+    private bool _l1Dirty;
+    private bool _headerDirty;
+    private bool _l2WrittenSinceSync;
+    private bool _disposed;
+
+    private Qcow2Image(HostFile file, HostFile dataFile, Qcow2Header header, ulong[] l1, ulong[] refcountTable, IBlockDevice? backing, Qcow2OpenOptions options)
+    {
+        _file = file;
+        _dataFile = dataFile;
+        _header = header;
+        _l1 = l1;
+        _backing = backing;
+        _layout = new Qcow2Layout(header.ClusterBits, header.RefcountOrder, header.HasExtendedL2);
+        IsReadOnly = options.ReadOnly;
+        LogicalBlockSize = options.LogicalBlockSize;
+        _refcounts = new RefcountManager(file, _layout, header.RefcountTableOffset, header.RefcountTableClusters, refcountTable, options.MetadataCacheBytes / 4, _epochs);
+        _l2Cache = new TableCache(file, _layout.ClusterSize, options.MetadataCacheBytes * 3 / 4, WriteBackL2Async);
+    }
+
+    /// <summary>The path of the image file.</summary>
+    public string Path => _file.Path;
+
+    /// <inheritdoc />
+    public long Length => _header.Size;
+
+    /// <inheritdoc />
+    public int LogicalBlockSize { get; }
+
+    /// <inheritdoc />
+    public bool IsReadOnly { get; }
+
+    /// <inheritdoc />
+    public bool IsThin => true;
+
+    /// <summary>The image's format version (2 or 3).</summary>
+    public int Version => _header.Version;
+
+    /// <summary>The cluster size in bytes.</summary>
+    public int ClusterSize => _layout.ClusterSize;
+
+    /// <summary>The refcount width in bits.</summary>
+    public int RefcountBits => _layout.RefcountBits;
+
+    /// <summary>Whether L2 entries carry subcluster bitmaps.</summary>
+    public bool HasExtendedL2 => _layout.ExtendedL2;
+
+    /// <summary>Whether the lazy refcounts feature is set.</summary>
+    public bool HasLazyRefcounts => _header.HasLazyRefcounts;
+
+    /// <summary>"zlib" or "zstd".</summary>
+    public string CompressionType => _header.CompressionType == 1 ? "zstd" : "zlib";
+
+    /// <summary>The backing file name stored in the image, if any.</summary>
+    public string? BackingFile => _header.BackingFile;
+
+    /// <summary>The backing file format stored in the image, if any.</summary>
+    public string? BackingFormat => _header.BackingFormat;
+
+    /// <summary>The external data file name stored in the image, if any.</summary>
+    public string? ExternalDataFile => _header.ExternalDataFile;
+
+    /// <summary>Whether the image is marked dirty (refcounts may be stale).</summary>
+    public bool IsDirty => (_header.Incompatible & IncompatibleFeatures.Dirty) != 0;
+
+    /// <summary>Whether the image is marked corrupt.</summary>
+    public bool IsCorrupt => (_header.Incompatible & IncompatibleFeatures.Corrupt) != 0;
+
+    /// <summary>The number of internal snapshots.</summary>
+    public int SnapshotCount => _header.SnapshotCount;
+
+    /// <summary>Size of the image file in bytes.</summary>
+    public long FileLength => _file.Length;
+
+    internal Qcow2Header Header => _header;
+
+    internal Qcow2Layout Layout => _layout;
+
+    internal HostFile File => _file;
+
+    internal RefcountManager Refcounts => _refcounts;
+
+    /// <summary>Opens an existing image.</summary>
+    /// <exception cref="Qcow2FormatException">The file is not a qcow2 image this engine can open as asked.</exception>
+    /// <exception cref="FileNotFoundException">The image, its backing file or its data file is missing.</exception>
+    public static async Task<Qcow2Image> OpenAsync(string path, Qcow2OpenOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new Qcow2OpenOptions();
+        var file = HostFile.Open(path, writable: !options.ReadOnly);
+        HostFile? dataFile = null;
+        IBlockDevice? backing = null;
+        try
+        {
+            long length = file.Length;
+            var cluster0 = new byte[(int)Math.Min(length, 1 << Qcow2Header.MaxClusterBits)];
+            await file.ReadAsync(0, cluster0, cancellationToken).ConfigureAwait(false);
+            var header = Qcow2Header.Parse(cluster0, length);
+            if (!options.ReadOnly && header.ExternalDataFile is not null)
+            {
+                throw new Qcow2FormatException($"'{path}' keeps its data in an external data file; such images can only be opened read-only.");
+            }
+
+            if (!options.ReadOnly && (header.Incompatible & IncompatibleFeatures.Corrupt) != 0)
+            {
+                throw new Qcow2FormatException($"'{path}' is marked corrupt; it can only be opened read-only (run check -r all to repair it).");
+            }
+
+            var l1 = await ReadL1Async(file, header, cancellationToken).ConfigureAwait(false);
+            var refcountTable = await RefcountManager.ReadTableAsync(file, header.RefcountTableOffset, header.RefcountTableClusters, header.ClusterSize, cancellationToken).ConfigureAwait(false);
+            dataFile = header.ExternalDataFile is { } dataName ? HostFile.Open(ResolveRelative(path, dataName), writable: !options.ReadOnly) : null;
+            if (options.OpenBackingFile && header.BackingFile is { } backingName)
+            {
+                backing = await OpenBackingAsync(ResolveRelative(path, backingName), header.BackingFormat, options, cancellationToken).ConfigureAwait(false);
+            }
+
+            var image = new Qcow2Image(file, dataFile ?? file, header, l1, refcountTable, backing, options);
+            if (!options.ReadOnly)
+            {
+                await image.PrepareForWritingAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return image;
+        }
+        catch
+        {
+            if (backing is not null)
+            {
+                await backing.DisposeAsync().ConfigureAwait(false);
+            }
+
+            dataFile?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (!IsReadOnly)
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+
+        _disposed = true;
+        if (_backing is not null)
+        {
+            await _backing.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (!ReferenceEquals(_dataFile, _file))
+        {
+            _dataFile.Dispose();
+        }
+
+        _file.Dispose();
+        _meta.Dispose();
+    }
+
+    internal static string ResolveRelative(string imagePath, string name) =>
+        System.IO.Path.IsPathRooted(name) ? name : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(imagePath)) ?? ".", name);
+
+    private static async Task<IBlockDevice> OpenBackingAsync(string path, string? format, Qcow2OpenOptions options, CancellationToken cancellationToken)
+    {
+        if (format == "raw")
+        {
+            return RawBackingFile.Open(path);
+        }
+
+        if (format is null or "qcow2")
+        {
+            try
+            {
+                return await OpenAsync(path, options with { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Qcow2FormatException) when (format is null)
+            {
+                return RawBackingFile.Open(path);
+            }
+        }
+
+        throw new Qcow2FormatException($"Unsupported backing file format '{format}'.");
+    }
+
+    private static async ValueTask<ulong[]> ReadL1Async(HostFile file, Qcow2Header header, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[(long)header.L1Size * 8];
+        await file.ReadAsync(header.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
+        var l1 = new ulong[header.L1Size];
+        for (int i = 0; i < l1.Length; i++)
+        {
+            l1[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
+        }
+
+        return l1;
+    }
+
+    private async ValueTask PrepareForWritingAsync(CancellationToken cancellationToken)
+    {
+        if ((_header.Incompatible & IncompatibleFeatures.Dirty) != 0)
+        {
+            // Lazy refcounts left stale: rebuild them from the mapping before any write, as QEMU does.
+            await RepairAsync(Qcow2RepairMode.All, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Unknown autoclear bits are cleared before the first write (qcow2 spec, "autoclear_features").
+        const ulong knownAutoclear = 0b11;
+        if ((_header.Autoclear & ~knownAutoclear) != 0)
+        {
+            _header = _header with { Autoclear = _header.Autoclear & knownAutoclear };
+            _headerDirty = true;
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

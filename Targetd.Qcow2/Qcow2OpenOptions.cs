@@ -1,0 +1,20 @@
+namespace Targetd.Qcow2;
+
+/// <summary>How <see cref="Qcow2Image.OpenAsync"/> opens an image.</summary>
+public sealed record Qcow2OpenOptions
+{
+    /// <summary>The default bound on cached metadata per image.</summary>
+    public const long DefaultMetadataCacheBytes = 32L * 1024 * 1024;
+
+    /// <summary>Open for reading only.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Memory for cached L2 tables and refcount blocks (three quarters and one quarter of it).</summary>
+    public long MetadataCacheBytes { get; init; } = DefaultMetadataCacheBytes;
+
+    /// <summary>Open the backing chain; when false, unallocated clusters read as zeroes.</summary>
+    public bool OpenBackingFile { get; init; } = true;
+
+    /// <summary>The logical block size reported through <see cref="Core.BlockDevices.IBlockDevice"/>.</summary>
+    public int LogicalBlockSize { get; init; } = 512;
+}

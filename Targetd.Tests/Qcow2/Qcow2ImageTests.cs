@@ -1,0 +1,133 @@
+using Targetd.Qcow2;
+
+namespace Targetd.Tests.Qcow2;
+
+public sealed class Qcow2ImageTests
+{
+    private DirectoryInfo _directory = null!;
+
+    [SetUp]
+    public void SetUp() => _directory = Directory.CreateTempSubdirectory("targetd-qcow2-");
+
+    [TearDown]
+    public void TearDown() => _directory.Delete(recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_directory.FullName, name);
+
+    [TestCase(512, 16, false)]
+    [TestCase(4096, 1, false)]
+    [TestCase(65536, 16, false)]
+    [TestCase(65536, 64, false)]
+    [TestCase(65536, 2, true)]
+    [TestCase(2 * 1024 * 1024, 8, false)]
+    public async Task Written_data_reads_back_after_reopening_and_the_image_checks_clean(int clusterSize, int refcountBits, bool extendedL2)
+    {
+        string path = PathOf("a.qcow2");
+        var data = new byte[300_000];
+        new Random(clusterSize + refcountBits).NextBytes(data);
+        await using (var image = await Qcow2Image.CreateAsync(path, new Qcow2CreateOptions { Size = 64L << 20, ClusterSize = clusterSize, RefcountBits = refcountBits, ExtendedL2 = extendedL2 }))
+        {
+            await image.WriteAsync(12_345, data);
+            await image.WriteAsync(40L << 20, data.AsMemory(0, 1000));
+        }
+
+        await using var reopened = await Qcow2Image.OpenAsync(path);
+        var back = new byte[data.Length];
+        await reopened.ReadAsync(12_345, back);
+        var check = await reopened.CheckAsync();
+
+        back.Should().Equal(data);
+        check.Messages.Should().BeEmpty();
+        check.ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Unwritten_ranges_read_as_zeroes_and_are_not_allocated()
+    {
+        await using var image = await Qcow2Image.CreateAsync(PathOf("z.qcow2"), new Qcow2CreateOptions { Size = 16L << 20 });
+        await image.WriteAsync(1 << 20, new byte[] { 1, 2, 3 });
+
+        var back = Enumerable.Repeat((byte)0xEE, 4096).ToArray();
+        await image.ReadAsync(0, back);
+        var extents = await image.GetAllocatedExtentsAsync(0, image.Length);
+
+        back.Should().OnlyContain(b => b == 0);
+        extents.Should().ContainSingle().Which.Should().Be(new Targetd.Core.BlockDevices.BlockExtent(1 << 20, 65536));
+    }
+
+    [Test]
+    public async Task Discard_releases_clusters_so_they_are_reused()
+    {
+        string path = PathOf("d.qcow2");
+        await using var image = await Qcow2Image.CreateAsync(path, new Qcow2CreateOptions { Size = 64L << 20 });
+        var data = Enumerable.Repeat((byte)7, 4 << 20).ToArray();
+        await image.WriteAsync(0, data);
+        await image.FlushAsync();
+        long grown = image.FileLength;
+
+        await image.DiscardAsync(0, 4 << 20);
+        await image.FlushAsync();
+        await image.WriteAsync(8L << 20, data);
+        await image.FlushAsync();
+
+        var back = new byte[4 << 20];
+        await image.ReadAsync(0, back);
+        back.Should().OnlyContain(b => b == 0);
+        image.FileLength.Should().BeLessThanOrEqualTo(grown + (2 * 65536), "the discarded clusters are reused");
+        (await image.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Overlay_reads_its_backing_file_and_copies_on_write()
+    {
+        string basePath = PathOf("base.qcow2");
+        await using (var baseImage = await Qcow2Image.CreateAsync(basePath, new Qcow2CreateOptions { Size = 8L << 20 }))
+        {
+            await baseImage.WriteAsync(0, Enumerable.Repeat((byte)0x11, 1 << 20).ToArray());
+        }
+
+        await using var overlay = await Qcow2Image.CreateAsync(PathOf("top.qcow2"), new Qcow2CreateOptions { BackingFile = "base.qcow2", BackingFormat = "qcow2" });
+        await overlay.WriteAsync(4096, new byte[] { 0x22, 0x22 });
+        await overlay.WriteZeroesAsync(65536, 65536);
+
+        var back = new byte[3 * 65536];
+        await overlay.ReadAsync(0, back);
+
+        overlay.Length.Should().Be(8L << 20);
+        back.AsSpan(0, 4096).ToArray().Should().OnlyContain(b => b == 0x11);
+        back.AsSpan(4096, 2).ToArray().Should().OnlyContain(b => b == 0x22);
+        back.AsSpan(4098, 65536 - 4098).ToArray().Should().OnlyContain(b => b == 0x11);
+        back.AsSpan(65536, 65536).ToArray().Should().OnlyContain(b => b == 0);
+        back.AsSpan(131072).ToArray().Should().OnlyContain(b => b == 0x11);
+        (await overlay.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Concurrent_writers_to_the_same_unallocated_cluster_all_land()
+    {
+        await using var image = await Qcow2Image.CreateAsync(PathOf("c.qcow2"), new Qcow2CreateOptions { Size = 16L << 20 });
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(async () => await image.WriteAsync(i * 4096L, Enumerable.Repeat((byte)(i + 1), 4096).ToArray()))));
+
+        var back = new byte[65536];
+        await image.ReadAsync(0, back);
+        for (int i = 0; i < 16; i++)
+        {
+            back.AsSpan(i * 4096, 4096).ToArray().Should().OnlyContain(b => b == i + 1);
+        }
+
+        (await image.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Not_a_qcow2_file_is_refused_with_a_clear_message()
+    {
+        string path = PathOf("raw.img");
+        await File.WriteAllBytesAsync(path, new byte[65536]);
+
+        var open = async () => await Qcow2Image.OpenAsync(path);
+
+        await open.Should().ThrowAsync<Qcow2FormatException>().WithMessage("*not in qcow2 format*");
+    }
+}
