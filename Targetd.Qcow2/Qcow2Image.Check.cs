@@ -322,8 +322,8 @@ public sealed partial class Qcow2Image
         {
             long tableOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(directory.AsSpan(position));
             int tableSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 8)), 1 << 24);
-            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(directory.AsSpan(position + 14));
-            int extraSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 16)), 1 << 20);
+            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(directory.AsSpan(position + 18));
+            int extraSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 20)), 1 << 20);
             if (state.Reference(tableOffset, tableSize * 8L, "bitmap table"))
             {
                 var table = new byte[tableSize * 8L];
