@@ -60,7 +60,11 @@ public sealed partial class Qcow2Image
 
         // Everything that dropped a reference is durable now: the clusters may be released.
         _refcounts.MetadataIsDurable();
-        await _refcounts.ApplyReadyReleasesAsync(cancellationToken).ConfigureAwait(false);
+        if (await _refcounts.ApplyReadyReleasesAsync(cancellationToken).ConfigureAwait(false) > 0
+            && await _refcounts.WriteBlocksAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask SyncDataAndRefcountsAsync(CancellationToken cancellationToken)

@@ -83,6 +83,23 @@ public sealed class Qcow2CorpusInteropTests
         tail.Should().OnlyContain(b => b == 0);
     }
 
+    [Test]
+    public async Task Dirty_lazy_refcount_image_is_repaired_on_read_write_open()
+    {
+        string copy = Path.Combine(_corpus!.FullName, "lazy_dirty_copy.qcow2");
+        File.Copy(Path.Combine(_corpus.FullName, "lazy_dirty.qcow2"), copy, overwrite: true);
+        (await ExternalTool.RunAsync("qemu-img", "check", copy)).ExitCode.Should().Be(2, "QEMU sees the stale refcounts");
+
+        await using (var image = await Qcow2Image.OpenAsync(copy))
+        {
+            image.IsDirty.Should().BeFalse();
+            await image.WriteAsync(8L << 20, new byte[] { 1, 2, 3 });
+        }
+
+        var validation = await ExternalTool.RunAsync("bash", Path.Combine(ExternalTool.SharedDirectory, "qcow2", "validate-image.sh"), copy);
+        validation.ExitCode.Should().Be(0, validation.StandardOutput + validation.StandardError);
+    }
+
     [TestCase("v3")]
     [TestCase("comp_zstd")]
     [TestCase("snap")]
