@@ -1,4 +1,5 @@
 using System.Reflection;
+using Targetd.Qcow2.Cli;
 
 namespace Targetd.Host.Socket;
 
@@ -20,7 +21,7 @@ internal static class CommandLine
           -h, --help      print this help and exit
         """;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         if (args.Length == 0 || (args.Length == 1 && args[0] is "-h" or "--help"))
         {
@@ -32,6 +33,17 @@ internal static class CommandLine
         {
             output.WriteLine($"qcow2target {typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
             return 0;
+        }
+
+        if (args[0] == "image")
+        {
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            return await ImageTool.RunAsync(args[1..], output, error, cancel.Token).ConfigureAwait(false);
         }
 
         error.WriteLine($"qcow2target: unknown command '{args[0]}'.");

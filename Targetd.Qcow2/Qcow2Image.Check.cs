@@ -119,7 +119,7 @@ public sealed partial class Qcow2Image
         int leaks = 0;
         int leaksFixed = 0;
         int corruptionsFixed = 0;
-        long end = Math.Max(state.Length, _refcounts.HostEndCluster);
+        long end = Math.Max(Math.Max(state.Length, _refcounts.HostEndCluster), CoveredByRefcountBlocks(refTable));
         long lastUsed = 0;
         for (long c = 0; c < end; c++)
         {
@@ -186,6 +186,13 @@ public sealed partial class Qcow2Image
             ImageEndOffset = lastUsed << _layout.ClusterBits,
             Messages = state.Messages,
         };
+    }
+
+    /// <summary>One past the last cluster any existing refcount block describes.</summary>
+    private long CoveredByRefcountBlocks(ulong[] refTable)
+    {
+        int last = Array.FindLastIndex(refTable, e => (e & L1Entry.OffsetMask) != 0);
+        return (last + 1L) * _layout.RefcountBlockEntries;
     }
 
     private async ValueTask<ulong[]> RefcountManagerTableAsync(CancellationToken cancellationToken)

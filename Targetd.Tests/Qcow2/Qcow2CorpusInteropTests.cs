@@ -100,6 +100,25 @@ public sealed class Qcow2CorpusInteropTests
         validation.ExitCode.Should().Be(0, validation.StandardOutput + validation.StandardError);
     }
 
+    [TestCase("zero")]
+    [TestCase("top")]
+    [TestCase("el2_64K")]
+    [TestCase("big_over_small")]
+    public async Task Our_map_equals_qemu_img_map(string name)
+    {
+        string image = Path.Combine(_corpus!.FullName, name + ".qcow2");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = await Targetd.Qcow2.Cli.ImageTool.RunAsync(["map", "--output=json", image], output, error);
+        string theirs = await ExternalTool.RunOkAsync("qemu-img", "map", "--output=json", image);
+
+        code.Should().Be(0, error.ToString());
+        Normalize(output.ToString()).Should().Be(Normalize(theirs));
+    }
+
+    private static string Normalize(string json) => string.Concat(json.Where(c => !char.IsWhiteSpace(c)));
+
     [TestCase("v3")]
     [TestCase("comp_zstd")]
     [TestCase("snap")]

@@ -1,0 +1,94 @@
+using Targetd.Core.BlockDevices;
+
+namespace Targetd.Qcow2.Cli;
+
+/// <summary>
+/// <c>convert [-p] [-f FMT] [-O raw|qcow2] [-o OPTIONS] SRC DST</c>: copies the allocated, non-zero data of
+/// the source, so the destination stays sparse.
+/// </summary>
+internal static class ConvertCommand
+{
+    private const int ChunkSize = 1 << 20;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o" }, new HashSet<string> { "-p", "-q", "-n", "-U" });
+        if (parsed.Positionals.Count != 2)
+        {
+            throw new CliException("Expecting one source and one destination file name");
+        }
+
+        string format = parsed.Get("-O") ?? "raw";
+        if (format is not ("raw" or "qcow2"))
+        {
+            throw new CliException($"Unknown output format '{format}'");
+        }
+
+        string sourcePath = parsed.Positionals[0];
+        string destinationPath = parsed.Positionals[1];
+        var options = CreateCommand.ParseOptions(parsed.GetOptions());
+        if (format == "raw" && parsed.GetOptions().Count > 0)
+        {
+            throw new CliException("Raw images take no creation options");
+        }
+
+        bool sourceIsQcow2 = parsed.Get("-f") switch
+        {
+            "qcow2" => true,
+            "raw" => false,
+            null => await ImageTool.IsQcow2Async(sourcePath, cancellationToken).ConfigureAwait(false),
+            var other => throw new CliException($"Unknown source format '{other}'"),
+        };
+
+        await using IBlockDevice source = sourceIsQcow2
+            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false)
+            : RawBackingFile.Open(sourcePath);
+        await using IBlockDevice destination = format == "qcow2"
+            ? await Qcow2Image.CreateAsync(destinationPath, options with { Size = source.Length, BackingFile = null }, cancellationToken).ConfigureAwait(false)
+            : CreateRaw(destinationPath, source.Length);
+
+        bool progress = parsed.Has("-p") && !parsed.Has("-q");
+        var buffer = new byte[ChunkSize];
+        long copied = 0;
+        int lastPercent = -1;
+        foreach (var extent in await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false))
+        {
+            for (long offset = extent.Offset; offset < extent.End; offset += ChunkSize)
+            {
+                int count = (int)Math.Min(ChunkSize, extent.End - offset);
+                var chunk = buffer.AsMemory(0, count);
+                await source.ReadAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
+                if (chunk.Span.IndexOfAnyExcept((byte)0) >= 0)
+                {
+                    await destination.WriteAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
+                }
+
+                copied = offset + count;
+                int percent = source.Length == 0 ? 100 : (int)(copied * 100 / source.Length);
+                if (progress && percent != lastPercent)
+                {
+                    lastPercent = percent;
+                    await output.WriteAsync($"    ({percent}.00/100%)\r").ConfigureAwait(false);
+                }
+            }
+        }
+
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (progress)
+        {
+            await output.WriteLineAsync("    (100.00/100%)").ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static FileBlockDevice CreateRaw(string path, long length)
+    {
+        using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write))
+        {
+            stream.SetLength(length);
+        }
+
+        return FileBlockDevice.Open(path);
+    }
+}

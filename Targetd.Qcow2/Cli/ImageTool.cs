@@ -1,0 +1,71 @@
+namespace Targetd.Qcow2.Cli;
+
+/// <summary>
+/// The <c>image</c> commands with qemu-img's flags and exit statuses: create, info, check, map, convert and
+/// bench. The host executable forwards its arguments here.
+/// </summary>
+public static class ImageTool
+{
+    private const string Usage = """
+        usage: image COMMAND [OPTIONS]
+          create [-f qcow2] [-o OPTIONS] [-b BACKING -F FMT] FILE [SIZE]
+          info [--output=human|json] FILE
+          check [-r leaks|all] [--output=human|json] FILE
+          map [--output=human|json] FILE
+          convert [-p] [-f FMT] [-O raw|qcow2] [-o OPTIONS] SRC DST
+          bench [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-w] [--pattern=N] FILE
+        create options: compat=0.10|1.1, cluster_size=, refcount_bits=, extended_l2=on|off,
+          lazy_refcounts=on|off, preallocation=off|metadata, compression_type=zlib|zstd
+        """;
+
+    /// <summary>Runs one command; returns the process exit status.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            await output.WriteLineAsync(Usage).ConfigureAwait(false);
+            return args.Count == 0 ? 1 : 0;
+        }
+
+        var rest = args.Skip(1).ToList();
+        try
+        {
+            return args[0] switch
+            {
+                "create" => await CreateCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "info" => await InfoCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "check" => await CheckCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "map" => await MapCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "convert" => await ConvertCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "bench" => await BenchCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                _ => throw new CliException($"Command not found: {args[0]}"),
+            };
+        }
+        catch (Exception ex) when (ex is CliException or Qcow2FormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException)
+        {
+            await error.WriteLineAsync($"qemu-img: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    internal static string Single(CliArguments parsed, string what) =>
+        parsed.Positionals.Count == 1 ? parsed.Positionals[0] : throw new CliException($"Expecting one image file name ({what})");
+
+    internal static bool OnOff(string value, string key) => value switch
+    {
+        "on" or "true" or "yes" => true,
+        "off" or "false" or "no" => false,
+        _ => throw new CliException($"Parameter '{key}' expects 'on' or 'off'"),
+    };
+
+    internal static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken)
+    {
+        var magic = new byte[4];
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
+        int read = await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        return read == 4 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(magic) == Format.Qcow2Header.Magic;
+    }
+}
