@@ -141,7 +141,7 @@ public sealed partial class Qcow2Image : IBlockDevice
             var image = new Qcow2Image(file, dataFile ?? file, header, l1, refcountTable, backing, options);
             if (!options.ReadOnly)
             {
-                await image.PrepareForWritingAsync(cancellationToken).ConfigureAwait(false);
+                await image.PrepareForWritingAsync(options.VerifyBeforeWriting, cancellationToken).ConfigureAwait(false);
             }
 
             return image;
@@ -225,12 +225,22 @@ public sealed partial class Qcow2Image : IBlockDevice
         return l1;
     }
 
-    private async ValueTask PrepareForWritingAsync(CancellationToken cancellationToken)
+    private async ValueTask PrepareForWritingAsync(bool verify, CancellationToken cancellationToken)
     {
         if ((_header.Incompatible & IncompatibleFeatures.Dirty) != 0)
         {
             // Lazy refcounts left stale: rebuild them from the mapping before any write, as QEMU does.
             await RepairAsync(Qcow2RepairMode.All, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (verify)
+        {
+            var check = await CheckAsync(Qcow2RepairMode.None, cancellationToken).ConfigureAwait(false);
+            if (check.Corruptions > 0)
+            {
+                throw new Qcow2FormatException(
+                    $"'{Path}' has {check.Corruptions} metadata error(s) ({check.Messages[0]}); open it read-only, or repair it with check -r all.");
+            }
         }
 
         // Unknown autoclear bits are cleared before the first write (qcow2 spec, "autoclear_features").

@@ -12,6 +12,12 @@ public sealed record Qcow2OpenOptions
     /// <summary>Memory for cached L2 tables and refcount blocks (three quarters and one quarter of it).</summary>
     public long MetadataCacheBytes { get; init; } = DefaultMetadataCacheBytes;
 
+    /// <summary>
+    /// Check the image's metadata before the first write and refuse a read-write open when it finds
+    /// corruption (leaks are harmless and accepted).
+    /// </summary>
+    public bool VerifyBeforeWriting { get; init; } = true;
+
     /// <summary>Open the backing chain; when false, unallocated clusters read as zeroes.</summary>
     public bool OpenBackingFile { get; init; } = true;
 

@@ -39,6 +39,11 @@ internal sealed class TableCache
             return node.Value.Data;
         }
 
+        if (offset < 0 || offset + _tableSize > _file.Length)
+        {
+            throw new Qcow2FormatException($"Metadata table at offset 0x{offset:x} lies past the end of the image file.");
+        }
+
         await MakeRoomAsync(cancellationToken).ConfigureAwait(false);
         var data = new byte[_tableSize];
         await _file.ReadAsync(offset, data, cancellationToken).ConfigureAwait(false);
