@@ -139,6 +139,16 @@ public sealed partial class Qcow2Image : IBlockDevice
             }
 
             var image = new Qcow2Image(file, dataFile ?? file, header, l1, refcountTable, backing, options);
+            if (options.Snapshot is { } snapshot)
+            {
+                if (!options.ReadOnly)
+                {
+                    throw new ArgumentException("A snapshot can only be opened read-only.", nameof(options));
+                }
+
+                await image.ShowSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!options.ReadOnly)
             {
                 await image.PrepareForWritingAsync(options.VerifyBeforeWriting, cancellationToken).ConfigureAwait(false);

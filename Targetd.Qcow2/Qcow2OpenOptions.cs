@@ -18,6 +18,9 @@ public sealed record Qcow2OpenOptions
     /// </summary>
     public bool VerifyBeforeWriting { get; init; } = true;
 
+    /// <summary>Show an internal snapshot (by id or name) instead of the current content; read-only.</summary>
+    public string? Snapshot { get; init; }
+
     /// <summary>Open the backing chain; when false, unallocated clusters read as zeroes.</summary>
     public bool OpenBackingFile { get; init; } = true;
 

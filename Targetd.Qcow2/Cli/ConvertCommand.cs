@@ -12,7 +12,7 @@ internal static class ConvertCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o" }, new HashSet<string> { "-p", "-q", "-n", "-U" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o", "-l" }, new HashSet<string> { "-p", "-q", "-n", "-U" });
         if (parsed.Positionals.Count != 2)
         {
             throw new CliException("Expecting one source and one destination file name");
@@ -41,7 +41,7 @@ internal static class ConvertCommand
         };
 
         await using IBlockDevice source = sourceIsQcow2
-            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false)
+            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true, Snapshot = SnapshotName(parsed.Get("-l")) }, cancellationToken).ConfigureAwait(false)
             : RawBackingFile.Open(sourcePath);
         await using IBlockDevice destination = format == "qcow2"
             ? await Qcow2Image.CreateAsync(destinationPath, options with { Size = source.Length, BackingFile = null }, cancellationToken).ConfigureAwait(false)
@@ -81,6 +81,15 @@ internal static class ConvertCommand
 
         return 0;
     }
+
+    /// <summary><c>-l NAME</c>, <c>-l snapshot.name=NAME</c> or <c>-l snapshot.id=ID</c>.</summary>
+    private static string? SnapshotName(string? option) => option switch
+    {
+        null => null,
+        _ when option.StartsWith("snapshot.name=", StringComparison.Ordinal) => option["snapshot.name=".Length..],
+        _ when option.StartsWith("snapshot.id=", StringComparison.Ordinal) => option["snapshot.id=".Length..],
+        _ => option,
+    };
 
     private static FileBlockDevice CreateRaw(string path, long length)
     {

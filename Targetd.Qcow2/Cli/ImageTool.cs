@@ -12,7 +12,9 @@ public static class ImageTool
           info [--output=human|json] FILE
           check [-r leaks|all] [--output=human|json] FILE
           map [--output=human|json] FILE
-          convert [-p] [-f FMT] [-O raw|qcow2] [-o OPTIONS] SRC DST
+          convert [-p] [-c] [-f FMT] [-O raw|qcow2] [-o OPTIONS] [-l SNAPSHOT] SRC DST
+          snapshot -l | -c NAME | -a NAME | -d NAME FILE
+          resize [--shrink] FILE [+|-]SIZE
           bench [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-w] [--pattern=N] FILE
         create options: compat=0.10|1.1, cluster_size=, refcount_bits=, extended_l2=on|off,
           lazy_refcounts=on|off, preallocation=off|metadata, compression_type=zlib|zstd
@@ -40,6 +42,8 @@ public static class ImageTool
                 "check" => await CheckCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "map" => await MapCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "convert" => await ConvertCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "snapshot" => await SnapshotCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "resize" => await ResizeCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "bench" => await BenchCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 _ => throw new CliException($"Command not found: {args[0]}"),
             };

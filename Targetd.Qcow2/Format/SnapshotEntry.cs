@@ -61,4 +61,35 @@ internal sealed record SnapshotEntry
 
         return entries;
     }
+
+    /// <summary>Bytes this entry takes in the table, padding included.</summary>
+    public int EncodedLength => (40 + ExtraData.Length + Encoding.UTF8.GetByteCount(Id) + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
+
+    /// <summary>Serialises a whole snapshot table.</summary>
+    public static byte[] SerializeTable(IReadOnlyList<SnapshotEntry> entries)
+    {
+        var table = new byte[entries.Sum(e => e.EncodedLength)];
+        int position = 0;
+        foreach (var entry in entries)
+        {
+            var span = table.AsSpan(position);
+            byte[] id = Encoding.UTF8.GetBytes(entry.Id);
+            byte[] name = Encoding.UTF8.GetBytes(entry.Name);
+            BinaryPrimitives.WriteUInt64BigEndian(span, (ulong)entry.L1TableOffset);
+            BinaryPrimitives.WriteUInt32BigEndian(span[8..], (uint)entry.L1Size);
+            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)id.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)name.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(span[16..], entry.DateSeconds);
+            BinaryPrimitives.WriteUInt32BigEndian(span[20..], entry.DateNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span[24..], entry.VmClockNanoseconds);
+            BinaryPrimitives.WriteUInt32BigEndian(span[32..], entry.VmStateSize);
+            BinaryPrimitives.WriteUInt32BigEndian(span[36..], (uint)entry.ExtraData.Length);
+            entry.ExtraData.CopyTo(span[40..]);
+            id.CopyTo(span[(40 + entry.ExtraData.Length)..]);
+            name.CopyTo(span[(40 + entry.ExtraData.Length + id.Length)..]);
+            position += entry.EncodedLength;
+        }
+
+        return table;
+    }
 }
