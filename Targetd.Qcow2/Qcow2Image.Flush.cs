@@ -70,7 +70,16 @@ public sealed partial class Qcow2Image
     private async ValueTask SyncDataAndRefcountsAsync(CancellationToken cancellationToken)
     {
         await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (await _refcounts.WriteBlocksAsync(cancellationToken).ConfigureAwait(false))
+        if (_header.HasLazyRefcounts && !IsDirty && (_refcounts.HasDirtyBlocks || _refcounts.TableDirty || _l2Cache.HasDirty || _l1Dirty))
+        {
+            // Lazy refcounts: the image is marked dirty before its first metadata write and clean on close,
+            // so refcount blocks need not reach the disk before the tables that use them.
+            _header = _header with { Incompatible = _header.Incompatible | Format.IncompatibleFeatures.Dirty };
+            await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await _refcounts.WriteBlocksAsync(cancellationToken).ConfigureAwait(false) && !_header.HasLazyRefcounts)
         {
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -78,6 +87,26 @@ public sealed partial class Qcow2Image
         if (await _refcounts.WriteTableAsync(cancellationToken).ConfigureAwait(false))
         {
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Clean close: everything written back, then the dirty mark of lazy refcounts removed.</summary>
+    private async ValueTask CloseCleanlyAsync()
+    {
+        await _meta.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            if (IsDirty)
+            {
+                _header = _header with { Incompatible = _header.Incompatible & ~Format.IncompatibleFeatures.Dirty };
+                await WriteHeaderAsync(CancellationToken.None).ConfigureAwait(false);
+                await _file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _meta.Release();
         }
     }
 

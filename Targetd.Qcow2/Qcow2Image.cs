@@ -179,7 +179,7 @@ public sealed partial class Qcow2Image : IBlockDevice
 
         if (!IsReadOnly)
         {
-            await FlushAsync().ConfigureAwait(false);
+            await CloseCleanlyAsync().ConfigureAwait(false);
         }
 
         _disposed = true;

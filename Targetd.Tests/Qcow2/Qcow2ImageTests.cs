@@ -130,4 +130,43 @@ public sealed class Qcow2ImageTests
 
         await open.Should().ThrowAsync<Qcow2FormatException>().WithMessage("*not in qcow2 format*");
     }
+
+    [Test]
+    public async Task Lazy_refcounts_mark_the_image_dirty_while_metadata_is_written_and_clean_on_close()
+    {
+        string path = PathOf("lazy.qcow2");
+        await using (var image = await Qcow2Image.CreateAsync(path, new Qcow2CreateOptions { Size = 16L << 20, LazyRefcounts = true }))
+        {
+            image.IsDirty.Should().BeFalse();
+            await image.WriteAsync(0, new byte[] { 1 });
+            await image.FlushAsync();
+            image.IsDirty.Should().BeTrue();
+            (await ReadIncompatibleBitsAsync(path) & 1).Should().Be(1, "the dirty bit is on disk before the metadata");
+        }
+
+        (await ReadIncompatibleBitsAsync(path) & 1).Should().Be(0);
+        await using var reopened = await Qcow2Image.OpenAsync(path);
+        (await reopened.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Images_without_lazy_refcounts_are_never_marked_dirty()
+    {
+        string path = PathOf("strict.qcow2");
+        await using var image = await Qcow2Image.CreateAsync(path, new Qcow2CreateOptions { Size = 16L << 20 });
+
+        await image.WriteAsync(0, new byte[] { 1 });
+        await image.FlushAsync();
+
+        image.IsDirty.Should().BeFalse();
+        (await ReadIncompatibleBitsAsync(path) & 1).Should().Be(0);
+    }
+
+    private static async Task<ulong> ReadIncompatibleBitsAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var header = new byte[80];
+        await stream.ReadExactlyAsync(header);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(72));
+    }
 }
