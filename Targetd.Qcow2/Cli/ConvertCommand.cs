@@ -12,7 +12,7 @@ internal static class ConvertCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o", "-l" }, new HashSet<string> { "-p", "-q", "-n", "-U" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o", "-l" }, new HashSet<string> { "-p", "-q", "-n", "-U", "-c" });
         if (parsed.Positionals.Count != 2)
         {
             throw new CliException("Expecting one source and one destination file name");
@@ -47,18 +47,33 @@ internal static class ConvertCommand
             ? await Qcow2Image.CreateAsync(destinationPath, options with { Size = source.Length, BackingFile = null }, cancellationToken).ConfigureAwait(false)
             : CreateRaw(destinationPath, source.Length);
 
+        bool compress = parsed.Has("-c");
+        if (compress && destination is not Qcow2Image)
+        {
+            throw new CliException("Compression is only available for qcow2 output");
+        }
+
         bool progress = parsed.Has("-p") && !parsed.Has("-q");
-        var buffer = new byte[ChunkSize];
+        int chunkSize = compress ? ((Qcow2Image)destination).ClusterSize : ChunkSize;
+        var buffer = new byte[chunkSize];
         long copied = 0;
         int lastPercent = -1;
-        foreach (var extent in await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false))
+        foreach (var extent in await AlignedExtentsAsync(source, chunkSize, cancellationToken).ConfigureAwait(false))
         {
-            for (long offset = extent.Offset; offset < extent.End; offset += ChunkSize)
+            for (long offset = extent.Offset; offset < extent.End; offset += chunkSize)
             {
-                int count = (int)Math.Min(ChunkSize, extent.End - offset);
+                int count = (int)Math.Min(chunkSize, extent.End - offset);
                 var chunk = buffer.AsMemory(0, count);
                 await source.ReadAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
-                if (chunk.Span.IndexOfAnyExcept((byte)0) >= 0)
+                if (chunk.Span.IndexOfAnyExcept((byte)0) < 0)
+                {
+                    // Zeroes need not be written: the new image reads as zeroes already.
+                }
+                else if (compress)
+                {
+                    await ((Qcow2Image)destination).WriteCompressedAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
+                }
+                else
                 {
                     await destination.WriteAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
                 }
@@ -80,6 +95,27 @@ internal static class ConvertCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The source's allocated extents widened to whole chunks (compressed writes take whole clusters).</summary>
+    private static async Task<List<BlockExtent>> AlignedExtentsAsync(IBlockDevice source, int chunk, CancellationToken cancellationToken)
+    {
+        var aligned = new List<BlockExtent>();
+        foreach (var extent in await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false))
+        {
+            long start = extent.Offset / chunk * chunk;
+            long end = Math.Min(source.Length, (extent.End + chunk - 1) / chunk * chunk);
+            if (aligned.Count > 0 && aligned[^1].End >= start)
+            {
+                aligned[^1] = new BlockExtent(aligned[^1].Offset, Math.Max(aligned[^1].End, end) - aligned[^1].Offset);
+            }
+            else
+            {
+                aligned.Add(new BlockExtent(start, end - start));
+            }
+        }
+
+        return aligned;
     }
 
     /// <summary><c>-l NAME</c>, <c>-l snapshot.name=NAME</c> or <c>-l snapshot.id=ID</c>.</summary>
