@@ -163,16 +163,19 @@ public sealed partial class Qcow2Image
         if (repair == Qcow2RepairMode.All)
         {
             corruptionsFixed += await FixCopiedFlagsAsync(state, copiedFixes, l1Fixes, cancellationToken).ConfigureAwait(false);
-            if ((_header.Incompatible & IncompatibleFeatures.Dirty) != 0)
-            {
-                _header = _header with { Incompatible = _header.Incompatible & ~IncompatibleFeatures.Dirty };
-                _headerDirty = true;
-            }
         }
 
         if (repair != Qcow2RepairMode.None)
         {
             await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (repair == Qcow2RepairMode.All && IsDirty)
+        {
+            // Every refcount is exact and on disk now: the image is clean.
+            _header = _header with { Incompatible = _header.Incompatible & ~IncompatibleFeatures.Dirty };
+            await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new Qcow2CheckResult

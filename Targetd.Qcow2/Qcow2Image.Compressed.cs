@@ -54,6 +54,7 @@ public sealed partial class Qcow2Image
             return;
         }
 
+        await TrackWriteAsync(offset, cluster.Length, cancellationToken).ConfigureAwait(false);
         long guestCluster = _layout.GuestCluster(offset);
         long epoch = _epochs.Begin();
         try

@@ -97,6 +97,7 @@ public sealed partial class Qcow2Image
         try
         {
             await FlushLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            await StoreBitmapsLockedAsync(CancellationToken.None).ConfigureAwait(false);
             if (IsDirty)
             {
                 _header = _header with { Incompatible = _header.Incompatible & ~Format.IncompatibleFeatures.Dirty };

@@ -27,6 +27,11 @@ public sealed partial class Qcow2Image
             throw new Qcow2FormatException("Can't resize an image which has snapshots.");
         }
 
+        if (_header.Extensions.Any(e => e.Type == HeaderExtension.Bitmaps))
+        {
+            throw new Qcow2FormatException("Can't resize an image with persistent bitmaps.");
+        }
+
         long needed = _layout.L1EntriesFor(newSize);
         if (needed * 8 > 32L * 1024 * 1024)
         {

@@ -17,6 +17,7 @@ public sealed partial class Qcow2Image
         ThrowIfDisposed();
         EnsureWritable();
         ValidateRange(offset, source.Length);
+        await TrackWriteAsync(offset, source.Length, cancellationToken).ConfigureAwait(false);
         long epoch = _epochs.Begin();
         try
         {
@@ -297,6 +298,7 @@ public sealed partial class Qcow2Image
         ThrowIfDisposed();
         EnsureWritable();
         ValidateRange(offset, length);
+        await TrackWriteAsync(offset, length, cancellationToken).ConfigureAwait(false);
         long end = offset + length;
         while (offset < end)
         {

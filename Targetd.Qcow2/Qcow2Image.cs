@@ -253,6 +253,8 @@ public sealed partial class Qcow2Image : IBlockDevice
             }
         }
 
+        await LoadBitmapsAsync(cancellationToken).ConfigureAwait(false);
+
         // Unknown autoclear bits are cleared before the first write (qcow2 spec, "autoclear_features").
         const ulong knownAutoclear = 0b11;
         if ((_header.Autoclear & ~knownAutoclear) != 0)
