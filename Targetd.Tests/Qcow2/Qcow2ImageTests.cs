@@ -162,6 +162,47 @@ public sealed class Qcow2ImageTests
         (await ReadIncompatibleBitsAsync(path) & 1).Should().Be(0);
     }
 
+    [Test]
+    public async Task A_tiny_metadata_cache_evicts_tables_in_order_and_loses_nothing()
+    {
+        string path = PathOf("tiny.qcow2");
+        await using (await Qcow2Image.CreateAsync(path, new Qcow2CreateOptions { Size = 64L << 20, ClusterSize = 4096 }))
+        {
+        }
+
+        var model = new byte[64L << 20];
+        var random = new Random(77);
+        await using (var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { MetadataCacheBytes = 4096 }))
+        {
+            for (int batch = 0; batch < 100; batch++)
+            {
+                var writes = new List<Task>();
+                for (int i = 0; i < 8; i++)
+                {
+                    // Disjoint slots so concurrent writes never overlap.
+                    long offset = ((batch * 8L) + i) * 8192 % (60L << 20) + random.Next(0, 4096);
+                    var data = new byte[random.Next(1, 4097)];
+                    random.NextBytes(data);
+                    data.CopyTo(model, offset);
+                    writes.Add(image.WriteAsync(offset, data).AsTask());
+                }
+
+                await Task.WhenAll(writes);
+                long far = random.NextInt64(0, (64L << 20) - 65536) / 4096 * 4096;
+                var chunk = new byte[4096];
+                random.NextBytes(chunk);
+                chunk.CopyTo(model, far);
+                await image.WriteAsync(far, chunk);
+            }
+        }
+
+        await using var reopened = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { MetadataCacheBytes = 4096 });
+        var back = new byte[model.Length];
+        await reopened.ReadAsync(0, back);
+        back.AsSpan().SequenceEqual(model).Should().BeTrue();
+        (await reopened.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
     private static async Task<ulong> ReadIncompatibleBitsAsync(string path)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
