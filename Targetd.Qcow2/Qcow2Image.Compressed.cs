@@ -76,6 +76,7 @@ public sealed partial class Qcow2Image
                     try
                     {
                         await SetEntryLockedAsync(guestCluster, L2Entry.Compressed(host, compressed.Length, _layout.ClusterBits), CancellationToken.None).ConfigureAwait(false);
+                        _dataNeedsSyncBeforeMetadata = true;
                         ReleaseData(old);
                     }
                     finally

@@ -18,6 +18,8 @@ public sealed partial class Qcow2Image
             return;
         }
 
+        // Guest data first, outside the metadata lock, so lookups for reads need not wait on it.
+        await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
         await _meta.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -69,7 +71,13 @@ public sealed partial class Qcow2Image
 
     private async ValueTask SyncDataAndRefcountsAsync(CancellationToken cancellationToken)
     {
-        await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_dataNeedsSyncBeforeMetadata)
+        {
+            // New mappings point at freshly written data: that data must be durable before they are.
+            _dataNeedsSyncBeforeMetadata = false;
+            await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_header.HasLazyRefcounts && !IsDirty && (_refcounts.HasDirtyBlocks || _refcounts.TableDirty || _l2Cache.HasDirty || _l1Dirty))
         {
             // Lazy refcounts: the image is marked dirty before its first metadata write and clean on close,

@@ -200,6 +200,7 @@ public sealed partial class Qcow2Image
         {
             var entry = L2Entry.Standard(host, copied: true, bitmap: _layout.ExtendedL2 ? L2Entry.AllSubclustersAllocated : 0);
             await SetEntryLockedAsync(guestCluster, entry, CancellationToken.None).ConfigureAwait(false);
+            _dataNeedsSyncBeforeMetadata = true;
             if (!reuse)
             {
                 ReleaseData(old);

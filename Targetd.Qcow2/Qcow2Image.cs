@@ -26,6 +26,7 @@ public sealed partial class Qcow2Image : IBlockDevice
     private bool _l1Dirty;
     private bool _headerDirty;
     private bool _l2WrittenSinceSync;
+    private bool _dataNeedsSyncBeforeMetadata;
     private bool _disposed;
 
     private Qcow2Image(HostFile file, HostFile dataFile, Qcow2Header header, ulong[] l1, ulong[] refcountTable, IBlockDevice? backing, Qcow2OpenOptions options)

@@ -59,7 +59,7 @@ public sealed class Qcow2WriterInteropTests
 
         await using (var image = await Qcow2Image.CreateAsync(path, options))
         {
-            await RunWorkloadAsync(image, model, seed: options.GetHashCode() & 0xffff, operations: 1500);
+            await RunWorkloadAsync(image, model, seed: options.GetHashCode() & 0xffff, operations: 3000);
             var back = new byte[Size];
             await image.ReadAsync(0, back);
             back.AsSpan().SequenceEqual(model).Should().BeTrue("the image reads what the model holds");
