@@ -1,0 +1,35 @@
+using Targetd.Core.BlockDevices;
+
+namespace Targetd.Core.Exports;
+
+/// <summary>
+/// What the storage services need from an iSCSI target: targets, their LUNs, and who is connected. The
+/// iSCSI engine implements it and the hosts wire it in, so the services stay independent of the engine.
+/// </summary>
+public interface IIscsiTargetPort
+{
+    /// <summary>Whether a target of that name is served.</summary>
+    bool HasTarget(string targetName);
+
+    /// <summary>Serves a new target with no LUNs, open to every initiator.</summary>
+    /// <exception cref="InvalidOperationException">The target exists.</exception>
+    void AddTarget(string targetName);
+
+    /// <summary>Stops serving a target; its sessions end and it disappears from discovery.</summary>
+    /// <returns>Whether the target existed.</returns>
+    bool RemoveTarget(string targetName);
+
+    /// <summary>Maps a block device as a LUN of a target; sessions see REPORTED LUNS DATA HAS CHANGED.</summary>
+    /// <exception cref="InvalidOperationException">The target is missing or the LUN is taken.</exception>
+    void AddLun(string targetName, int lun, IBlockDevice device);
+
+    /// <summary>Unmaps a LUN; commands already running on it complete first.</summary>
+    /// <returns>Whether the LUN was mapped.</returns>
+    bool RemoveLun(string targetName, int lun);
+
+    /// <summary>
+    /// The I_T nexuses logged in to a target, each as
+    /// <c>&lt;initiator name&gt;i0x&lt;ISID, 12 hex digits&gt;,&lt;target name&gt;t&lt;TPGT&gt;</c>.
+    /// </summary>
+    IReadOnlyList<string> GetNexuses(string targetName);
+}

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// Storage pools drive Linux tools and Linux file system calls.
+[assembly: SupportedOSPlatform("linux")]

@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using Targetd.Core.BlockDevices;
+using Targetd.Qcow2;
+
+namespace Targetd.Storage.Qcow2Target;
+
+/// <summary>A disk image opened for serving: the device and the image lock that keeps QEMU's tools off it.</summary>
+internal sealed class AttachedDisk : IAsyncDisposable
+{
+    private readonly ImageFileLock _lock;
+
+    private AttachedDisk(string path, IBlockDevice device, ImageFileLock imageLock)
+    {
+        Path = path;
+        Device = device;
+        _lock = imageLock;
+    }
+
+    public string Path { get; }
+
+    public IBlockDevice Device { get; }
+
+    /// <summary>Opens a qcow2 image (with its backing chain) or a raw image read-write, locked as QEMU locks it.</summary>
+    /// <exception cref="Qcow2TargetException">The file is not a usable disk image or is in use elsewhere.</exception>
+    public static async Task<AttachedDisk> OpenAsync(string path, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            throw Qcow2TargetErrors.NotADiskImage(path, "it is a directory");
+        }
+
+        ImageFileLock imageLock;
+        try
+        {
+            imageLock = ImageFileLock.Acquire(path, writable: true);
+        }
+        catch (IOException ex)
+        {
+            throw new Qcow2TargetException(ex.Message, ex);
+        }
+
+        try
+        {
+            IBlockDevice device = await IsQcow2Async(path, cancellationToken).ConfigureAwait(false)
+                ? await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : OpenRaw(path);
+            return new AttachedDisk(path, device, imageLock);
+        }
+        catch (Exception ex) when (ex is Qcow2FormatException or InvalidDataException or ArgumentException or NotSupportedException)
+        {
+            imageLock.Dispose();
+            throw Qcow2TargetErrors.NotADiskImage(path, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            imageLock.Dispose();
+            throw new Qcow2TargetException($"cannot open '{path}': {ex.Message}", ex);
+        }
+        catch
+        {
+            imageLock.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Device.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Dispose();
+        }
+    }
+
+    private static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken)
+    {
+        var magic = new byte[4];
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
+        return await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) == 4
+            && BinaryPrimitives.ReadUInt32BigEndian(magic) == 0x514649FB;
+    }
+
+    private static FileBlockDevice OpenRaw(string path)
+    {
+        long length = new FileInfo(path).Length;
+        if (length == 0 || length % 512 != 0)
+        {
+            throw new InvalidDataException($"a raw image must be a non-empty multiple of 512 bytes, this file is {length} bytes");
+        }
+
+        return FileBlockDevice.Open(path);
+    }
+}

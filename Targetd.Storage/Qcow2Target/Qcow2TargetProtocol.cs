@@ -1,0 +1,135 @@
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace Targetd.Storage.Qcow2Target;
+
+/// <summary>
+/// The qcow2target socket protocol: one UTF-8 JSON object per line, <c>{"type": …, "command": {…}}</c>,
+/// answered by one line <c>{"Type": …, "error": "", "result": {…}}</c>. <c>Type</c> echoes the request type
+/// on success and is <c>EMPTY</c> for errors and for ADDTARGET/DELETETARGET, as in the original daemon.
+/// A refused request gets a non-empty <c>error</c> and an empty <c>result</c>.
+/// </summary>
+public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
+{
+    /// <summary>The longest request line accepted.</summary>
+    public const int MaxLineLength = 64 * 1024;
+
+    private const string Empty = "EMPTY";
+
+    /// <summary>Answers one request line (without its newline) with one reply line (without its newline).</summary>
+    public async Task<string> HandleLineAsync(string line, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        string? type = null;
+        try
+        {
+            if (line.Length > MaxLineLength)
+            {
+                throw new Qcow2TargetException($"request longer than {MaxLineLength} bytes");
+            }
+
+            var request = Parse(line);
+            type = request["type"] is JValue { Type: JTokenType.String } t ? (string)t! : throw new Qcow2TargetException("request field 'type' must be a string");
+            var command = request["command"];
+            if (command is not null && command.Type is not (JTokenType.Object or JTokenType.Null))
+            {
+                throw new Qcow2TargetException("request field 'command' must be an object");
+            }
+
+            var arguments = command as JObject ?? [];
+            var (replyType, result) = await DispatchAsync(type, arguments, cancellationToken).ConfigureAwait(false);
+            return Reply(replyType, string.Empty, result);
+        }
+        catch (Qcow2TargetException ex)
+        {
+            return Reply(Empty, ex.Message, []);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A fault of ours must not take the daemon down: the client gets it as an error.
+            return Reply(Empty, $"internal error handling {type ?? "request"}: {ex.Message}", []);
+        }
+    }
+
+    private async Task<(string Type, JObject Result)> DispatchAsync(string type, JObject command, CancellationToken cancellationToken)
+    {
+        switch (type)
+        {
+            case "ATTACH":
+                int lun = await service.AttachAsync(String(command, "target_name"), String(command, "disk_path"), cancellationToken).ConfigureAwait(false);
+                return (type, new JObject { ["lun_id"] = lun });
+            case "DETACHLUN":
+                string path = await service.DetachLunAsync(String(command, "target_name"), LunId(command), cancellationToken).ConfigureAwait(false);
+                return (type, new JObject { ["file_path"] = path });
+            case "ADDTARGET":
+                await service.AddTargetAsync(String(command, "target_name"), cancellationToken).ConfigureAwait(false);
+                return (Empty, []);
+            case "DELETETARGET":
+                await service.DeleteTargetAsync(String(command, "target_name"), cancellationToken).ConfigureAwait(false);
+                return (Empty, []);
+            case "CLEARTARGET":
+                var freed = await service.ClearTargetAsync(String(command, "target_name"), cancellationToken).ConfigureAwait(false);
+                return (type, new JObject { ["freed_logical_unit_paths"] = new JArray(freed) });
+            case "LIST":
+                var targets = new JObject();
+                foreach (var target in service.List())
+                {
+                    targets[target.Name] = new JObject
+                    {
+                        ["target_id"] = target.Id,
+                        ["logical_units"] = new JArray(target.LogicalUnits.Select(l => new JObject { ["logical_unit_id"] = l.Lun, ["file_path"] = l.Path })),
+                        ["has_connections"] = target.HasConnections,
+                        ["it_nexuses"] = new JArray(target.Nexuses),
+                    };
+                }
+
+                return (type, targets);
+            default:
+                throw Qcow2TargetErrors.UnknownType(type);
+        }
+    }
+
+    private static JObject Parse(string line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            throw new Qcow2TargetException("empty request");
+        }
+
+        try
+        {
+            using var reader = new JsonTextReader(new StringReader(line)) { MaxDepth = 16, DateParseHandling = DateParseHandling.None, FloatParseHandling = FloatParseHandling.Decimal };
+            var token = JToken.ReadFrom(reader);
+            if (reader.Read() && reader.TokenType != JsonToken.Comment)
+            {
+                throw new Qcow2TargetException("invalid JSON: more than one value on the line");
+            }
+
+            return token as JObject ?? throw new Qcow2TargetException("request must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new Qcow2TargetException($"invalid JSON: {ex.Message}");
+        }
+    }
+
+    private static string String(JObject command, string name) =>
+        command[name] switch
+        {
+            null or { Type: JTokenType.Null } => throw new Qcow2TargetException($"command field '{name}' is missing"),
+            JValue { Type: JTokenType.String } value => (string)value!,
+            _ => throw new Qcow2TargetException($"command field '{name}' must be a string"),
+        };
+
+    private static int LunId(JObject command) =>
+        command["lun_id"] switch
+        {
+            null or { Type: JTokenType.Null } => throw new Qcow2TargetException("command field 'lun_id' is missing"),
+            JValue { Type: JTokenType.Integer } value when value.Value is long n && n is >= 0 and < Qcow2TargetErrors.MaxLuns => (int)n,
+            JValue { Type: JTokenType.Integer } => throw new Qcow2TargetException($"command field 'lun_id' must be between 0 and {Qcow2TargetErrors.MaxLuns - 1}"),
+            _ => throw new Qcow2TargetException("command field 'lun_id' must be an integer"),
+        };
+
+    private static string Reply(string type, string error, JObject result) =>
+        new JObject { ["Type"] = type, ["error"] = error, ["result"] = result }.ToString(Formatting.None);
+}

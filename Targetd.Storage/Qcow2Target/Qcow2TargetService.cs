@@ -1,0 +1,338 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Targetd.Core.Exports;
+using Targetd.Storage.State;
+
+namespace Targetd.Storage.Qcow2Target;
+
+/// <summary>
+/// The qcow2target API: targets with disk images attached as LUNs, served through an iSCSI target port and
+/// persisted in a state file. Requests are serialised; LIST never waits for them. Every refused request
+/// changes nothing.
+/// </summary>
+/// <remarks>
+/// Live sessions: DETACHLUN takes the LUN away at once (initiators see REPORTED LUNS DATA HAS CHANGED);
+/// CLEARTARGET and DELETETARGET are refused while an initiator is logged in, as in the original daemon;
+/// a deleted target leaves LIST and discovery.
+/// </remarks>
+public sealed partial class Qcow2TargetService : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, ServedTarget> _targets = new(StringComparer.OrdinalIgnoreCase);
+    private readonly IIscsiTargetPort _port;
+    private readonly DiskPathResolver _paths;
+    private readonly AtomicJsonFile<Qcow2TargetState>? _state;
+    private readonly ILogger _logger;
+    private IReadOnlyList<(string Name, int Id, IReadOnlyList<(int Lun, string Path)> Luns)> _snapshot = [];
+    private int _nextTargetId = 1;
+
+    /// <summary>Creates the service; call <see cref="RestoreAsync"/> before serving requests.</summary>
+    public Qcow2TargetService(Qcow2TargetOptions options, IIscsiTargetPort port, ILogger<Qcow2TargetService>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _port = port ?? throw new ArgumentNullException(nameof(port));
+        _paths = new DiskPathResolver(options.DisksRoot);
+        _state = options.StateFile is null ? null : new AtomicJsonFile<Qcow2TargetState>(options.StateFile);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The canonical disks root.</summary>
+    public string DisksRoot => _paths.Root;
+
+    /// <summary>Re-creates the targets and attachments of the state file; disks that vanished are logged and left out.</summary>
+    public async Task RestoreAsync(CancellationToken cancellationToken = default)
+    {
+        if (_state is null)
+        {
+            return;
+        }
+
+        var state = await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var record in state.Targets)
+            {
+                if (!IscsiNames.IsValid(record.Name) || _targets.ContainsKey(record.Name))
+                {
+                    LogRestoreSkippedTarget(record.Name);
+                    continue;
+                }
+
+                var target = new ServedTarget(record.Name, record.Id);
+                _port.AddTarget(record.Name);
+                _targets[record.Name] = target;
+                _nextTargetId = Math.Max(_nextTargetId, record.Id + 1);
+                foreach (var lun in record.Luns.Where(l => l.Lun is >= 0 and < Qcow2TargetErrors.MaxLuns))
+                {
+                    try
+                    {
+                        string path = _paths.Resolve(lun.Path);
+                        var disk = await AttachedDisk.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                        _port.AddLun(record.Name, lun.Lun, disk.Device);
+                        target.Luns[lun.Lun] = disk;
+                    }
+                    catch (Qcow2TargetException ex)
+                    {
+                        LogRestoreSkippedDisk(lun.Path, record.Name, ex.Message);
+                    }
+                }
+            }
+
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>ADDTARGET.</summary>
+    public Task AddTargetAsync(string targetName, CancellationToken cancellationToken = default) =>
+        UnderGateAsync(async () =>
+        {
+            if (!IscsiNames.IsValid(targetName))
+            {
+                throw Qcow2TargetErrors.InvalidTargetName(targetName);
+            }
+
+            if (_targets.ContainsKey(targetName) || _port.HasTarget(targetName))
+            {
+                throw Qcow2TargetErrors.TargetAlreadyExists();
+            }
+
+            _port.AddTarget(targetName);
+            _targets[targetName] = new ServedTarget(targetName, _nextTargetId++);
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            LogTargetAdded(targetName);
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>DELETETARGET: refused while LUNs are attached or initiators are logged in.</summary>
+    public Task DeleteTargetAsync(string targetName, CancellationToken cancellationToken = default) =>
+        UnderGateAsync(async () =>
+        {
+            var target = Find(targetName);
+            if (target.Luns.Count > 0)
+            {
+                throw Qcow2TargetErrors.DeleteWithLuns();
+            }
+
+            if (_port.GetNexuses(target.Name).Count > 0)
+            {
+                throw Qcow2TargetErrors.DeleteWithConnections();
+            }
+
+            _port.RemoveTarget(target.Name);
+            _targets.Remove(target.Name);
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            LogTargetDeleted(target.Name);
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>ATTACH: the lowest free LUN from 0 to 255.</summary>
+    public Task<int> AttachAsync(string targetName, string diskPath, CancellationToken cancellationToken = default) =>
+        UnderGateAsync(async () =>
+        {
+            var target = Find(targetName);
+            string path = _paths.Resolve(diskPath);
+            foreach (var other in _targets.Values)
+            {
+                foreach (var (lun, attached) in other.Luns)
+                {
+                    if (attached.Path == path)
+                    {
+                        throw Qcow2TargetErrors.AlreadyAttached(path, other.Name, lun);
+                    }
+                }
+            }
+
+            int free = Enumerable.Range(0, Qcow2TargetErrors.MaxLuns).FirstOrDefault(l => !target.Luns.ContainsKey(l), -1);
+            if (free < 0)
+            {
+                throw Qcow2TargetErrors.TooManyLuns();
+            }
+
+            var disk = await AttachedDisk.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _port.AddLun(target.Name, free, disk.Device);
+            }
+            catch
+            {
+                await disk.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            target.Luns[free] = disk;
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            LogAttached(path, target.Name, free);
+            return free;
+        }, cancellationToken);
+
+    /// <summary>DETACHLUN: returns the detached disk's path.</summary>
+    public Task<string> DetachLunAsync(string targetName, int lun, CancellationToken cancellationToken = default) =>
+        UnderGateAsync(async () =>
+        {
+            var target = Find(targetName);
+            if (!target.Luns.Remove(lun, out var disk))
+            {
+                throw Qcow2TargetErrors.LogicalUnitNotFound();
+            }
+
+            await ReleaseAsync(target.Name, lun, disk).ConfigureAwait(false);
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            return disk.Path;
+        }, cancellationToken);
+
+    /// <summary>CLEARTARGET: detaches every LUN, refused while initiators are logged in; returns the freed paths.</summary>
+    public Task<IReadOnlyList<string>> ClearTargetAsync(string targetName, CancellationToken cancellationToken = default) =>
+        UnderGateAsync<IReadOnlyList<string>>(async () =>
+        {
+            var target = Find(targetName);
+            if (_port.GetNexuses(target.Name).Count > 0)
+            {
+                throw Qcow2TargetErrors.ActiveConnection();
+            }
+
+            var freed = new List<string>();
+            foreach (var (lun, disk) in target.Luns.OrderBy(l => l.Key).ToList())
+            {
+                target.Luns.Remove(lun);
+                await ReleaseAsync(target.Name, lun, disk).ConfigureAwait(false);
+                freed.Add(disk.Path);
+            }
+
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            return freed;
+        }, cancellationToken);
+
+    /// <summary>LIST, without waiting for requests in progress.</summary>
+    public IReadOnlyList<TargetListing> List() =>
+        [.. Volatile.Read(ref _snapshot).Select(t => new TargetListing(t.Name, t.Id, t.Luns, _port.GetNexuses(t.Name)))];
+
+    /// <summary>Detaches everything (without forgetting it in the state file) and closes the images.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            foreach (var target in _targets.Values)
+            {
+                foreach (var (lun, disk) in target.Luns)
+                {
+                    await ReleaseAsync(target.Name, lun, disk).ConfigureAwait(false);
+                }
+
+                target.Luns.Clear();
+                _port.RemoveTarget(target.Name);
+            }
+
+            _targets.Clear();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _gate.Dispose();
+    }
+
+    private ServedTarget Find(string targetName) =>
+        _targets.TryGetValue(targetName, out var target) ? target : throw Qcow2TargetErrors.TargetDoesNotExist();
+
+    private async Task ReleaseAsync(string targetName, int lun, AttachedDisk disk)
+    {
+        _port.RemoveLun(targetName, lun);
+        try
+        {
+            await disk.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            LogCloseFailed(disk.Path, ex.Message);
+        }
+
+        LogDetached(disk.Path, targetName, lun);
+    }
+
+    private async Task<T> UnderGateAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Publishes the new state to LIST and writes it to the state file.</summary>
+    private async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        var ordered = _targets.Values.OrderBy(t => t.Id).ToList();
+        Volatile.Write(ref _snapshot, [.. ordered.Select(t => (t.Name, t.Id, (IReadOnlyList<(int, string)>)[.. t.Luns.OrderBy(l => l.Key).Select(l => (l.Key, l.Value.Path))]))]);
+        if (_state is null)
+        {
+            return;
+        }
+
+        var state = new Qcow2TargetState
+        {
+            Targets = [.. ordered.Select(t => new Qcow2TargetState.TargetRecord
+            {
+                Name = t.Name,
+                Id = t.Id,
+                Luns = [.. t.Luns.OrderBy(l => l.Key).Select(l => new Qcow2TargetState.LunRecord { Lun = l.Key, Path = l.Value.Path })],
+            })],
+        };
+        try
+        {
+            await _state.WriteAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogStateWriteFailed(_state.Path, ex.Message);
+        }
+    }
+
+    private sealed class ServedTarget(string name, int id)
+    {
+        public string Name { get; } = name;
+
+        public int Id { get; } = id;
+
+        public SortedDictionary<int, AttachedDisk> Luns { get; } = [];
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Target {Target} added")]
+    private partial void LogTargetAdded(string target);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Target {Target} deleted")]
+    private partial void LogTargetDeleted(string target);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Attached {Path} to {Target} as LUN {Lun}")]
+    private partial void LogAttached(string path, string target, int lun);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Detached {Path} (LUN {Lun}) from {Target}")]
+    private partial void LogDetached(string path, string target, int lun);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Closing {Path} failed: {Reason}")]
+    private partial void LogCloseFailed(string path, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Writing the state file {Path} failed: {Reason}")]
+    private partial void LogStateWriteFailed(string path, string reason);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Restore: disk {Path} of target {Target} left out: {Reason}")]
+    private partial void LogRestoreSkippedDisk(string path, string target, string reason);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Restore: target {Target} left out (invalid or duplicate name)")]
+    private partial void LogRestoreSkippedTarget(string target);
+}

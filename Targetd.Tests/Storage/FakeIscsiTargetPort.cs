@@ -1,0 +1,41 @@
+using Targetd.Core.BlockDevices;
+using Targetd.Core.Exports;
+
+namespace Targetd.Tests.Storage;
+
+/// <summary>An iSCSI target port that records targets and LUNs; tests set the logged-in nexuses.</summary>
+internal sealed class FakeIscsiTargetPort : IIscsiTargetPort
+{
+    private readonly Dictionary<string, Dictionary<int, IBlockDevice>> _targets = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, List<string>> Nexuses { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyDictionary<int, IBlockDevice> LunsOf(string target) => _targets[target];
+
+    public IReadOnlyCollection<string> TargetNames => _targets.Keys;
+
+    public bool HasTarget(string targetName) => _targets.ContainsKey(targetName);
+
+    public void AddTarget(string targetName)
+    {
+        if (!_targets.TryAdd(targetName, []))
+        {
+            throw new InvalidOperationException("exists");
+        }
+    }
+
+    public bool RemoveTarget(string targetName) => _targets.Remove(targetName);
+
+    public void AddLun(string targetName, int lun, IBlockDevice device)
+    {
+        if (!_targets[targetName].TryAdd(lun, device))
+        {
+            throw new InvalidOperationException("lun taken");
+        }
+    }
+
+    public bool RemoveLun(string targetName, int lun) => _targets.TryGetValue(targetName, out var luns) && luns.Remove(lun);
+
+    public IReadOnlyList<string> GetNexuses(string targetName) =>
+        Nexuses.TryGetValue(targetName, out var list) ? list : [];
+}
