@@ -16,7 +16,6 @@ namespace Targetd.Tests.Qcow2;
 public sealed class Qcow2CrashInteropTests
 {
     private const long Size = 64L << 20;
-    private const int Rounds = 16;
     private const int FlushEvery = 40;
     private const int Depth = 8;
     private const int MaxOperations = 1_000_000;
@@ -35,16 +34,17 @@ public sealed class Qcow2CrashInteropTests
 
     public static IEnumerable<TestCaseData> Scenarios()
     {
-        yield return new TestCaseData(new Qcow2CreateOptions(), false, false, 0L).SetName("fresh_image_each_round");
-        yield return new TestCaseData(new Qcow2CreateOptions(), false, true, 0L).SetName("same_image_reopened_after_each_crash");
-        yield return new TestCaseData(new Qcow2CreateOptions(), true, true, 0L).SetName("overlay_on_qcow2_reopened_after_each_crash");
-        yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 4096 }, false, true, 32L << 10).SetName("cluster_4K_small_metadata_cache_reopened");
-        yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 4096 }, true, false, 32L << 10).SetName("overlay_cluster_4K_small_metadata_cache_fresh");
+        yield return new TestCaseData(new Qcow2CreateOptions(), false, false, 0L, 16).SetName("fresh_image_each_round");
+        yield return new TestCaseData(new Qcow2CreateOptions(), false, true, 0L, 16).SetName("same_image_reopened_after_each_crash");
+        yield return new TestCaseData(new Qcow2CreateOptions(), true, true, 0L, 16).SetName("overlay_on_qcow2_reopened_after_each_crash");
+        yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 4096 }, false, true, 32L << 10, 16).SetName("cluster_4K_small_metadata_cache_reopened");
+        yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 4096 }, true, false, 32L << 10, 16).SetName("overlay_cluster_4K_small_metadata_cache_fresh");
+        yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 512, RefcountBits = 64 }, false, true, 16L << 10, 10).SetName("cluster_512_refcount_64_growing_refcount_table_reopened");
     }
 
     [TestCaseSource(nameof(Scenarios))]
     [CancelAfter(240_000)]
-    public async Task Killed_writer_leaves_a_consistent_image_holding_every_flushed_write(Qcow2CreateOptions options, bool withBacking, bool continuing, long cacheBytes)
+    public async Task Killed_writer_leaves_a_consistent_image_holding_every_flushed_write(Qcow2CreateOptions options, bool withBacking, bool continuing, long cacheBytes, int rounds)
     {
         string writer = Path.Combine(TestContext.CurrentContext.TestDirectory, "Targetd.Tests.CrashWriter.dll");
         File.Exists(writer).Should().BeTrue("the crash writer is built beside the tests");
@@ -62,7 +62,7 @@ public sealed class Qcow2CrashInteropTests
         var random = new Random(TestContext.CurrentContext.Test.Name.Length * 7919);
         byte[] baseline = initial;
         int flushedRounds = 0;
-        for (int round = 0; round < Rounds; round++)
+        for (int round = 0; round < rounds; round++)
         {
             if (round == 0 || !continuing)
             {
@@ -88,7 +88,7 @@ public sealed class Qcow2CrashInteropTests
             baseline = theirs;
         }
 
-        flushedRounds.Should().BeGreaterThan(Rounds / 4, "many writers live long enough to acknowledge a flush");
+        flushedRounds.Should().BeGreaterThan(rounds / 4, "many writers live long enough to acknowledge a flush");
 
         // The last crashed image opens for writing, its leaks repair, and it then passes QEMU's full validation.
         await using (var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { MetadataCacheBytes = cacheBytes > 0 ? cacheBytes : Qcow2OpenOptions.DefaultMetadataCacheBytes }))
@@ -209,7 +209,7 @@ public sealed class Qcow2CrashInteropTests
             return;
         }
 
-        var arguments = new List<string> { "create", "-q", "-f", "qcow2", "-o", $"cluster_size={options.ClusterSize}" };
+        var arguments = new List<string> { "create", "-q", "-f", "qcow2", "-o", $"cluster_size={options.ClusterSize},refcount_bits={options.RefcountBits}" };
         if (options.BackingFile is { } backing)
         {
             arguments.AddRange(["-b", backing, "-F", options.BackingFormat ?? "qcow2"]);
