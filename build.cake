@@ -2,13 +2,16 @@
 //   Build     compile everything (warnings are errors)
 //   Test      fast unit suite (everything not in the Interop category)
 //   Interop   slow suites that drive real tools (qemu-img, libiscsi, btrfs, ...)
-//   Bench     benchmarks against peers
+//   Bench     benchmarks against peers: bench/qcow2-bench.sh (our qcow2 engine vs qemu-img bench,
+//             --bench-runs=N), then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
 //   Pack      one NuGet package per library into artifacts/packages
 //   Default   Build + Test
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
 var benchFilter = Argument("bench-filter", "*");
+var benchRuns = Argument("bench-runs", 5);
+var skipBenchmarkDotNet = HasArgument("skip-benchmarkdotnet");
 var solution = "./Targetd.slnx";
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
@@ -65,6 +68,25 @@ Task("Bench")
     .IsDependentOn("Build")
     .Does(() =>
 {
+    // Our qcow2 engine against qemu-img bench: identical flags on the same 1 GiB images (bench/qcow2-bench.sh).
+    var qcow2Bench = StartProcess("bash", new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder().AppendQuoted(MakeAbsolute(File("./bench/qcow2-bench.sh")).FullPath).Append(benchRuns.ToString()),
+        EnvironmentVariables = new Dictionary<string, string>
+        {
+            ["QCOW2TARGET"] = $"dotnet {MakeAbsolute(File($"./Targetd.Host.Socket/bin/{configuration}/net10.0/qcow2target.dll")).FullPath}",
+        },
+    });
+    if (qcow2Bench != 0)
+    {
+        throw new Exception($"bench/qcow2-bench.sh failed with exit code {qcow2Bench}");
+    }
+
+    if (skipBenchmarkDotNet)
+    {
+        return;
+    }
+
     DotNetRun("./Targetd.Benchmarks/Targetd.Benchmarks.csproj", new ProcessArgumentBuilder()
         .Append("--filter").AppendQuoted(benchFilter)
         .Append("--artifacts").AppendQuoted(MakeAbsolute(artifacts + Directory("bench")).FullPath), new DotNetRunSettings
