@@ -107,6 +107,21 @@ public sealed class ImageToolTests
     }
 
     [Test]
+    public async Task Bench_flushes_every_interval_and_refuses_cache_modes_it_cannot_honour()
+    {
+        await RunAsync("create", "-q", PathOf("f.qcow2"), "8M");
+
+        var flushed = await RunAsync("bench", "-w", "-c", "300", "-d", "4", "--flush-interval=64", PathOf("f.qcow2"));
+        var direct = await RunAsync("bench", "-t", "none", "-c", "10", PathOf("f.qcow2"));
+        var readFlush = await RunAsync("bench", "--flush-interval=8", "-c", "10", PathOf("f.qcow2"));
+
+        flushed.Code.Should().Be(0, flushed.Error);
+        direct.Code.Should().Be(1);
+        direct.Error.Should().Contain("Cache mode 'none' is not supported");
+        readFlush.Code.Should().Be(1);
+    }
+
+    [Test]
     public async Task Unknown_command_and_missing_file_fail_with_status_1()
     {
         (await RunAsync("frobnicate")).Code.Should().Be(1);
