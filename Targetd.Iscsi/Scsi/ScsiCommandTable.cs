@@ -30,6 +30,10 @@ internal static class ScsiCommandTable
         (ScsiOpcode.WriteSame10, null, 10),
         (ScsiOpcode.Unmap, null, 10),
         (ScsiOpcode.ModeSense10, null, 10),
+        (ScsiOpcode.PersistentReserveIn, 0x00, 10),
+        (ScsiOpcode.PersistentReserveIn, 0x01, 10),
+        (ScsiOpcode.PersistentReserveIn, 0x02, 10),
+        (ScsiOpcode.PersistentReserveIn, 0x03, 10),
         (ScsiOpcode.Read16, null, 16),
         (ScsiOpcode.Write16, null, 16),
         (ScsiOpcode.Verify16, null, 16),
@@ -46,5 +50,5 @@ internal static class ScsiCommandTable
 
     /// <summary>Whether the opcode has service actions (byte 1, bits 0-4).</summary>
     public static bool HasServiceActions(byte opcode) =>
-        opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn;
+        opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn or (byte)ScsiOpcode.PersistentReserveIn;
 }

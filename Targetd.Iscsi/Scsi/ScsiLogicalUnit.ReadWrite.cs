@@ -90,15 +90,13 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.WriteProtected());
         }
 
+        // When the transport delivered less than the CDB asks for, only the whole blocks received are written and the
+        // transport reports the difference as residual overflow (RFC 7143 §11.4.5.1).
         long bytes = blocks * BlockSize;
-        if (request.DataOut.Length < bytes)
+        long writable = Math.Min(bytes, request.DataOut.Length / BlockSize * (long)BlockSize);
+        if (writable > 0)
         {
-            return ScsiResult.Check(Sense.InvalidFieldInInformationUnit());
-        }
-
-        if (bytes > 0)
-        {
-            await Device.WriteAsync(lba * BlockSize, request.DataOut[..(int)bytes], cancellationToken).ConfigureAwait(false);
+            await Device.WriteAsync(lba * BlockSize, request.DataOut[..(int)writable], cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
                 // FUA: "the device server shall write the logical blocks to the medium" before status (SBC-3 §5.32).

@@ -100,6 +100,7 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
                     await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.PersistentReserveIn => PersistentReserveIn(request),
                 ScsiOpcode.ServiceActionIn16 => await ServiceActionInAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.MaintenanceIn when (cdb[1] & 0x1F) == ScsiCommandTable.ReportSupportedOperationCodes =>
                     ScsiSupportedOperationCodes.Report(request),
@@ -162,6 +163,28 @@ internal sealed partial class ScsiLogicalUnit
         BinaryPrimitives.WriteUInt32BigEndian(response, lastLba > uint.MaxValue ? uint.MaxValue : (uint)lastLba);
         BinaryPrimitives.WriteUInt32BigEndian(response[4..], (uint)BlockSize);
         return ScsiResult.Data(response, 8, request.DataIn);
+    }
+
+    /// <summary>
+    /// PERSISTENT RESERVE IN (SPC-4 §6.14): the logical unit takes no registrations, so READ KEYS, READ RESERVATION
+    /// and READ FULL STATUS report none and REPORT CAPABILITIES reports no reservation type.
+    /// </summary>
+    private static ScsiResult PersistentReserveIn(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        int allocation = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
+        Span<byte> data = stackalloc byte[8];
+        data.Clear();
+        switch (cdb[1] & 0x1F)
+        {
+            case 0x00 or 0x01 or 0x03:
+                return ScsiResult.Data(data, allocation, request.DataIn);
+            case 0x02:
+                BinaryPrimitives.WriteUInt16BigEndian(data, 8);
+                return ScsiResult.Data(data, allocation, request.DataIn);
+            default:
+                return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
+        }
     }
 
     private async ValueTask<ScsiResult> ServiceActionInAsync(ScsiRequest request, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ internal enum ScsiOpcode : byte
     WriteSame10 = 0x41,
     Unmap = 0x42,
     ModeSense10 = 0x5A,
+    PersistentReserveIn = 0x5E,
     Read16 = 0x88,
     Write16 = 0x8A,
     Verify16 = 0x8F,

@@ -52,9 +52,9 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite && expected > 0);
+        var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite);
         _tasks[itt] = task;
-        if (!task.IsWrite)
+        if (!task.IsWrite || expected == 0)
         {
             StartExecution(task);
             return;
@@ -94,10 +94,11 @@ internal sealed partial class IscsiConnection
         uint ttt = bhs.TargetTransferTag;
         int length = pdu.DataLength;
         bool unsolicited = ttt == BasicHeaderSegment.ReservedTag;
-        (int Next, int End) burst = default;
+        (int Next, int End, uint DataSN) burst = default;
         bool known = unsolicited ? task.ExpectingUnsolicited : task.OpenR2Ts.TryGetValue(ttt, out burst);
         int next = unsolicited ? task.UnsolicitedNext : burst.Next;
         int end = unsolicited ? task.NextR2TOffset : burst.End;
+        uint dataSN = unsolicited ? task.UnsolicitedDataSN : burst.DataSN;
 
         // DataPDUInOrder=Yes: each Data-Out continues its sequence exactly, within the burst.
         if (!known || offset != next || offset + length > end)
@@ -106,12 +107,22 @@ internal sealed partial class IscsiConnection
             return;
         }
 
+        // §11.7.5: DataSN counts the Data-Out PDUs of each sequence from 0. A gap cannot be recovered at
+        // ErrorRecoveryLevel 0 (§7.1.4.1): the connection ends.
+        if (bhs.Field36 != dataSN)
+        {
+            throw new IscsiProtocolException($"Data-Out DataSN {bhs.Field36} where {dataSN} was expected.");
+        }
+
+        dataSN++;
+
         pdu.Data.Span.CopyTo(task.DataOut.Span[(int)offset..]);
         task.Received += length;
         next += length;
         if (unsolicited)
         {
             task.UnsolicitedNext = next;
+            task.UnsolicitedDataSN = dataSN;
             if (bhs.IsFinal || next == end)
             {
                 task.ExpectingUnsolicited = false;
@@ -124,7 +135,7 @@ internal sealed partial class IscsiConnection
         }
         else
         {
-            task.OpenR2Ts[ttt] = (next, end);
+            task.OpenR2Ts[ttt] = (next, end, dataSN);
         }
 
         if (task.Received >= task.ExpectedLength)
@@ -150,7 +161,7 @@ internal sealed partial class IscsiConnection
 
             int offset = task.NextR2TOffset;
             int length = Math.Min(Parameters.MaxBurstLength, task.ExpectedLength - offset);
-            task.OpenR2Ts[ttt] = (offset, offset + length);
+            task.OpenR2Ts[ttt] = (offset, offset + length, 0);
             task.NextR2TOffset = offset + length;
             var header = RentHeader();
             _ = new HeaderWriter(header, IscsiOpcode.ReadyToTransfer, 0x80)
@@ -240,7 +251,7 @@ internal sealed partial class IscsiConnection
         // underflow (U) when it transferred less.
         byte residualFlags = 0;
         uint residual = 0;
-        if (result.Status == ScsiStatus.Good && (task.IsRead || task.IsWrite || task.ExpectedLength > 0))
+        if (result.Status == ScsiStatus.Good && (task.IsRead || task.IsWrite))
         {
             long wanted = result.TransferLength;
             if (wanted > task.ExpectedLength)

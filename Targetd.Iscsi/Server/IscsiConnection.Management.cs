@@ -206,8 +206,10 @@ internal sealed partial class IscsiConnection
                     return 0;
                 }
 
-                // §11.6.1: a task not found whose RefCmdSN precedes this request "was received and completed".
-                return SerialNumber.LessThan(refCmdSN, cmdSN) ? (byte)0 : (byte)1;
+                // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
+                // lost on the way and counts as received: "Function complete". Otherwise it has completed: "Task does not exist".
+                return SerialNumber.InWindow(refCmdSN, Volatile.Read(ref _expCmdSN), Volatile.Read(ref _maxCmdSN))
+                    && SerialNumber.LessThan(refCmdSN, cmdSN) ? (byte)0 : (byte)1;
             case 2 or 4: // ABORT TASK SET, CLEAR TASK SET
                 await AbortAsync(_tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
                 return 0;

@@ -69,8 +69,11 @@ internal sealed class IscsiTask : IDisposable
 
     public uint NextR2TSN { get; set; }
 
-    /// <summary>Open R2Ts by target transfer tag: the next offset expected and the end of the burst.</summary>
-    public Dictionary<uint, (int Next, int End)> OpenR2Ts { get; } = [];
+    /// <summary>Open R2Ts by target transfer tag: the next offset expected, the end of the burst and the next DataSN.</summary>
+    public Dictionary<uint, (int Next, int End, uint DataSN)> OpenR2Ts { get; } = [];
+
+    /// <summary>The DataSN expected on the next unsolicited Data-Out.</summary>
+    public uint UnsolicitedDataSN { get; set; }
 
     /// <summary>The Data-In and R2T PDUs sent, reported as ExpDataSN in the SCSI Response (§11.4.8).</summary>
     public uint DataSequence { get; set; }
