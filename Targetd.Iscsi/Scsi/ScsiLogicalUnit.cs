@@ -59,6 +59,9 @@ internal sealed partial class ScsiLogicalUnit
         Interlocked.Increment(ref _resetGeneration);
     }
 
+    /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
+    public void AttachNexus(ulong nexus) => _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
+
     /// <summary>Drops what is held for an I_T nexus that has gone.</summary>
     public void ForgetNexus(ulong nexus) => _seenResetGeneration.TryRemove(nexus, out _);
 

@@ -78,6 +78,13 @@ internal sealed partial class IscsiConnection
             Remote);
         _sessionId = _registry.Register(info, _login.Target, Close);
         _registered = true;
+        if (_login.Target is { } target)
+        {
+            foreach (var unit in target.Units.Values)
+            {
+                unit.AttachNexus(_sessionId);
+            }
+        }
         _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
     }
 

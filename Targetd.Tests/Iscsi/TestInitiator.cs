@@ -37,6 +37,9 @@ internal sealed class TestInitiator : IAsyncDisposable
 
     public ushort Tsih { get; private set; }
 
+    /// <summary>Takes the next CmdSN, for PDUs built by hand.</summary>
+    public uint TakeCmdSN() => _cmdSN++;
+
     public static async Task<TestInitiator> ConnectAsync(IPEndPoint endPoint)
     {
         var client = new TcpClient();
