@@ -1,0 +1,219 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Targetd.Core.BlockDevices;
+
+namespace Targetd.Iscsi.Scsi;
+
+/// <summary>
+/// A direct-access block device (SBC-3) over an <see cref="IBlockDevice"/>. It knows nothing of the transport:
+/// it takes a CDB, the I_T nexus and data buffers and returns status, sense and data.
+/// </summary>
+internal sealed partial class ScsiLogicalUnit
+{
+    /// <summary>The largest transfer of one command, in bytes; reported in the Block Limits VPD page.</summary>
+    public const int MaxTransferBytes = 8 * 1024 * 1024;
+
+    /// <summary>The most UNMAP block descriptors accepted in one command.</summary>
+    public const int MaxUnmapDescriptors = 256;
+
+    private readonly ConcurrentDictionary<ulong, long> _seenResetGeneration = new();
+    private long _resetGeneration;
+    private SenseData _resetSense = Sense.ResetOccurred();
+
+    public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+        BlockSize = device.LogicalBlockSize;
+        BlockCount = device.Length / BlockSize;
+        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{serial ?? targetName}/{lun}"));
+        Serial = serial ?? Convert.ToHexStringLower(hash, 0, 12);
+
+        // NAA 3 (locally assigned, SPC-4 §7.8.6.6.3): a 4-bit NAA field then 60 bits derived from the name and LUN.
+        NaaIdentifier = (BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x0FFFFFFFFFFFFFFFUL) | 0x3000000000000000UL;
+    }
+
+    public IBlockDevice Device { get; }
+
+    public int BlockSize { get; }
+
+    public long BlockCount { get; }
+
+    /// <summary>The unit serial number (VPD page 80h).</summary>
+    public string Serial { get; }
+
+    /// <summary>The NAA designator (VPD page 83h), stable for a target name and LUN.</summary>
+    public ulong NaaIdentifier { get; }
+
+    private int MaxTransferBlocks => MaxTransferBytes / BlockSize;
+
+    /// <summary>
+    /// Establishes a unit attention for every I_T nexus (SAM-5 §5.14): after a LOGICAL UNIT RESET with
+    /// 29h/03h, after a target reset with 29h/00h.
+    /// </summary>
+    public void Reset(bool logicalUnitReset)
+    {
+        _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
+        Interlocked.Increment(ref _resetGeneration);
+    }
+
+    /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
+    public void AttachNexus(ulong nexus) => _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
+
+    /// <summary>Drops what is held for an I_T nexus that has gone.</summary>
+    public void ForgetNexus(ulong nexus) => _seenResetGeneration.TryRemove(nexus, out _);
+
+    /// <summary>Executes one command.</summary>
+    public async ValueTask<ScsiResult> ExecuteAsync(ScsiRequest request, CancellationToken cancellationToken)
+    {
+        var cdb = request.Cdb.Span;
+        if (cdb.IsEmpty)
+        {
+            return ScsiResult.Check(Sense.InvalidOpcode());
+        }
+
+        var opcode = (ScsiOpcode)cdb[0];
+
+        // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
+        if (opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense) && TakeUnitAttention(request.Nexus) is { } attention)
+        {
+            return ScsiResult.Check(attention);
+        }
+
+        try
+        {
+            return opcode switch
+            {
+                ScsiOpcode.TestUnitReady => ScsiResult.Good(),
+                ScsiOpcode.RequestSense => RequestSense(request),
+                ScsiOpcode.Inquiry => Inquiry(request),
+                ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10 => ModeSense(request),
+                ScsiOpcode.StartStopUnit => ScsiResult.Good(),
+                ScsiOpcode.ReadCapacity10 => ReadCapacity10(request),
+                ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16 =>
+                    await ReadAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 =>
+                    await WriteAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16 =>
+                    await VerifyAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 =>
+                    await SynchronizeCacheAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
+                    await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.PersistentReserveIn => PersistentReserveIn(request),
+                ScsiOpcode.ServiceActionIn16 => await ServiceActionInAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.MaintenanceIn when (cdb[1] & 0x1F) == ScsiCommandTable.ReportSupportedOperationCodes =>
+                    ScsiSupportedOperationCodes.Report(request),
+                ScsiOpcode.MaintenanceIn => ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)),
+                _ => ScsiResult.Check(Sense.InvalidOpcode()),
+            };
+        }
+        catch (IndexOutOfRangeException)
+        {
+            // A CDB shorter than its opcode requires.
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(0));
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return ScsiResult.Check(Sense.LbaOutOfRange());
+        }
+        catch (NotSupportedException)
+        {
+            return ScsiResult.Check(Sense.WriteProtected());
+        }
+        catch (IOException)
+        {
+            return ScsiResult.Check(IsWrite(opcode) ? Sense.WriteError() : Sense.ReadError());
+        }
+    }
+
+    private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
+        or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap;
+
+    private SenseData? TakeUnitAttention(ulong nexus)
+    {
+        long current = Interlocked.Read(ref _resetGeneration);
+        long seen = _seenResetGeneration.GetOrAdd(nexus, current);
+        if (seen == current)
+        {
+            return null;
+        }
+
+        _seenResetGeneration[nexus] = current;
+        return _resetSense;
+    }
+
+    private ScsiResult RequestSense(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        if ((cdb[1] & 0x01) != 0)
+        {
+            // Descriptor-format sense data is not supported (SPC-4 §6.39).
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 0));
+        }
+
+        var sense = TakeUnitAttention(request.Nexus) ?? Sense.NoSense();
+        return ScsiResult.Data(sense.ToArray(), cdb[4], request.DataIn);
+    }
+
+    private ScsiResult ReadCapacity10(ScsiRequest request)
+    {
+        Span<byte> response = stackalloc byte[8];
+        long lastLba = BlockCount - 1;
+        BinaryPrimitives.WriteUInt32BigEndian(response, lastLba > uint.MaxValue ? uint.MaxValue : (uint)lastLba);
+        BinaryPrimitives.WriteUInt32BigEndian(response[4..], (uint)BlockSize);
+        return ScsiResult.Data(response, 8, request.DataIn);
+    }
+
+    /// <summary>
+    /// PERSISTENT RESERVE IN (SPC-4 §6.14): the logical unit takes no registrations, so READ KEYS, READ RESERVATION
+    /// and READ FULL STATUS report none and REPORT CAPABILITIES reports no reservation type.
+    /// </summary>
+    private static ScsiResult PersistentReserveIn(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        int allocation = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
+        Span<byte> data = stackalloc byte[8];
+        data.Clear();
+        switch (cdb[1] & 0x1F)
+        {
+            case 0x00 or 0x01 or 0x03:
+                return ScsiResult.Data(data, allocation, request.DataIn);
+            case 0x02:
+                BinaryPrimitives.WriteUInt16BigEndian(data, 8);
+                return ScsiResult.Data(data, allocation, request.DataIn);
+            default:
+                return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
+        }
+    }
+
+    private async ValueTask<ScsiResult> ServiceActionInAsync(ScsiRequest request, CancellationToken cancellationToken)
+    {
+        var cdb = request.Cdb.Span;
+        int allocation = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), int.MaxValue);
+        switch (cdb[1] & 0x1F)
+        {
+            case ScsiCommandTable.ReadCapacity16:
+            {
+                // SBC-3 §5.16.2, table 66.
+                var response = new byte[32];
+                BinaryPrimitives.WriteUInt64BigEndian(response, (ulong)(BlockCount - 1));
+                BinaryPrimitives.WriteUInt32BigEndian(response.AsSpan(8), (uint)BlockSize);
+                if (Device.IsThin)
+                {
+                    response[14] = 0x80 | 0x40; // LBPME, LBPRZ
+                }
+
+                return ScsiResult.Data(response, allocation, request.DataIn);
+            }
+
+            case ScsiCommandTable.GetLbaStatus:
+                return await GetLbaStatusAsync(request, allocation, cancellationToken).ConfigureAwait(false);
+            default:
+                return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
+        }
+    }
+}

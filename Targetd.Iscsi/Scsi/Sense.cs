@@ -1,0 +1,58 @@
+namespace Targetd.Iscsi.Scsi;
+
+/// <summary>Named sense data (SPC-4 Annex D additional sense codes); call sites never build sense by hand.</summary>
+internal static class Sense
+{
+    /// <summary>NO SENSE: nothing to report (REQUEST SENSE with no pending condition).</summary>
+    public static SenseData NoSense() => new(SenseKey.NoSense, 0x00, 0x00);
+
+    /// <summary>ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21h/00h).</summary>
+    public static SenseData LbaOutOfRange() => new(SenseKey.IllegalRequest, 0x21, 0x00);
+
+    /// <summary>ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (20h/00h).</summary>
+    public static SenseData InvalidOpcode() => new(SenseKey.IllegalRequest, 0x20, 0x00, FieldPointer: 0, BitPointer: 7);
+
+    /// <summary>ILLEGAL REQUEST, INVALID FIELD IN CDB (24h/00h), pointing at the byte (and bit) in error.</summary>
+    public static SenseData InvalidFieldInCdb(int fieldByte, int? bit = null) =>
+        new(SenseKey.IllegalRequest, 0x24, 0x00, (ushort)fieldByte, InCdb: true, BitPointer: (byte?)bit);
+
+    /// <summary>ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST (26h/00h).</summary>
+    public static SenseData InvalidFieldInParameterList(int fieldByte) =>
+        new(SenseKey.IllegalRequest, 0x26, 0x00, (ushort)fieldByte, InCdb: false);
+
+    /// <summary>ILLEGAL REQUEST, PARAMETER LIST LENGTH ERROR (1Ah/00h).</summary>
+    public static SenseData ParameterListLengthError() => new(SenseKey.IllegalRequest, 0x1A, 0x00);
+
+    /// <summary>ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED (25h/00h): the LUN is not mapped.</summary>
+    public static SenseData LogicalUnitNotSupported() => new(SenseKey.IllegalRequest, 0x25, 0x00);
+
+    /// <summary>ILLEGAL REQUEST, SAVING PARAMETERS NOT SUPPORTED (39h/00h).</summary>
+    public static SenseData SavingParametersNotSupported() => new(SenseKey.IllegalRequest, 0x39, 0x00);
+
+    /// <summary>UNIT ATTENTION with the given additional sense code.</summary>
+    public static SenseData UnitAttention(byte asc, byte ascq) => new(SenseKey.UnitAttention, asc, ascq);
+
+    /// <summary>UNIT ATTENTION, POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (29h/00h).</summary>
+    public static SenseData ResetOccurred() => UnitAttention(0x29, 0x00);
+
+    /// <summary>UNIT ATTENTION, BUS DEVICE RESET FUNCTION OCCURRED (29h/03h): after a LOGICAL UNIT RESET.</summary>
+    public static SenseData LogicalUnitResetOccurred() => UnitAttention(0x29, 0x03);
+
+    /// <summary>DATA PROTECT, WRITE PROTECTED (27h/00h).</summary>
+    public static SenseData WriteProtected() => new(SenseKey.DataProtect, 0x27, 0x00);
+
+    /// <summary>MEDIUM ERROR, UNRECOVERED READ ERROR (11h/00h).</summary>
+    public static SenseData ReadError() => new(SenseKey.MediumError, 0x11, 0x00);
+
+    /// <summary>MEDIUM ERROR, WRITE ERROR (0Ch/00h).</summary>
+    public static SenseData WriteError() => new(SenseKey.MediumError, 0x0C, 0x00);
+
+    /// <summary>MISCOMPARE, MISCOMPARE DURING VERIFY OPERATION (1Dh/00h) at a byte offset of the data-out buffer.</summary>
+    public static SenseData MiscompareDuringVerify(uint offset) => new(SenseKey.Miscompare, 0x1D, 0x00, Information: offset);
+
+    /// <summary>ABORTED COMMAND, DATA PHASE ERROR (4Bh/00h): the transport could not deliver the data.</summary>
+    public static SenseData DataPhaseError() => new(SenseKey.AbortedCommand, 0x4B, 0x00);
+
+    /// <summary>ILLEGAL REQUEST, INVALID FIELD IN INFORMATION UNIT (0Eh/03h): the transfer length does not fit the CDB.</summary>
+    public static SenseData InvalidFieldInInformationUnit() => new(SenseKey.IllegalRequest, 0x0E, 0x03);
+}

@@ -1,0 +1,105 @@
+using Targetd.Iscsi.Targets;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Iscsi.Server;
+
+/// <content>The login phase (RFC 7143 §6, §11.12, §11.13).</content>
+internal sealed partial class IscsiConnection
+{
+    private readonly MemoryStream _loginText = new();
+    private bool _loginStarted;
+
+    private async ValueTask<bool> HandleLoginAsync(IscsiPdu pdu, CancellationToken cancellationToken)
+    {
+        if (pdu.Opcode != IscsiOpcode.LoginRequest)
+        {
+            throw new IscsiProtocolException($"{pdu.Opcode} received before login completed.");
+        }
+
+        var bhs = pdu.Header;
+        if (!_loginStarted)
+        {
+            // §11.12.6: the CmdSN of the first Login Request is the one the first command will carry.
+            _loginStarted = true;
+            _expCmdSN = bhs.CmdSN;
+            _maxCmdSN = bhs.CmdSN + TargetLimits.QueueDepth - 1;
+        }
+
+        bool continues = (bhs.Flags & 0x40) != 0;
+        if (_loginText.Length + pdu.DataLength > TargetLimits.MaxTextLength)
+        {
+            await SendLoginResponseAsync(bhs, LoginResult.Failure(LoginStatus.InitiatorError), 0, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        _loginText.Write(pdu.Data.Span);
+        if (continues)
+        {
+            // §11.12.2: the C bit means the text continues; the target answers each such PDU with an empty response.
+            var partial = new LoginResult(false, (bhs.Flags >> 2) & 0x03, 0, LoginStatus.Success, []);
+            await SendLoginResponseAsync(bhs, partial, 0, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        bool parsed = TextParameters.TryParse(_loginText.GetBuffer().AsSpan(0, (int)_loginText.Length), out var keys);
+        _loginText.SetLength(0);
+        var result = parsed
+            ? _login.Process(LoginRequest.Parse(bhs, keys))
+            : LoginResult.Failure(LoginStatus.InitiatorError);
+        ushort tsih = result.IsFinal ? _registry.NextTsih() : (ushort)0;
+        await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
+        if (result.Status != LoginStatus.Success)
+        {
+            _logger.LoginFailed(_login.InitiatorName, _login.Target?.Name ?? "discovery", result.Status);
+            return false;
+        }
+
+        if (result.IsFinal)
+        {
+            EnterFullFeaturePhase(tsih);
+        }
+
+        return true;
+    }
+
+    private void EnterFullFeaturePhase(ushort tsih)
+    {
+        // §13.1: digests apply from the first PDU after the final Login Response, in both directions.
+        _fullFeature = true;
+        _framer.HeaderDigest = _sendHeaderDigest = Parameters.HeaderDigest;
+        _framer.DataDigest = _sendDataDigest = Parameters.DataDigest;
+        _framer.MaxDataSegmentLength = Parameters.TargetMaxRecvDataSegmentLength;
+        var info = new IscsiSessionInfo(
+            _login.InitiatorName,
+            _login.Isid.ToString("x12", System.Globalization.CultureInfo.InvariantCulture),
+            tsih,
+            _login.Target?.Name,
+            Local,
+            Remote);
+        _sessionId = _registry.Register(info, _login.Target, Close);
+        _registered = true;
+        if (_login.Target is { } target)
+        {
+            foreach (var unit in target.Units.Values)
+            {
+                unit.AttachNexus(_sessionId);
+            }
+        }
+        _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
+    }
+
+    /// <summary>A Login Response (§11.13): |T|C|.|.|CSG|NSG| in byte 1, version 0, ISID, TSIH, status class and detail.</summary>
+    private ValueTask SendLoginResponseAsync(BasicHeaderSegment request, LoginResult result, ushort tsih, CancellationToken cancellationToken)
+    {
+        byte[] data = TextParameters.Encode(result.Keys);
+        byte flags = (byte)((result.Transit ? 0x80 : 0) | (result.CurrentStage << 2) | result.NextStage);
+        var header = RentHeader();
+        _ = new HeaderWriter(header, IscsiOpcode.LoginResponse, flags)
+            .DataSegmentLength(data.Length)
+            .InitiatorTaskTag(request.InitiatorTaskTag)
+            .UInt16(14, tsih)
+            .UInt16(36, (ushort)result.Status);
+        request.Bytes[8..14].CopyTo(header.AsSpan(8)); // ISID
+        return SendAsync(header, data, StatusNumber.Advance, cancellationToken);
+    }
+}

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Net;
+using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Iscsi.Server;
+
+/// <content>NOP, Text (SendTargets), Logout, task management and Reject (RFC 7143 §11.5, §11.9-§11.11, §11.14-§11.19).</content>
+internal sealed partial class IscsiConnection
+{
+    private readonly MemoryStream _text = new();
+
+    private async ValueTask HandleNopOutAsync(IscsiPdu pdu, CancellationToken cancellationToken)
+    {
+        var bhs = pdu.Header;
+        if (!AcceptCommandNumber(bhs) || bhs.InitiatorTaskTag == BasicHeaderSegment.ReservedTag)
+        {
+            // §11.18: a NOP-Out with the reserved tag asks for no answer.
+            return;
+        }
+
+        // §11.19: the NOP-In echoes the ping data, with the reserved Target Transfer Tag.
+        var echo = pdu.Data[..Math.Min(pdu.DataLength, Parameters.InitiatorMaxRecvDataSegmentLength)].ToArray();
+        var header = RentHeader();
+        _ = new HeaderWriter(header, IscsiOpcode.NopIn, 0x80)
+            .DataSegmentLength(echo.Length)
+            .Lun(bhs.Lun)
+            .InitiatorTaskTag(bhs.InitiatorTaskTag)
+            .UInt32(20, BasicHeaderSegment.ReservedTag);
+        await SendAsync(header, echo, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask HandleTextAsync(IscsiPdu pdu, CancellationToken cancellationToken)
+    {
+        var bhs = pdu.Header;
+        if (!AcceptCommandNumber(bhs))
+        {
+            return;
+        }
+
+        if (_text.Length + pdu.DataLength > TargetLimits.MaxTextLength)
+        {
+            _text.SetLength(0);
+            await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _text.Write(pdu.Data.Span);
+        bool continues = (bhs.Flags & 0x40) != 0;
+        List<KeyValuePair<string, string>> answer = [];
+        if (!continues)
+        {
+            bool parsed = TextParameters.TryParse(_text.GetBuffer().AsSpan(0, (int)_text.Length), out var keys);
+            _text.SetLength(0);
+            if (!parsed)
+            {
+                await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            foreach (var (key, value) in keys)
+            {
+                if (key == "SendTargets")
+                {
+                    answer.AddRange(SendTargets(value));
+                }
+                else
+                {
+                    answer.Add(new(key, KeyNegotiation.NotUnderstood));
+                }
+            }
+        }
+
+        // §11.11: the response carries whole key=value pairs up to the initiator's MaxRecvDataSegmentLength.
+        var data = new List<byte>();
+        foreach (var pair in answer)
+        {
+            byte[] encoded = TextParameters.Encode([pair]);
+            if (data.Count + encoded.Length > Parameters.InitiatorMaxRecvDataSegmentLength)
+            {
+                break;
+            }
+
+            data.AddRange(encoded);
+        }
+
+        var header = RentHeader();
+        _ = new HeaderWriter(header, IscsiOpcode.TextResponse, (byte)(continues ? 0 : 0x80))
+            .DataSegmentLength(data.Count)
+            .Lun(bhs.Lun)
+            .InitiatorTaskTag(bhs.InitiatorTaskTag)
+            .UInt32(20, continues ? 1u : BasicHeaderSegment.ReservedTag);
+        await SendAsync(header, data.ToArray(), StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// SendTargets (RFC 7143 §12.3, Appendix C): "All" lists every target the initiator may see (in a normal session,
+    /// its own target); a name lists that target; an empty value the session's target.
+    /// </summary>
+    private IEnumerable<KeyValuePair<string, string>> SendTargets(string value)
+    {
+        var targets = _registry.Targets.Where(t => t.IsVisibleTo(_login.InitiatorName));
+        if (!_login.IsDiscovery)
+        {
+            targets = targets.Where(t => ReferenceEquals(t, _login.Target));
+        }
+
+        if (value != "All" && value.Length > 0)
+        {
+            targets = targets.Where(t => string.Equals(t.Name, value, StringComparison.OrdinalIgnoreCase));
+        }
+
+        string address = FormatAddress(Local) + "," + TargetLimits.PortalGroupTag.ToString(CultureInfo.InvariantCulture);
+        foreach (var target in targets)
+        {
+            yield return new("TargetName", target.Name);
+            yield return new("TargetAddress", address);
+        }
+    }
+
+    private static string FormatAddress(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint { Address.AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip =>
+            $"[{ip.Address}]:{ip.Port.ToString(CultureInfo.InvariantCulture)}",
+        IPEndPoint ip => $"{ip.Address}:{ip.Port.ToString(CultureInfo.InvariantCulture)}",
+        _ => string.Empty,
+    };
+
+    private async ValueTask HandleLogoutAsync(IscsiPdu pdu, CancellationToken cancellationToken)
+    {
+        AcceptCommandNumber(pdu.Header);
+        uint itt = pdu.Header.InitiatorTaskTag;
+
+        // §11.14.1: reason 0 closes the session, 1 this connection; 2 (recovery) is not supported at level 0.
+        int reason = pdu.Header.Flags & 0x7F;
+        byte response = reason switch
+        {
+            0 or 1 => 0,
+            _ => 2,
+        };
+
+        // Commands already received complete before the response (§11.14: the logout is the last command).
+        foreach (var task in _tasks.Values.Where(t => t.IsStarted).ToArray())
+        {
+            await task.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var header = RentHeader();
+        _ = new HeaderWriter(header, IscsiOpcode.LogoutResponse, 0x80)
+            .Byte(2, response)
+            .InitiatorTaskTag(itt)
+            .UInt16(40, 0) // Time2Wait
+            .UInt16(42, 0); // Time2Retain
+        await SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void HandleTaskManagement(IscsiPdu pdu)
+    {
+        var bhs = pdu.Header;
+        if (!AcceptCommandNumber(bhs))
+        {
+            return;
+        }
+
+        int function = bhs.Flags & 0x7F;
+        uint itt = bhs.InitiatorTaskTag;
+        uint referenced = bhs.Field20;
+        uint cmdSN = bhs.CmdSN;
+        uint refCmdSN = bhs.Field32;
+        ulong lunField = bhs.Lun;
+        int lun = ScsiDispatcher.DecodeLun(lunField);
+        RunInBackground(async () =>
+        {
+            try
+            {
+                byte response = await ManageTasksAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
+                _logger.TaskManagement(function, lun, response);
+                var header = RentHeader();
+                _ = new HeaderWriter(header, IscsiOpcode.TaskManagementResponse, 0x80)
+                    .Byte(2, response)
+                    .InitiatorTaskTag(itt);
+                await SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumber.Advance, _closing.Token).ConfigureAwait(false);
+                if (function == 7 && response == 0)
+                {
+                    // §11.5.1: after a TARGET COLD RESET the target drops all its connections.
+                    Close();
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The connection closed first.
+            }
+        });
+    }
+
+    /// <summary>Performs a task management function (§11.5.1) and returns its response code (§11.6.1).</summary>
+    private async Task<byte> ManageTasksAsync(int function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
+    {
+        var units = _login.Target!.Units;
+        switch (function)
+        {
+            case 1: // ABORT TASK
+                if (_tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
+                {
+                    await AbortAsync([task]).ConfigureAwait(false);
+                    return 0;
+                }
+
+                // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
+                // lost on the way and counts as received: "Function complete". Otherwise it has completed: "Task does not exist".
+                return SerialNumber.InWindow(refCmdSN, Volatile.Read(ref _expCmdSN), Volatile.Read(ref _maxCmdSN))
+                    && SerialNumber.LessThan(refCmdSN, cmdSN) ? (byte)0 : (byte)1;
+            case 2 or 4: // ABORT TASK SET, CLEAR TASK SET
+                await AbortAsync(_tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
+                return 0;
+            case 5: // LOGICAL UNIT RESET
+                if (!units.TryGetValue(lun, out var unit))
+                {
+                    return 2; // LUN does not exist
+                }
+
+                await AbortAsync(_tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
+                unit.Reset(logicalUnitReset: true);
+                return 0;
+            case 6 or 7: // TARGET WARM RESET, TARGET COLD RESET
+                await AbortAsync(_tasks.Values.ToArray()).ConfigureAwait(false);
+                foreach (var each in units.Values)
+                {
+                    each.Reset(logicalUnitReset: false);
+                }
+
+                return 0;
+            case 8: // TASK REASSIGN
+                return 4; // task allegiance reassignment not supported
+            default:
+                return 5; // task management function not supported
+        }
+    }
+
+    /// <summary>Aborts tasks: no response will follow for them; waits until running ones have stopped.</summary>
+    private async Task AbortAsync(IReadOnlyList<IscsiTask> tasks)
+    {
+        foreach (var task in tasks)
+        {
+            task.IsAborted = true;
+            await task.Cancellation.CancelAsync().ConfigureAwait(false);
+            if (!task.IsStarted && _tasks.TryRemove(task.InitiatorTaskTag, out _))
+            {
+                task.Dispose();
+            }
+        }
+
+        foreach (var task in tasks.Where(t => t.IsStarted))
+        {
+            await task.Completion.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A Reject PDU (§11.17): reason in byte 2, the offending header as data.</summary>
+    private async ValueTask RejectAsync(IscsiPdu pdu, RejectReason reason, CancellationToken cancellationToken)
+    {
+        _logger.Rejected((byte)pdu.Opcode, reason);
+        var header = RentHeader();
+        _ = new HeaderWriter(header, IscsiOpcode.Reject, 0x80)
+            .Byte(2, (byte)reason)
+            .DataSegmentLength(BasicHeaderSegment.Size)
+            .InitiatorTaskTag(BasicHeaderSegment.ReservedTag);
+        await SendAsync(header, pdu.HeaderBytes.ToArray(), StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,389 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Targetd.Iscsi.Targets;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Iscsi.Server;
+
+/// <summary>
+/// One iSCSI connection, which is also its session (MaxConnections=1, ErrorRecoveryLevel=0): the login phase,
+/// then the full feature phase with commands executed concurrently and responses serialized on one writer.
+/// </summary>
+internal sealed partial class IscsiConnection : IAsyncDisposable
+{
+    private static readonly byte[] Padding = new byte[4];
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly IscsiTargetRegistry _registry;
+    private readonly ILogger _logger;
+    private readonly PduFramer _framer = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly ConcurrentDictionary<uint, IscsiTask> _tasks = new();
+    private readonly ConcurrentDictionary<long, Task> _background = new();
+    private readonly LoginNegotiation _login;
+    private long _nextBackground;
+    private bool _fullFeature;
+    private bool _sendHeaderDigest;
+    private bool _sendDataDigest;
+    private uint _statSN = 1;
+    private uint _expCmdSN;
+    private uint _maxCmdSN;
+    private ulong _sessionId;
+    private bool _registered;
+
+    public IscsiConnection(Socket socket, IscsiTargetRegistry registry, ILogger logger)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
+        _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+        _registry = registry;
+        _logger = logger;
+        _login = new LoginNegotiation(registry);
+        Remote = socket.RemoteEndPoint;
+        Local = socket.LocalEndPoint;
+    }
+
+    public EndPoint? Remote { get; }
+
+    public EndPoint? Local { get; }
+
+    private SessionParameters Parameters => _login.Parameters;
+
+    /// <summary>Ends the connection: reading stops, tasks are aborted.</summary>
+    public void Close()
+    {
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    /// <summary>Serves the connection until the initiator logs out or disconnects, a protocol error, or cancellation.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var link = cancellationToken.Register(Close);
+        var token = _closing.Token;
+        _logger.ConnectionAccepted(Remote);
+        try
+        {
+            await ReadLoopAsync(token).ConfigureAwait(false);
+        }
+        catch (IscsiProtocolException ex)
+        {
+            _logger.ProtocolError(Remote, ex);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Closed by the portal, the registry or a reset.
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            _logger.ConnectionFailed(Remote, ex);
+        }
+        finally
+        {
+            await ShutdownAsync().ConfigureAwait(false);
+            _logger.ConnectionClosed(Remote);
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            try
+            {
+                while (_framer.TryRead(ref buffer, out var pdu))
+                {
+                    using (pdu)
+                    {
+                        if (!await HandleAsync(pdu!, cancellationToken).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        _logger.TruncatedPdu(Remote);
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    /// <summary>Handles one PDU; false ends the connection.</summary>
+    private async ValueTask<bool> HandleAsync(IscsiPdu pdu, CancellationToken cancellationToken)
+    {
+        if (!_fullFeature)
+        {
+            return await HandleLoginAsync(pdu, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!pdu.DataDigestValid)
+        {
+            // RFC 7143 §7.8: "When a target receives a PDU with a data digest error, it MUST answer with a Reject ... and discard the PDU."
+            await RejectAsync(pdu, RejectReason.DataDigestError, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        switch (pdu.Opcode)
+        {
+            case IscsiOpcode.NopOut:
+                await HandleNopOutAsync(pdu, cancellationToken).ConfigureAwait(false);
+                return true;
+            case IscsiOpcode.ScsiCommand when !_login.IsDiscovery:
+                await HandleScsiCommandAsync(pdu, cancellationToken).ConfigureAwait(false);
+                return true;
+            case IscsiOpcode.DataOut when !_login.IsDiscovery:
+                await HandleDataOutAsync(pdu, cancellationToken).ConfigureAwait(false);
+                return true;
+            case IscsiOpcode.TaskManagementRequest when !_login.IsDiscovery:
+                HandleTaskManagement(pdu);
+                return true;
+            case IscsiOpcode.TextRequest:
+                await HandleTextAsync(pdu, cancellationToken).ConfigureAwait(false);
+                return true;
+            case IscsiOpcode.LogoutRequest:
+                await HandleLogoutAsync(pdu, cancellationToken).ConfigureAwait(false);
+                return false;
+            case IscsiOpcode.ScsiCommand or IscsiOpcode.DataOut or IscsiOpcode.TaskManagementRequest or IscsiOpcode.LoginRequest:
+                // §6.3.1 / §4.2.1: only Text, NOP and Logout serve a discovery session; Login only before full feature phase.
+                await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
+                return true;
+            default:
+                // §11.17.1: "Command not supported" for opcodes we do not implement, SNACK included at ErrorRecoveryLevel 0.
+                await RejectAsync(pdu, RejectReason.CommandNotSupported, cancellationToken).ConfigureAwait(false);
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// Applies command numbering (RFC 7143 §4.2.2.1): a non-immediate command advances ExpCmdSN; one outside
+    /// [ExpCmdSN, MaxCmdSN] is ignored. Returns whether to process the PDU.
+    /// </summary>
+    private bool AcceptCommandNumber(BasicHeaderSegment bhs)
+    {
+        if (bhs.IsImmediate)
+        {
+            return true;
+        }
+
+        uint cmdSN = bhs.CmdSN;
+        uint expected = Volatile.Read(ref _expCmdSN);
+        uint max = Volatile.Read(ref _maxCmdSN);
+        if (!SerialNumber.InWindow(cmdSN, expected, max))
+        {
+            _logger.CommandOutsideWindow(cmdSN, expected, max);
+            return false;
+        }
+
+        if (cmdSN == expected)
+        {
+            Volatile.Write(ref _expCmdSN, expected + 1);
+        }
+
+        return true;
+    }
+
+    /// <summary>How StatSN is carried by a PDU being sent.</summary>
+    private enum StatusNumber
+    {
+        /// <summary>A status-bearing PDU: takes the next StatSN.</summary>
+        Advance,
+
+        /// <summary>An R2T: carries the current StatSN without consuming it.</summary>
+        Current,
+
+        /// <summary>The StatSN field is reserved (Data-In without the S bit).</summary>
+        Reserved,
+    }
+
+    /// <summary>
+    /// Sends one PDU: fills StatSN/ExpCmdSN/MaxCmdSN (bytes 24-35) under the send lock, so StatSN follows the
+    /// order on the wire, then the header digest, data, padding and data digest. Returns the header to the pool.
+    /// </summary>
+    private async ValueTask SendAsync(byte[] header, ReadOnlyMemory<byte> data, StatusNumber numbering, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                WritePdu(header, data.Span, numbering);
+                var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (flush.IsCompleted)
+                {
+                    throw new IOException("The connection is closed.");
+                }
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(header);
+        }
+    }
+
+    private void WritePdu(byte[] header, ReadOnlySpan<byte> data, StatusNumber numbering)
+    {
+        var bhs = header.AsSpan(0, BasicHeaderSegment.Size);
+        switch (numbering)
+        {
+            case StatusNumber.Advance:
+                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN++);
+                break;
+            case StatusNumber.Current:
+                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN);
+                break;
+        }
+
+        uint expected = Volatile.Read(ref _expCmdSN);
+        BinaryPrimitives.WriteUInt32BigEndian(bhs[28..], expected);
+        BinaryPrimitives.WriteUInt32BigEndian(bhs[32..], NextMaxCmdSN(expected));
+        _writer.Write(bhs);
+        Span<byte> digest = stackalloc byte[4];
+        if (_sendHeaderDigest)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(digest, Crc32C.Compute(bhs));
+            _writer.Write(digest);
+        }
+
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        _writer.Write(data);
+        var padding = Padding.AsSpan(0, (4 - (data.Length & 3)) & 3);
+        _writer.Write(padding);
+        if (_sendDataDigest)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(digest, Crc32C.Compute(data, padding));
+            _writer.Write(digest);
+        }
+    }
+
+    /// <summary>
+    /// MaxCmdSN: ExpCmdSN plus the free queue slots, minus one; never below what was advertised before, since
+    /// "MaxCmdSN ... values lower than the current ... are ignored" by initiators (§4.2.2.1).
+    /// </summary>
+    private uint NextMaxCmdSN(uint expected)
+    {
+        int free = Math.Max(0, TargetLimits.QueueDepth - _tasks.Count);
+        uint candidate = expected + (uint)free - 1;
+        uint max = SerialNumber.Max(Volatile.Read(ref _maxCmdSN), candidate);
+        Volatile.Write(ref _maxCmdSN, max);
+        return max;
+    }
+
+    private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size);
+
+    /// <summary>Runs work beside the read loop; every such task is awaited before the connection closes.</summary>
+    private void RunInBackground(Func<Task> work)
+    {
+        long id = Interlocked.Increment(ref _nextBackground);
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await work().ConfigureAwait(false);
+            }
+            finally
+            {
+                _background.TryRemove(id, out _);
+            }
+        });
+        _background[id] = task;
+        if (task.IsCompleted)
+        {
+            _background.TryRemove(id, out _);
+        }
+    }
+
+    private async Task ShutdownAsync()
+    {
+        Close();
+        foreach (var task in _tasks.Values)
+        {
+            task.IsAborted = true;
+            await task.Cancellation.CancelAsync().ConfigureAwait(false);
+            if (!task.IsStarted && _tasks.TryRemove(task.InitiatorTaskTag, out _))
+            {
+                task.Dispose();
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(_background.Values).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.ConnectionFailed(Remote, ex);
+        }
+
+        if (_registered)
+        {
+            _registry.Unregister(_sessionId);
+            if (_login.Target is { } target)
+            {
+                foreach (var unit in target.Units.Values)
+                {
+                    unit.ForgetNexus(_sessionId);
+                }
+            }
+        }
+
+        try
+        {
+            await _reader.CompleteAsync().ConfigureAwait(false);
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            _logger.ConnectionFailed(Remote, ex);
+        }
+
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Releases what the connection holds; call after <see cref="RunAsync"/> has completed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _closing.Dispose();
+        _sendLock.Dispose();
+        await _loginText.DisposeAsync().ConfigureAwait(false);
+        await _text.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Buffers;
+
+namespace Targetd.Iscsi.Server;
+
+/// <summary>
+/// One SCSI task of a connection: the command, its data-out buffer while data arrives (RFC 7143 §4.2.2.2 R2T,
+/// §7.2 unsolicited data) and the means to abort it.
+/// </summary>
+internal sealed class IscsiTask : IDisposable
+{
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private byte[]? _dataOut;
+
+    public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite)
+    {
+        InitiatorTaskTag = initiatorTaskTag;
+        LunField = lunField;
+        Lun = lun;
+        Cdb = cdb;
+        CmdSN = cmdSN;
+        ExpectedLength = expectedLength;
+        IsRead = isRead;
+        IsWrite = isWrite;
+        if (isWrite && expectedLength > 0)
+        {
+            _dataOut = ArrayPool<byte>.Shared.Rent(expectedLength);
+        }
+    }
+
+    public uint InitiatorTaskTag { get; }
+
+    public ulong LunField { get; }
+
+    public int Lun { get; }
+
+    public byte[] Cdb { get; }
+
+    public uint CmdSN { get; }
+
+    /// <summary>The Expected Data Transfer Length of the command.</summary>
+    public int ExpectedLength { get; }
+
+    public bool IsRead { get; }
+
+    public bool IsWrite { get; }
+
+    public CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>Set once a task management function has aborted the task: no response may follow.</summary>
+    public bool IsAborted { get; set; }
+
+    /// <summary>Whether execution started (all data received).</summary>
+    public bool IsStarted { get; set; }
+
+    /// <summary>Completes when execution has finished, whatever its outcome.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Bytes of data-out received so far, in order.</summary>
+    public int Received { get; set; }
+
+    /// <summary>Whether unsolicited Data-Out PDUs (target transfer tag FFFFFFFFh) are still expected.</summary>
+    public bool ExpectingUnsolicited { get; set; }
+
+    /// <summary>The next buffer offset of unsolicited data.</summary>
+    public int UnsolicitedNext { get; set; }
+
+    /// <summary>Where the next R2T starts.</summary>
+    public int NextR2TOffset { get; set; }
+
+    public uint NextR2TSN { get; set; }
+
+    /// <summary>Open R2Ts by target transfer tag: the next offset expected, the end of the burst and the next DataSN.</summary>
+    public Dictionary<uint, (int Next, int End, uint DataSN)> OpenR2Ts { get; } = [];
+
+    /// <summary>The DataSN expected on the next unsolicited Data-Out.</summary>
+    public uint UnsolicitedDataSN { get; set; }
+
+    /// <summary>The Data-In and R2T PDUs sent, reported as ExpDataSN in the SCSI Response (§11.4.8).</summary>
+    public uint DataSequence { get; set; }
+
+    public Memory<byte> DataOut => _dataOut is null ? Memory<byte>.Empty : _dataOut.AsMemory(0, ExpectedLength);
+
+    public void MarkCompleted() => _completion.TrySetResult();
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _dataOut, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        Cancellation.Dispose();
+    }
+}

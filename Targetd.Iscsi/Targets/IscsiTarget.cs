@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Targetd.Core.BlockDevices;
+using Targetd.Iscsi.Scsi;
+
+namespace Targetd.Iscsi.Targets;
+
+/// <summary>
+/// An iSCSI target: a name, logical units over block devices, and who may log in. With no initiator in
+/// <see cref="Acls"/> access is open (optionally guarded by <see cref="Chap"/>); otherwise only listed initiators
+/// are admitted, each with its own credentials. Every member is safe to use while sessions run.
+/// </summary>
+public sealed class IscsiTarget
+{
+    /// <summary>The highest LUN served (flat space addressing, SAM-5 §4.7.7.3).</summary>
+    public const int MaxLun = 16383;
+
+    private readonly ConcurrentDictionary<int, ScsiLogicalUnit> _units = new();
+    private readonly ConcurrentDictionary<string, IscsiInitiatorAcl> _acls = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Creates a target with no LUNs and open access.</summary>
+    /// <param name="name">The target's iSCSI name, such as <c>iqn.2003-01.net.targetd:disk1</c>.</param>
+    /// <param name="alias">An optional human-readable TargetAlias.</param>
+    public IscsiTarget(string name, string? alias = null)
+    {
+        if (!IscsiName.IsValid(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid iSCSI name.", nameof(name));
+        }
+
+        Name = name;
+        Alias = alias;
+    }
+
+    /// <summary>The iSCSI name.</summary>
+    public string Name { get; }
+
+    /// <summary>The TargetAlias sent at login, if any.</summary>
+    public string? Alias { get; }
+
+    /// <summary>Credentials every initiator must present when <see cref="Acls"/> is empty; null for none.</summary>
+    public ChapCredentials? Chap { get; set; }
+
+    /// <summary>The mapped LUNs, in ascending order.</summary>
+    public IReadOnlyList<int> Luns => [.. _units.Keys.Order()];
+
+    /// <summary>The initiators admitted; empty means open access.</summary>
+    public IReadOnlyList<IscsiInitiatorAcl> Acls => [.. _acls.Values.OrderBy(a => a.InitiatorName, StringComparer.OrdinalIgnoreCase)];
+
+    internal IReadOnlyDictionary<int, ScsiLogicalUnit> Units => _units;
+
+    /// <summary>Maps <paramref name="device"/> at <paramref name="lun"/>.</summary>
+    /// <param name="lun">The LUN, 0 to <see cref="MaxLun"/>, not already mapped.</param>
+    /// <param name="device">The backing device; the target does not dispose it.</param>
+    /// <param name="serial">A stable unit serial number; derived from the target name and LUN when null.</param>
+    public void AddLun(int lun, IBlockDevice device, string? serial = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lun);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lun, MaxLun);
+        ArgumentNullException.ThrowIfNull(device);
+        if (!_units.TryAdd(lun, new ScsiLogicalUnit(device, Name, lun, serial)))
+        {
+            throw new InvalidOperationException($"LUN {lun} is already mapped on {Name}.");
+        }
+    }
+
+    /// <summary>Unmaps a LUN; commands in flight finish, later ones see LOGICAL UNIT NOT SUPPORTED.</summary>
+    /// <returns>Whether the LUN was mapped.</returns>
+    public bool RemoveLun(int lun) => _units.TryRemove(lun, out _);
+
+    /// <summary>Admits an initiator, replacing an earlier entry for the same name.</summary>
+    /// <param name="initiatorName">The initiator's iSCSI name.</param>
+    /// <param name="chap">Credentials it must present, or null for none.</param>
+    public void AllowInitiator(string initiatorName, ChapCredentials? chap = null)
+    {
+        if (!IscsiName.IsValid(initiatorName))
+        {
+            throw new ArgumentException($"'{initiatorName}' is not a valid iSCSI name.", nameof(initiatorName));
+        }
+
+        _acls[initiatorName] = new IscsiInitiatorAcl(initiatorName, chap);
+    }
+
+    /// <summary>Withdraws an initiator's admission; its running sessions continue.</summary>
+    /// <returns>Whether the initiator was listed.</returns>
+    public bool RemoveInitiator(string initiatorName) => _acls.TryRemove(initiatorName, out _);
+
+    /// <summary>Whether an initiator may log in, and the credentials it must then present (null for none).</summary>
+    internal bool TryAuthorize(string initiatorName, out ChapCredentials? chap)
+    {
+        if (_acls.IsEmpty)
+        {
+            chap = Chap;
+            return true;
+        }
+
+        if (_acls.TryGetValue(initiatorName, out var acl))
+        {
+            chap = acl.Chap;
+            return true;
+        }
+
+        chap = null;
+        return false;
+    }
+
+    /// <summary>Whether an initiator may see this target in SendTargets.</summary>
+    internal bool IsVisibleTo(string initiatorName) => _acls.IsEmpty || _acls.ContainsKey(initiatorName);
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+
+namespace Targetd.Iscsi.Targets;
+
+/// <summary>
+/// The targets a portal serves and the sessions logged in to them. Targets may be added and removed while
+/// sessions run; removing a target ends its sessions.
+/// </summary>
+public sealed class IscsiTargetRegistry
+{
+    private readonly ConcurrentDictionary<string, IscsiTarget> _targets = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<ulong, RegisteredSession> _sessions = new();
+    private long _nextSessionId;
+    private int _nextTsih;
+
+    /// <summary>The targets, ordered by name.</summary>
+    public IReadOnlyList<IscsiTarget> Targets => [.. _targets.Values.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>The sessions currently logged in.</summary>
+    public IReadOnlyList<IscsiSessionInfo> Sessions => [.. _sessions.Values.OrderBy(s => s.Id).Select(s => s.Info)];
+
+    /// <summary>Adds a target.</summary>
+    /// <exception cref="InvalidOperationException">A target of that name exists.</exception>
+    public void Add(IscsiTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!_targets.TryAdd(target.Name, target))
+        {
+            throw new InvalidOperationException($"Target {target.Name} already exists.");
+        }
+    }
+
+    /// <summary>Removes a target and ends its sessions.</summary>
+    /// <returns>Whether the target existed.</returns>
+    public bool Remove(string name)
+    {
+        if (!_targets.TryRemove(name, out var target))
+        {
+            return false;
+        }
+
+        foreach (var session in _sessions.Values.Where(s => ReferenceEquals(s.Target, target)))
+        {
+            session.Close();
+        }
+
+        return true;
+    }
+
+    /// <summary>Looks a target up by name, case-insensitively.</summary>
+    public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IscsiTarget? target) =>
+        _targets.TryGetValue(name, out target);
+
+    /// <summary>Records a session that completed login; an older session of the same initiator, ISID and target is ended (RFC 7143 §6.3.5 session reinstatement).</summary>
+    internal ulong Register(IscsiSessionInfo info, IscsiTarget? target, Action close)
+    {
+        foreach (var old in _sessions.Values)
+        {
+            if (ReferenceEquals(old.Target, target)
+                && string.Equals(old.Info.InitiatorName, info.InitiatorName, StringComparison.OrdinalIgnoreCase)
+                && old.Info.Isid == info.Isid)
+            {
+                old.Close();
+            }
+        }
+
+        ulong id = (ulong)Interlocked.Increment(ref _nextSessionId);
+        _sessions[id] = new RegisteredSession(id, info, target, close);
+        return id;
+    }
+
+    internal void Unregister(ulong id) => _sessions.TryRemove(id, out _);
+
+    /// <summary>A new TSIH, never zero (RFC 7143 §11.12.4: "TSIH ... MUST NOT be zero" once assigned).</summary>
+    internal ushort NextTsih()
+    {
+        while (true)
+        {
+            ushort tsih = (ushort)Interlocked.Increment(ref _nextTsih);
+            if (tsih != 0)
+            {
+                return tsih;
+            }
+        }
+    }
+
+    private sealed record RegisteredSession(ulong Id, IscsiSessionInfo Info, IscsiTarget? Target, Action Close);
+}

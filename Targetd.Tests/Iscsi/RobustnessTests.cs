@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Tests.Iscsi;
+
+/// <summary>Misbehaving initiators over a real loopback socket: the target survives, serves a fresh session and leaks no session.</summary>
+[CancelAfter(20000)]
+public sealed class RobustnessTests
+{
+    [Test]
+    public async Task Unknown_opcode_is_rejected_and_the_connection_still_serves()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var header = TestInitiator.NewHeader((IscsiOpcode)0x1C, 0x80, 9);
+            await initiator.SendAsync(header, [1, 2, 3]);
+            var reject = await initiator.ReceiveAsync();
+            var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
+
+            reject.Opcode.Should().Be(IscsiOpcode.Reject);
+            reject.Header[2].Should().Be(0x05, "Command not supported");
+            reject.Data.Should().Equal(header, "the Reject carries the offending header");
+            read.Status.Should().Be(ScsiStatus.Good);
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Data_segment_above_the_limit_closes_the_connection()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var header = TestInitiator.NewHeader(IscsiOpcode.NopOut, 0x80, 1);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 0x00FFFFFF);
+            await initiator.SendRawAsync(header);
+
+            (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Wrong_header_digest_closes_the_connection()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await initiator.LoginAsync(LoopbackTarget.TargetName, operational: [new("HeaderDigest", "CRC32C")])).Should().Be(0);
+            initiator.HeaderDigest.Should().BeTrue();
+            var header = TestInitiator.NewHeader(IscsiOpcode.NopOut, 0x80, 1);
+            header[0] |= 0x40;
+            await initiator.SendAsync(header, [], corruptHeaderDigest: true);
+
+            (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Data_out_for_an_unknown_task_is_rejected()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var header = TestInitiator.NewHeader(IscsiOpcode.DataOut, 0x80, 0xABCD);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 77);
+            await initiator.SendAsync(header, new byte[512]);
+            var reject = await initiator.ReceiveAsync();
+            var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
+
+            reject.Opcode.Should().Be(IscsiOpcode.Reject);
+            reject.Header[2].Should().Be(0x09, "Invalid PDU field");
+            read.Status.Should().Be(ScsiStatus.Good);
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Half_sent_pdu_then_disconnect_leaves_nothing_behind()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 1);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 4096);
+            await initiator.SendRawAsync([.. header, .. new byte[100]]);
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Disconnect_in_the_middle_of_a_write_and_of_a_read_leaves_nothing_behind()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var write = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 1);
+            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(20), 1024 * 1024);
+            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(24), initiator.TakeCmdSN());
+            Cdb.Write10(0, 2048).CopyTo(write, 32);
+            await initiator.SendAsync(write, new byte[8192]);
+            (await initiator.ReceiveAsync()).Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
+
+            var read = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 2);
+            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(20), 4 * 1024 * 1024);
+            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(24), initiator.TakeCmdSN());
+            Cdb.Read10(0, 8192).CopyTo(read, 32);
+            await initiator.SendAsync(read, []);
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Garbage_before_login_closes_the_connection()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            var junk = new byte[200];
+            new Random(5).NextBytes(junk);
+            junk[0] = (byte)IscsiOpcode.ScsiCommand;
+            junk[4] = 0;
+            junk[5] = 0;
+            junk[6] = 0;
+            junk[7] = 0;
+            await initiator.SendRawAsync(junk);
+
+            (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
+    public async Task Stopping_the_portal_ends_running_sessions()
+    {
+        var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        await target.Portal.StopAsync();
+
+        (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        target.Registry.Sessions.Should().BeEmpty();
+        await target.DisposeAsync();
+    }
+}

@@ -1,0 +1,291 @@
+using System.Buffers.Binary;
+using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Targets;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Tests.Iscsi;
+
+[CancelAfter(20000)]
+public sealed class TargetSessionTests
+{
+    [Test]
+    public async Task Login_negotiates_operational_keys_and_lists_the_session()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+
+        ushort status = await initiator.LoginAsync(
+            LoopbackTarget.TargetName,
+            operational:
+            [
+                new("HeaderDigest", "CRC32C,None"), new("DataDigest", "None"), new("MaxRecvDataSegmentLength", "16384"),
+                new("MaxBurstLength", "4194304"), new("FirstBurstLength", "65536"), new("ImmediateData", "No"),
+                new("InitialR2T", "No"), new("MaxOutstandingR2T", "64"), new("ErrorRecoveryLevel", "2"),
+                new("DefaultTime2Wait", "1"), new("X-com.example.Unknown", "1"),
+            ]);
+
+        status.Should().Be(0);
+        initiator.Negotiated.Should().Contain(new Dictionary<string, string>
+        {
+            ["HeaderDigest"] = "CRC32C",
+            ["DataDigest"] = "None",
+            ["MaxBurstLength"] = "1048576",
+            ["FirstBurstLength"] = "65536",
+            ["ImmediateData"] = "No",
+            ["InitialR2T"] = "No",
+            ["MaxOutstandingR2T"] = "16",
+            ["ErrorRecoveryLevel"] = "0",
+            ["DefaultTime2Wait"] = "1",
+            ["X-com.example.Unknown"] = "NotUnderstood",
+            ["MaxRecvDataSegmentLength"] = "262144",
+        });
+        initiator.Tsih.Should().NotBe(0);
+        var session = target.Registry.Sessions.Should().ContainSingle().Subject;
+        session.InitiatorName.Should().Be(TestInitiator.DefaultName);
+        session.Isid.Should().Be("800000010001");
+        session.TargetName.Should().Be(LoopbackTarget.TargetName);
+        session.Portal.Should().Be(target.EndPoint);
+
+        // With header digests on, a command still round-trips.
+        var reply = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
+        reply.Status.Should().Be(ScsiStatus.Good);
+    }
+
+    [Test]
+    public async Task Writes_with_immediate_data_and_r2t_bursts_read_back_identical()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+        (await initiator.LoginAsync(
+            LoopbackTarget.TargetName,
+            operational: [new("MaxRecvDataSegmentLength", "8192"), new("MaxBurstLength", "65536"), new("FirstBurstLength", "16384"), new("MaxOutstandingR2T", "2")]))
+            .Should().Be(0);
+        var data = new byte[300 * 512];
+        new Random(3).NextBytes(data);
+
+        var write = await initiator.ExecuteAsync(0, Cdb.Write10(100, 300), data.Length, read: false, write: data);
+        var read = await initiator.ExecuteAsync(0, Cdb.Read10(100, 300), data.Length, read: true);
+
+        write.Status.Should().Be(ScsiStatus.Good);
+        write.ReadyToTransferPdus.Should().BeGreaterThan(1, "the rest after the first burst comes in MaxBurstLength pieces");
+        read.Status.Should().Be(ScsiStatus.Good);
+        read.DataInPdus.Should().Be(data.Length / 8192 + 1, "Data-In is cut at the initiator's MaxRecvDataSegmentLength");
+        read.Data.Should().Equal(data);
+        var stored = new byte[data.Length];
+        await target.Device.ReadAsync(100 * 512, stored);
+        stored.Should().Equal(data);
+    }
+
+    [Test]
+    public async Task Residuals_report_underflow_and_overflow()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        var under = await initiator.ExecuteAsync(0, Cdb.Inquiry(allocation: 255), 255, read: true);
+        var over = await initiator.ExecuteAsync(0, Cdb.Read10(0, 2), 512, read: true);
+
+        under.Status.Should().Be(ScsiStatus.Good);
+        under.ResidualFlags.Should().Be(0x02);
+        under.Residual.Should().Be((uint)(255 - under.Data.Length));
+        over.ResidualFlags.Should().Be(0x04);
+        over.Residual.Should().Be(512);
+        over.Data.Should().HaveCount(512);
+    }
+
+    [Test]
+    public async Task Check_condition_carries_fixed_format_sense()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        var reply = await initiator.ExecuteAsync(0, Cdb.Read16(1UL << 40, 1), 512, read: true);
+
+        reply.Status.Should().Be(ScsiStatus.CheckCondition);
+        reply.Sense.Should().HaveCount(18);
+        reply.Sense[0].Should().Be(0x70);
+        reply.SenseKey.Should().Be((byte)SenseKey.IllegalRequest);
+        reply.Asc.Should().Be(0x21);
+    }
+
+    [Test]
+    public async Task Commands_run_concurrently_within_the_cmdsn_window()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+        const int count = 64;
+        for (int i = 0; i < count; i++)
+        {
+            var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, (uint)(1000 + i));
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 512);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
+            Cdb.Read10((uint)i, 1).CopyTo(header, 32);
+            await initiator.SendAsync(header, []);
+        }
+
+        var tags = new HashSet<uint>();
+        uint maxCmdSN = 0;
+        while (tags.Count < count)
+        {
+            var pdu = await initiator.ReceiveAsync();
+            pdu.Opcode.Should().Be(IscsiOpcode.DataIn);
+            ((pdu.Flags & 0x01) != 0).Should().BeTrue("the status is folded into the single Data-In");
+            tags.Add(pdu.InitiatorTaskTag);
+            maxCmdSN = Math.Max(maxCmdSN, pdu.MaxCmdSN);
+        }
+
+        var nop = await initiator.NopAsync([]);
+        nop.ExpCmdSN.Should().Be(count + 1, "every command advanced ExpCmdSN");
+        maxCmdSN.Should().BeGreaterThanOrEqualTo(count + 1);
+        nop.MaxCmdSN.Should().Be(count + 128, "the whole queue is free again");
+    }
+
+    [Test]
+    public async Task Discovery_lists_visible_targets_with_their_portal()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        var hidden = new IscsiTarget("iqn.2024-01.net.targetd.test:hidden");
+        hidden.AllowInitiator("iqn.2024-01.net.targetd.test:someone-else");
+        target.Registry.Add(hidden);
+        await using var initiator = await target.LoginAsync(targetName: null);
+
+        var all = await initiator.TextAsync("SendTargets", "All");
+
+        all["TargetName"].Should().Be(LoopbackTarget.TargetName);
+        all["TargetAddress"].Should().Be($"127.0.0.1:{target.EndPoint.Port},1");
+        target.Registry.Sessions.Should().ContainSingle().Which.IsDiscovery.Should().BeTrue();
+        var scsi = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0x80, 5);
+        await initiator.SendAsync(scsi, []);
+        var reject = await initiator.ReceiveAsync();
+        reject.Opcode.Should().Be(IscsiOpcode.Reject);
+        reject.Header[2].Should().Be(0x04);
+    }
+
+    [Test]
+    public async Task Nop_out_is_echoed_and_logout_ends_the_session()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        var nop = await initiator.NopAsync([1, 2, 3, 4, 5]);
+        var logout = await initiator.LogoutAsync();
+
+        nop.Opcode.Should().Be(IscsiOpcode.NopIn);
+        nop.Data.Should().Equal(1, 2, 3, 4, 5);
+        nop.UInt32At(20).Should().Be(0xFFFFFFFF);
+        logout.Opcode.Should().Be(IscsiOpcode.LogoutResponse);
+        logout.Header[2].Should().Be(0);
+        logout.StatSN.Should().Be(nop.StatSN + 1);
+        (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        await target.WaitForNoSessionsAsync();
+    }
+
+    [Test]
+    public async Task Lun_reset_answers_function_complete_and_raises_a_unit_attention()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        var reset = await initiator.TaskManagementAsync(5, 0);
+        var first = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
+        var second = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
+        var missing = await initiator.TaskManagementAsync(5, 9);
+        var abort = await initiator.TaskManagementAsync(1, 0, referencedTag: 0x7777);
+
+        reset.Opcode.Should().Be(IscsiOpcode.TaskManagementResponse);
+        reset.Header[2].Should().Be(0, "Function complete");
+        first.Status.Should().Be(ScsiStatus.CheckCondition);
+        first.SenseKey.Should().Be((byte)SenseKey.UnitAttention);
+        first.Asc.Should().Be(0x29);
+        second.Status.Should().Be(ScsiStatus.Good);
+        missing.Header[2].Should().Be(2, "LUN does not exist");
+        abort.Header[2].Should().Be(1, "Task does not exist");
+    }
+
+    [Test]
+    public async Task Abort_task_of_a_write_waiting_for_data_sends_no_response_for_it()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+        var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 0x4242);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 4096);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
+        Cdb.Write10(0, 8).CopyTo(header, 32);
+        await initiator.SendAsync(header, []);
+        (await initiator.ReceiveAsync()).Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
+
+        var abort = await initiator.TaskManagementAsync(1, 0, referencedTag: 0x4242);
+        var after = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
+
+        abort.Header[2].Should().Be(0);
+        after.Status.Should().Be(ScsiStatus.Good, "the next PDU is the new command's, not the aborted one's");
+    }
+
+    [Test]
+    public async Task Removing_a_target_ends_its_sessions_and_removed_luns_are_not_supported()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+        target.Target.AddLun(3, new Targetd.Core.BlockDevices.MemoryBlockDevice(1024 * 1024));
+
+        var luns = await initiator.ExecuteAsync(0, Cdb.ReportLuns(), 4096, read: true);
+        target.Target.RemoveLun(3).Should().BeTrue();
+        var gone = await initiator.ExecuteAsync(3, Cdb.TestUnitReady(), 0, read: false);
+        target.Registry.Remove(LoopbackTarget.TargetName).Should().BeTrue();
+
+        BinaryPrimitives.ReadUInt32BigEndian(luns.Data).Should().Be(16, "LUNs 0 and 3 are listed");
+        luns.Data[8 + 8 + 1].Should().Be(3);
+        gone.Asc.Should().Be(0x25);
+        (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
+        await target.WaitForNoSessionsAsync();
+    }
+
+    [Test]
+    public async Task Login_failures_carry_their_status_class_and_detail()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        target.Registry.Add(new IscsiTarget("iqn.2024-01.net.targetd.test:acl"));
+        target.Registry.TryGet("iqn.2024-01.net.targetd.test:acl", out var acl).Should().BeTrue();
+        acl!.AllowInitiator("iqn.2024-01.net.targetd.test:other");
+
+        (await LoginStatusAsync(target, "iqn.2024-01.net.targetd.test:nope")).Should().Be(0x0203);
+        (await LoginStatusAsync(target, "iqn.2024-01.net.targetd.test:acl")).Should().Be(0x0202);
+        target.Target.Chap = new ChapCredentials("user", "secret-of-twelve");
+        (await LoginStatusAsync(target, LoopbackTarget.TargetName)).Should().Be(0x0201, "CHAP is required and not offered");
+        await target.WaitForNoSessionsAsync();
+    }
+
+    [Test]
+    public async Task Chap_admits_the_right_secret_and_refuses_a_wrong_one()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        target.Target.AllowInitiator(TestInitiator.DefaultName, new ChapCredentials("alice", "alice-secret-1", "target", "target-secret-2"));
+
+        await using (var good = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await good.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "alice-secret-1"), mutual: ("target", "target-secret-2"))).Should().Be(0);
+            (await good.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false)).Status.Should().Be(ScsiStatus.Good);
+        }
+
+        await using (var oneWay = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await oneWay.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "alice-secret-1")))
+                .Should().Be(0x0201, "the target requires mutual CHAP");
+        }
+
+        await using (var bad = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await bad.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "wrong-secret"), mutual: ("target", "target-secret-2")))
+                .Should().Be(0x0201);
+            (await bad.IsClosedByTargetAsync()).Should().BeTrue();
+        }
+
+        await target.WaitForNoSessionsAsync();
+    }
+
+    private static async Task<ushort> LoginStatusAsync(LoopbackTarget target, string targetName)
+    {
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+        return await initiator.LoginAsync(targetName);
+    }
+}

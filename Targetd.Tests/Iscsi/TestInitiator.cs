@@ -1,0 +1,360 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Server;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Tests.Iscsi;
+
+/// <summary>
+/// A small iSCSI initiator over a loopback socket, enough to drive the target in tests: login (None or CHAP),
+/// SCSI commands with R2T and Data-In handling, text, NOP, logout and raw bytes.
+/// </summary>
+internal sealed class TestInitiator : IAsyncDisposable
+{
+    public const string DefaultName = "iqn.2024-01.net.targetd.test:initiator";
+
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private uint _cmdSN = 1;
+    private uint _itt = 0x100;
+
+    private TestInitiator(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+    }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public bool HeaderDigest { get; private set; }
+
+    public bool DataDigest { get; private set; }
+
+    public Dictionary<string, string> Negotiated { get; } = [];
+
+    public ushort Tsih { get; private set; }
+
+    /// <summary>Takes the next CmdSN, for PDUs built by hand.</summary>
+    public uint TakeCmdSN() => _cmdSN++;
+
+    public static async Task<TestInitiator> ConnectAsync(IPEndPoint endPoint)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(endPoint);
+        return new TestInitiator(client);
+    }
+
+    /// <summary>Logs in; returns the status of the last Login Response (0 on success).</summary>
+    public async Task<ushort> LoginAsync(
+        string? targetName,
+        string initiatorName = DefaultName,
+        (string User, string Secret)? chap = null,
+        (string User, string Secret)? mutual = null,
+        IReadOnlyList<KeyValuePair<string, string>>? operational = null)
+    {
+        var keys = new List<KeyValuePair<string, string>> { new("InitiatorName", initiatorName) };
+        keys.Add(targetName is null ? new("SessionType", "Discovery") : new("TargetName", targetName));
+        keys.Add(new("AuthMethod", chap is null ? "None" : "CHAP,None"));
+        var reply = await LoginStepAsync(0, 1, transit: chap is null, keys);
+        if (Status(reply) != 0)
+        {
+            return Status(reply);
+        }
+
+        if (chap is { } credentials)
+        {
+            reply = await LoginStepAsync(0, 1, transit: false, [new("CHAP_A", "5")]);
+            var answer = Parse(reply);
+            if (Status(reply) != 0)
+            {
+                return Status(reply);
+            }
+
+            byte id = byte.Parse(answer["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
+            var challenge = Convert.FromHexString(answer["CHAP_C"][2..]);
+            var response = ChapAuthenticator.ComputeResponse(id, credentials.Secret, challenge);
+            var chapKeys = new List<KeyValuePair<string, string>>
+            {
+                new("CHAP_N", credentials.User),
+                new("CHAP_R", "0x" + Convert.ToHexString(response)),
+            };
+            byte[] myChallenge = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+            if (mutual is not null)
+            {
+                chapKeys.Add(new("CHAP_I", "7"));
+                chapKeys.Add(new("CHAP_C", "0x" + Convert.ToHexString(myChallenge)));
+            }
+
+            reply = await LoginStepAsync(0, 1, transit: true, chapKeys);
+            if (Status(reply) != 0)
+            {
+                return Status(reply);
+            }
+
+            if (mutual is { } target)
+            {
+                var proof = Parse(reply);
+                var expected = ChapAuthenticator.ComputeResponse(7, target.Secret, myChallenge);
+                if (proof.GetValueOrDefault("CHAP_N") != target.User
+                    || !Convert.FromHexString(proof["CHAP_R"][2..]).AsSpan().SequenceEqual(expected))
+                {
+                    throw new InvalidOperationException("The target failed mutual CHAP.");
+                }
+            }
+        }
+
+        var operationalKeys = operational ?? [new("MaxRecvDataSegmentLength", "65536"), new("ImmediateData", "Yes"), new("InitialR2T", "Yes")];
+        reply = await LoginStepAsync(1, 3, transit: true, operationalKeys);
+        foreach (var (key, value) in Parse(reply))
+        {
+            Negotiated[key] = value;
+        }
+
+        if (Status(reply) == 0 && (reply.Flags & 0x80) != 0)
+        {
+            Tsih = BinaryPrimitives.ReadUInt16BigEndian(reply.Header.AsSpan(14));
+            HeaderDigest = Negotiated.GetValueOrDefault("HeaderDigest") == "CRC32C";
+            DataDigest = Negotiated.GetValueOrDefault("DataDigest") == "CRC32C";
+        }
+
+        return Status(reply);
+    }
+
+    public async Task<ReceivedPdu> LoginStepAsync(int csg, int nsg, bool transit, IReadOnlyList<KeyValuePair<string, string>> keys)
+    {
+        var header = new byte[48];
+        header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
+        header[1] = (byte)((transit ? 0x80 : 0) | (csg << 2) | (transit ? nsg : 0));
+        byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
+        isid.CopyTo(header, 8);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), _itt);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        await SendAsync(header, TextParameters.Encode(keys));
+        return await ReceiveAsync();
+    }
+
+    public static ushort Status(ReceivedPdu reply) => reply.Opcode == IscsiOpcode.LoginResponse
+        ? BinaryPrimitives.ReadUInt16BigEndian(reply.Header.AsSpan(36))
+        : throw new InvalidOperationException($"Expected a Login Response, got {reply.Opcode}.");
+
+    public static Dictionary<string, string> Parse(ReceivedPdu reply)
+    {
+        TextParameters.TryParse(reply.Data, out var pairs).Should().BeTrue();
+        var result = new Dictionary<string, string>();
+        foreach (var (key, value) in pairs)
+        {
+            result[key] = value;
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs a SCSI command to completion, answering R2Ts and gathering Data-In.</summary>
+    public async Task<ScsiReply> ExecuteAsync(int lun, byte[] cdb, int expectedLength, bool read, byte[]? write = null, bool immediate = true)
+    {
+        uint itt = ++_itt;
+        var header = NewHeader(IscsiOpcode.ScsiCommand, (byte)(0x80 | (read ? 0x40 : 0) | (write is null ? 0 : 0x20) | 0x01), itt);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)expectedLength);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
+        cdb.CopyTo(header, 32);
+        int firstBurst = int.Parse(Negotiated.GetValueOrDefault("FirstBurstLength", "65536"), System.Globalization.CultureInfo.InvariantCulture);
+        int immediateLength = write is null || !immediate ? 0 : Math.Min(write.Length, firstBurst);
+        await SendAsync(header, write is null ? [] : write[..immediateLength]);
+        var data = new MemoryStream();
+        int dataIns = 0;
+        int r2ts = 0;
+        while (true)
+        {
+            var pdu = await ReceiveAsync();
+            switch (pdu.Opcode)
+            {
+                case IscsiOpcode.ReadyToTransfer:
+                    r2ts++;
+                    await SendDataOutAsync(pdu, write!);
+                    break;
+                case IscsiOpcode.DataIn:
+                    dataIns++;
+                    data.Position = pdu.UInt32At(40);
+                    data.Write(pdu.Data);
+                    if ((pdu.Flags & 0x01) != 0)
+                    {
+                        return new ScsiReply((ScsiStatus)pdu.Header[3], data.ToArray(), [], (byte)(pdu.Flags & 0x06), pdu.UInt32At(44), dataIns, r2ts);
+                    }
+
+                    break;
+                case IscsiOpcode.ScsiResponse:
+                    var sense = pdu.Data.Length >= 2 ? pdu.Data.AsSpan(2, BinaryPrimitives.ReadUInt16BigEndian(pdu.Data)).ToArray() : [];
+                    return new ScsiReply((ScsiStatus)pdu.Header[3], data.ToArray(), sense, (byte)(pdu.Flags & 0x06), pdu.UInt32At(44), dataIns, r2ts);
+                default:
+                    throw new InvalidOperationException($"Unexpected {pdu.Opcode} during a command.");
+            }
+        }
+    }
+
+    private async Task SendDataOutAsync(ReceivedPdu r2t, byte[] write)
+    {
+        int offset = (int)r2t.UInt32At(40);
+        int length = (int)r2t.UInt32At(44);
+        int segment = int.Parse(Negotiated.GetValueOrDefault("MaxRecvDataSegmentLength", "8192"), System.Globalization.CultureInfo.InvariantCulture);
+        uint dataSN = 0;
+        for (int done = 0; done < length;)
+        {
+            int chunk = Math.Min(segment, length - done);
+            var header = NewHeader(IscsiOpcode.DataOut, (byte)(done + chunk == length ? 0x80 : 0), r2t.InitiatorTaskTag);
+            Array.Copy(r2t.Header, 8, header, 8, 8);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), r2t.UInt32At(20));
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), dataSN++);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(40), (uint)(offset + done));
+            await SendAsync(header, write.AsSpan(offset + done, chunk).ToArray());
+            done += chunk;
+        }
+    }
+
+    public async Task<Dictionary<string, string>> TextAsync(string key, string value)
+    {
+        var header = NewHeader(IscsiOpcode.TextRequest, 0x80, ++_itt);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 0xFFFFFFFF);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
+        await SendAsync(header, TextParameters.Encode([new(key, value)]));
+        var reply = await ReceiveAsync();
+        reply.Opcode.Should().Be(IscsiOpcode.TextResponse);
+        TextParameters.TryParse(reply.Data, out var pairs).Should().BeTrue();
+        return pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => string.Join(";", g.Select(p => p.Value)));
+    }
+
+    public async Task<ReceivedPdu> NopAsync(byte[] ping)
+    {
+        var header = NewHeader(IscsiOpcode.NopOut, 0x80, ++_itt);
+        header[0] |= 0x40;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 0xFFFFFFFF);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        await SendAsync(header, ping);
+        return await ReceiveAsync();
+    }
+
+    public async Task<ReceivedPdu> TaskManagementAsync(int function, int lun, uint referencedTag = 0xFFFFFFFF)
+    {
+        var header = NewHeader(IscsiOpcode.TaskManagementRequest, (byte)(0x80 | function), ++_itt);
+        header[0] |= 0x40;
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), referencedTag);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(32), _cmdSN);
+        await SendAsync(header, []);
+        return await ReceiveAsync();
+    }
+
+    public async Task<ReceivedPdu> LogoutAsync()
+    {
+        var header = NewHeader(IscsiOpcode.LogoutRequest, 0x80, ++_itt);
+        header[0] |= 0x40;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        await SendAsync(header, []);
+        return await ReceiveAsync();
+    }
+
+    public static byte[] NewHeader(IscsiOpcode opcode, byte flags, uint itt)
+    {
+        var header = new byte[48];
+        header[0] = (byte)opcode;
+        header[1] = flags;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), itt);
+        return header;
+    }
+
+    /// <summary>Sends a PDU with the negotiated digests; <paramref name="corruptHeaderDigest"/> flips the header digest.</summary>
+    public async Task SendAsync(byte[] header, byte[] data, bool corruptHeaderDigest = false)
+    {
+        var pdu = new MemoryStream();
+        header[5] = (byte)(data.Length >> 16);
+        header[6] = (byte)(data.Length >> 8);
+        header[7] = (byte)data.Length;
+        pdu.Write(header);
+        if (HeaderDigest)
+        {
+            pdu.Write(BitConverter.GetBytes(Crc32C.Compute(header) ^ (corruptHeaderDigest ? 1u : 0u)));
+        }
+
+        if (data.Length > 0)
+        {
+            var padded = new byte[(data.Length + 3) & ~3];
+            data.CopyTo(padded, 0);
+            pdu.Write(padded);
+            if (DataDigest)
+            {
+                pdu.Write(BitConverter.GetBytes(Crc32C.Compute(padded)));
+            }
+        }
+
+        await SendRawAsync(pdu.ToArray());
+    }
+
+    public async Task SendRawAsync(byte[] bytes)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _stream.WriteAsync(bytes, timeout.Token);
+    }
+
+    public async Task<ReceivedPdu> ReceiveAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var header = new byte[48];
+        await _stream.ReadExactlyAsync(header, timeout.Token);
+        if (HeaderDigest)
+        {
+            var digest = new byte[4];
+            await _stream.ReadExactlyAsync(digest, timeout.Token);
+            BitConverter.ToUInt32(digest).Should().Be(Crc32C.Compute(header), "the header digest must match");
+        }
+
+        int length = (header[5] << 16) | (header[6] << 8) | header[7];
+        var padded = new byte[(length + 3) & ~3];
+        await _stream.ReadExactlyAsync(padded, timeout.Token);
+        if (DataDigest && length > 0)
+        {
+            var digest = new byte[4];
+            await _stream.ReadExactlyAsync(digest, timeout.Token);
+            BitConverter.ToUInt32(digest).Should().Be(Crc32C.Compute(padded), "the data digest must match");
+        }
+
+        return new ReceivedPdu(header, padded[..length]);
+    }
+
+    /// <summary>Whether the target has closed the connection (a read returns end of stream) within the timeout.</summary>
+    public async Task<bool> IsClosedByTargetAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                int read = await _stream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public static string Text(byte[] bytes) => Encoding.ASCII.GetString(bytes);
+}
