@@ -13,8 +13,18 @@ internal static class CommandLine
         UNIX socket with one JSON object per line.
 
         Commands:
-          serve           run the daemon
-          image           qcow2 image tools (info, create, check, map, convert, ...)
+          serve [--config FILE] [--socket PATH] [--socket-group GROUP] [--disks-root DIR]
+                [--portal ADDRESS:PORT] [--state FILE] [--log-level LEVEL]
+                                run the daemon
+          attach -t TARGET -d DISK      attach a disk image (path within the disks root)
+          detach-lun -t TARGET -l LUN   detach one LUN
+          add-target -t TARGET          create a target
+          delete-target -t TARGET       delete an empty target
+          clear-target -t TARGET        detach every LUN of a target
+          list [--json]                 targets, LUNs and connected initiators
+          image COMMAND ...             qcow2 image tools (create, info, check, map, convert,
+                                        snapshot, resize, bench)
+        The admin verbs take --socket PATH (default /tmp/qcow2target.sock).
 
         Options:
           --version       print the version and exit
@@ -33,6 +43,27 @@ internal static class CommandLine
         {
             output.WriteLine($"qcow2target {typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
             return 0;
+        }
+
+        if (args[0] == "serve")
+        {
+            DaemonOptions options;
+            try
+            {
+                options = DaemonOptions.Parse(args[1..]);
+            }
+            catch (ArgumentException ex)
+            {
+                error.WriteLine($"qcow2target serve: {ex.Message}");
+                return 2;
+            }
+
+            return await Daemon.RunAsync(options, error).ConfigureAwait(false);
+        }
+
+        if (AdminCommands.Verbs.Contains(args[0]))
+        {
+            return await AdminCommands.RunAsync(args[0], args[1..], output, error, CancellationToken.None).ConfigureAwait(false);
         }
 
         if (args[0] == "image")

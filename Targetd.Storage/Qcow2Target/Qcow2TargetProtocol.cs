@@ -16,6 +16,9 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
 
     private const string Empty = "EMPTY";
 
+    /// <summary>The reply to a request line longer than <see cref="MaxLineLength"/>, after which the connection closes.</summary>
+    public static string OversizedLineReply() => Reply(Empty, $"request longer than {MaxLineLength} bytes", []);
+
     /// <summary>Answers one request line (without its newline) with one reply line (without its newline).</summary>
     public async Task<string> HandleLineAsync(string line, CancellationToken cancellationToken = default)
     {
@@ -25,7 +28,7 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
         {
             if (line.Length > MaxLineLength)
             {
-                throw new Qcow2TargetException($"request longer than {MaxLineLength} bytes");
+                return OversizedLineReply();
             }
 
             var request = Parse(line);

@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Targetd.Storage.Qcow2Target;
+
+namespace Targetd.Host.Socket;
+
+/// <summary>
+/// The control socket: a UNIX stream socket created owner-only (or owner and group) without following a
+/// symbolic link at its path, serving newline-framed requests, several per connection.
+/// </summary>
+internal sealed partial class ControlSocketListener : IAsyncDisposable
+{
+    private const int MaxConnections = 128;
+    private static readonly TimeSpan PartialLineTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _path;
+    private readonly Qcow2TargetProtocol _protocol;
+    private readonly ILogger _logger;
+    private readonly System.Net.Sockets.Socket _socket;
+    private readonly SemaphoreSlim _slots = new(MaxConnections, MaxConnections);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _acceptLoop = Task.CompletedTask;
+
+    private ControlSocketListener(string path, System.Net.Sockets.Socket socket, Qcow2TargetProtocol protocol, ILogger logger)
+    {
+        _path = path;
+        _socket = socket;
+        _protocol = protocol;
+        _logger = logger;
+    }
+
+    /// <summary>Creates the socket at <paramref name="path"/> and starts serving.</summary>
+    /// <exception cref="IOException">The path holds something other than a stale socket, or a daemon answers there.</exception>
+    public static ControlSocketListener Start(string path, string? group, Qcow2TargetProtocol protocol, ILogger logger)
+    {
+        path = Path.GetFullPath(path);
+        PrepareFinalPath(path);
+        string folder = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(folder);
+
+        // Bind inside a private folder, set the mode there, then rename into place: no window with loose
+        // permissions, and a symbolic link planted at the final path is replaced, never followed.
+        string staging = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.d");
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string stagedSocket = Path.Combine(staging, "s");
+        var socket = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(stagedSocket));
+            var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (group is not null)
+            {
+                uint gid = UnixPermissions.GroupId(group) ?? throw new IOException($"Unknown group '{group}' for the control socket.");
+                UnixPermissions.ChangeGroup(stagedSocket, gid);
+                mode |= UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+            }
+
+            File.SetUnixFileMode(stagedSocket, mode);
+            File.Move(stagedSocket, path, overwrite: true);
+            socket.Listen(64);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        var listener = new ControlSocketListener(path, socket, protocol, logger);
+        listener._acceptLoop = listener.AcceptLoopAsync();
+        return listener;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Refuses a path held by a live daemon, a folder or a symbolic link; removes a stale socket.</summary>
+    private static void PrepareFinalPath(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || Directory.Exists(path))
+        {
+            throw new IOException($"'{path}' is a symbolic link or a folder; refusing to use it as the control socket.");
+        }
+
+        if (!info.Exists)
+        {
+            return;
+        }
+
+        using var probe = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            throw new IOException($"Another daemon is serving the control socket '{path}'.");
+        }
+        catch (SocketException)
+        {
+            // Nobody answers: a stale socket from a daemon that did not exit cleanly.
+            File.Delete(path);
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            System.Net.Sockets.Socket client;
+            try
+            {
+                await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                client = await _socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(System.Net.Sockets.Socket client)
+    {
+        try
+        {
+            await using var stream = new NetworkStream(client, ownsSocket: true);
+            var reader = PipeReader.Create(stream);
+            var writer = PipeWriter.Create(stream);
+            bool partialLine = false;
+            while (true)
+            {
+                // A client may idle between requests, but not in the middle of one.
+                using var partial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                if (partialLine)
+                {
+                    partial.CancelAfter(PartialLineTimeout);
+                }
+
+                var result = await reader.ReadAsync(partial.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (TryReadLine(ref buffer, out var line))
+                {
+                    if (!await AnswerAsync(writer, line).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+
+                if (buffer.Length > Qcow2TargetProtocol.MaxLineLength)
+                {
+                    await AnswerAsync(writer, buffer).ConfigureAwait(false);
+                    return;
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        // A last request without its newline is served too.
+                        await AnswerAsync(writer, buffer).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                partialLine = !buffer.IsEmpty;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogConnectionEnded(ex.Message);
+        }
+        catch (Exception ex)
+        {
+            LogConnectionFailed(ex);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        var newline = buffer.PositionOf((byte)'\n');
+        if (newline is null)
+        {
+            line = default;
+            return false;
+        }
+
+        line = buffer.Slice(0, newline.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+        return true;
+    }
+
+    /// <summary>Writes the reply to one request line; false when the line was oversized and the connection must close.</summary>
+    private async ValueTask<bool> AnswerAsync(PipeWriter writer, ReadOnlySequence<byte> line)
+    {
+        string reply;
+        bool keepOpen = line.Length <= Qcow2TargetProtocol.MaxLineLength;
+        if (keepOpen)
+        {
+            string text = Encoding.UTF8.GetString(line);
+            reply = await _protocol.HandleLineAsync(text.EndsWith('\r') ? text[..^1] : text, _stopping.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            reply = Qcow2TargetProtocol.OversizedLineReply();
+        }
+
+        await writer.WriteAsync(Encoding.UTF8.GetBytes(reply + "\n"), _stopping.Token).ConfigureAwait(false);
+        return keepOpen;
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Control connection ended: {Reason}")]
+    private partial void LogConnectionEnded(string reason);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Control connection failed")]
+    private partial void LogConnectionFailed(Exception exception);
+}

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Targetd.Iscsi;
+using Targetd.Iscsi.Targets;
+using Targetd.Storage.Qcow2Target;
+
+namespace Targetd.Host.Socket;
+
+/// <summary><c>qcow2target serve</c>: the iSCSI portal, the qcow2target service and its control socket, until SIGTERM or SIGINT.</summary>
+internal static partial class Daemon
+{
+    public static async Task<int> RunAsync(DaemonOptions options, TextWriter error)
+    {
+        using var loggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(options.LogLevel)
+            .AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            }));
+        var logger = loggerFactory.CreateLogger("qcow2target");
+        if (!Directory.Exists(options.DisksRoot))
+        {
+            await error.WriteLineAsync($"qcow2target: the disks root '{options.DisksRoot}' does not exist (--disks-root)").ConfigureAwait(false);
+            return 1;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+        var registry = new IscsiTargetRegistry();
+        await using var portal = new IscsiPortal(registry, options.Portal, loggerFactory);
+        try
+        {
+            await portal.StartAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await error.WriteLineAsync($"qcow2target: cannot listen on portal {options.Portal}: {ex.Message} (--portal)").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using var service = new Qcow2TargetService(
+            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile },
+            new IscsiTargetPort(registry),
+            loggerFactory.CreateLogger<Qcow2TargetService>());
+        await service.RestoreAsync(stop.Token).ConfigureAwait(false);
+
+        ControlSocketListener listener;
+        try
+        {
+            listener = ControlSocketListener.Start(options.SocketPath, options.SocketGroup, new Qcow2TargetProtocol(service), loggerFactory.CreateLogger<ControlSocketListener>());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            await error.WriteLineAsync($"qcow2target: cannot create the control socket: {ex.Message} (--socket)").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using (listener)
+        {
+            LogServing(logger, options.SocketPath, portal.LocalEndPoint ?? options.Portal, options.DisksRoot);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                LogStopping(logger);
+            }
+        }
+
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving control socket {Socket}, iSCSI portal {Portal}, disks under {DisksRoot}")]
+    private static partial void LogServing(ILogger logger, string socket, System.Net.IPEndPoint portal, string disksRoot);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stopping: closing sessions and images")]
+    private static partial void LogStopping(ILogger logger);
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+
+namespace Targetd.Host.Socket;
+
+/// <summary>
+/// The daemon's settings, from a JSON config file (<c>--config</c>; keys <c>socket</c>, <c>socket_group</c>,
+/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>) overridden by command-line flags.
+/// </summary>
+internal sealed record DaemonOptions
+{
+    /// <summary>The path the original daemon and its clients use.</summary>
+    public const string DefaultSocketPath = "/tmp/qcow2target.sock";
+
+    public string SocketPath { get; init; } = DefaultSocketPath;
+
+    public string? SocketGroup { get; init; }
+
+    public string DisksRoot { get; init; } = "/var/lib/qcow2target/disks";
+
+    public IPEndPoint Portal { get; init; } = new(IPAddress.Any, 3260);
+
+    public string? StateFile { get; init; } = "/var/lib/qcow2target/state.json";
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <exception cref="ArgumentException">A flag or config key is unknown or has an invalid value; the message names it.</exception>
+    public static DaemonOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new DaemonOptions();
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            int eq = arg.IndexOf('=', StringComparison.Ordinal);
+            string key = eq > 0 ? arg[..eq] : arg;
+            if (key is not ("--config" or "--socket" or "--socket-group" or "--disks-root" or "--portal" or "--state" or "--log-level"))
+            {
+                throw new ArgumentException($"unknown option '{arg}'");
+            }
+
+            flags[key] = eq > 0 ? arg[(eq + 1)..] : (++i < args.Count ? args[i] : throw new ArgumentException($"option '{key}' needs a value"));
+        }
+
+        if (flags.TryGetValue("--config", out string? config))
+        {
+            options = options.Apply(ReadConfig(config), Path.GetDirectoryName(Path.GetFullPath(config))!);
+        }
+
+        return options.Apply(flags.Where(f => f.Key != "--config").ToDictionary(f => f.Key[2..].Replace('-', '_'), f => f.Value), Directory.GetCurrentDirectory());
+    }
+
+    private static Dictionary<string, string> ReadConfig(string path)
+    {
+        JObject json;
+        try
+        {
+            json = JObject.Parse(File.ReadAllText(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Newtonsoft.Json.JsonException)
+        {
+            throw new ArgumentException($"cannot read config file '{path}': {ex.Message}", ex);
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in json)
+        {
+            values[key] = value is JValue { Value: not null } v ? Convert.ToString(v.Value, CultureInfo.InvariantCulture)!
+                : throw new ArgumentException($"config key '{key}' must be a string or a number");
+        }
+
+        return values;
+    }
+
+    /// <summary>Applies settings; relative paths are taken from <paramref name="baseFolder"/>.</summary>
+    private DaemonOptions Apply(Dictionary<string, string> values, string baseFolder)
+    {
+        var options = this;
+        foreach (var (key, value) in values)
+        {
+            options = key switch
+            {
+                "socket" => options with { SocketPath = Path.GetFullPath(value, baseFolder) },
+                "socket_group" => options with { SocketGroup = value },
+                "disks_root" => options with { DisksRoot = Path.GetFullPath(value, baseFolder) },
+                "portal" => options with { Portal = ParsePortal(value) },
+                "state" => options with { StateFile = value.Length == 0 ? null : Path.GetFullPath(value, baseFolder) },
+                "log_level" => options with { LogLevel = Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) ? level : throw new ArgumentException($"log_level: unknown level '{value}'") },
+                _ => throw new ArgumentException($"unknown config key '{key}'"),
+            };
+        }
+
+        return options;
+    }
+
+    private static IPEndPoint ParsePortal(string value) =>
+        IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port != 0
+            ? endPoint
+            : throw new ArgumentException($"portal: '{value}' is not ADDRESS:PORT");
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+using Targetd.Core.BlockDevices;
+using Targetd.Core.Exports;
+using Targetd.Iscsi.Server;
+using Targetd.Iscsi.Targets;
+
+namespace Targetd.Iscsi;
+
+/// <summary>The storage services' view of this engine: targets, LUNs and nexuses of a target registry.</summary>
+public sealed class IscsiTargetPort(IscsiTargetRegistry registry) : IIscsiTargetPort
+{
+    /// <inheritdoc />
+    public bool HasTarget(string targetName) => registry.TryGet(targetName, out _);
+
+    /// <inheritdoc />
+    public void AddTarget(string targetName) => registry.Add(new IscsiTarget(targetName));
+
+    /// <inheritdoc />
+    public bool RemoveTarget(string targetName) => registry.Remove(targetName);
+
+    /// <inheritdoc />
+    public void AddLun(string targetName, int lun, IBlockDevice device)
+    {
+        if (!registry.TryGet(targetName, out var target))
+        {
+            throw new InvalidOperationException($"Target {targetName} does not exist.");
+        }
+
+        target.AddLun(lun, device);
+    }
+
+    /// <inheritdoc />
+    public bool RemoveLun(string targetName, int lun) => registry.TryGet(targetName, out var target) && target.RemoveLun(lun);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> GetNexuses(string targetName) =>
+        [.. registry.Sessions
+            .Where(s => s.TargetName is not null && string.Equals(s.TargetName, targetName, StringComparison.OrdinalIgnoreCase))
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.InitiatorName}i0x{s.Isid.ToLowerInvariant()},{s.TargetName}t{TargetLimits.PortalGroupTag}"))];
+}
