@@ -30,6 +30,7 @@ public sealed class Qcow2TargetDaemonInteropTests
         if (_daemon is not null)
         {
             await _daemon.DisposeAsync();
+            _daemon = null;
         }
 
         _folder.Delete(recursive: true);
@@ -194,6 +195,15 @@ public sealed class Qcow2TargetDaemonInteropTests
 
         after.ToString().Should().Be(before.ToString());
         listing.Should().Contain(Target).And.Contain(Target + "-b").And.Contain("Lun:0");
+    }
+
+    [Test]
+    public async Task A_socket_group_opens_the_socket_to_that_group_only()
+    {
+        var daemon = _daemon = await Qcow2TargetDaemon.StartAsync(_folder.FullName, _disks, socketGroup: "0");
+
+        File.GetUnixFileMode(daemon.SocketPath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        await daemon.OkAsync("LIST");
     }
 
     [Test]

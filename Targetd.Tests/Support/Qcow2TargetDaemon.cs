@@ -11,6 +11,7 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private bool _disposed;
 
     private Qcow2TargetDaemon(Process process, string socketPath, int port)
     {
@@ -45,7 +46,7 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
 
     public static string Executable => Path.Combine(TestContext.CurrentContext.TestDirectory, "qcow2target.dll");
 
-    public static async Task<Qcow2TargetDaemon> StartAsync(string folder, string disksRoot, int? port = null)
+    public static async Task<Qcow2TargetDaemon> StartAsync(string folder, string disksRoot, int? port = null, string? socketGroup = null)
     {
         int portal = port ?? FreePort();
         string socket = Path.Combine(folder, "control.sock");
@@ -58,6 +59,12 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
         foreach (string argument in new[] { Executable, "serve", "--socket", socket, "--disks-root", disksRoot, "--portal", $"127.0.0.1:{portal}", "--state", Path.Combine(folder, "state.json"), "--log-level", "Information" })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (socketGroup is not null)
+        {
+            start.ArgumentList.Add("--socket-group");
+            start.ArgumentList.Add(socketGroup);
         }
 
         var process = Process.Start(start)!;
@@ -147,6 +154,12 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill();
