@@ -105,6 +105,15 @@ public sealed partial class Qcow2Image : IBlockDevice
 
     internal RefcountManager Refcounts => _refcounts;
 
+    /// <summary>Whether a file starts with the qcow2 magic (<c>QFI\xfb</c>).</summary>
+    public static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken = default)
+    {
+        var magic = new byte[4];
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
+        return await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) == 4
+            && BinaryPrimitives.ReadUInt32BigEndian(magic) == Qcow2Header.Magic;
+    }
+
     /// <summary>Opens an existing image.</summary>
     /// <exception cref="Qcow2FormatException">The file is not a qcow2 image this engine can open as asked.</exception>
     /// <exception cref="FileNotFoundException">The image, its backing file or its data file is missing.</exception>

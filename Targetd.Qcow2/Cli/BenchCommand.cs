@@ -44,7 +44,7 @@ internal static class BenchCommand
         {
             "qcow2" => true,
             "raw" => false,
-            null => await ImageTool.IsQcow2Async(path, cancellationToken).ConfigureAwait(false),
+            null => await Qcow2Image.IsQcow2Async(path, cancellationToken).ConfigureAwait(false),
             var other => throw new CliException($"Unknown format '{other}'"),
         };
 

@@ -36,7 +36,7 @@ internal static class ConvertCommand
         {
             "qcow2" => true,
             "raw" => false,
-            null => await ImageTool.IsQcow2Async(sourcePath, cancellationToken).ConfigureAwait(false),
+            null => await Qcow2Image.IsQcow2Async(sourcePath, cancellationToken).ConfigureAwait(false),
             var other => throw new CliException($"Unknown source format '{other}'"),
         };
 

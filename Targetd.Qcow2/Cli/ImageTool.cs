@@ -64,12 +64,4 @@ public static class ImageTool
         "off" or "false" or "no" => false,
         _ => throw new CliException($"Parameter '{key}' expects 'on' or 'off'"),
     };
-
-    internal static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken)
-    {
-        var magic = new byte[4];
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
-        int read = await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return read == 4 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(magic) == Format.Qcow2Header.Magic;
-    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Targetd.Core.BlockDevices;
 using Targetd.Qcow2;
 
@@ -41,7 +40,7 @@ internal sealed class AttachedDisk : IAsyncDisposable
 
         try
         {
-            IBlockDevice device = await IsQcow2Async(path, cancellationToken).ConfigureAwait(false)
+            IBlockDevice device = await Qcow2Image.IsQcow2Async(path, cancellationToken).ConfigureAwait(false)
                 ? await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : OpenRaw(path);
             return new AttachedDisk(path, device, imageLock);
@@ -73,14 +72,6 @@ internal sealed class AttachedDisk : IAsyncDisposable
         {
             _lock.Dispose();
         }
-    }
-
-    private static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken)
-    {
-        var magic = new byte[4];
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
-        return await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) == 4
-            && BinaryPrimitives.ReadUInt32BigEndian(magic) == 0x514649FB;
     }
 
     private static FileBlockDevice OpenRaw(string path)

@@ -15,7 +15,8 @@ namespace Targetd.Tests.Storage;
 public sealed class Qcow2TargetWorkloadInteropTests
 {
     private const int Targets = 20;
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("TARGETD_WORKLOAD_SECONDS"), out int seconds) ? seconds : 45);
 
     [Test]
     [CancelAfter(240_000)]
@@ -103,11 +104,18 @@ public sealed class Qcow2TargetWorkloadInteropTests
                 }
             })).ToList();
 
+            var rssSamples = new ConcurrentQueue<long>();
             var poller = Task.Run(async () =>
             {
+                int ticks = 0;
                 while (!stop.IsCancellationRequested)
                 {
                     await TimedAsync("LIST", null);
+                    if (++ticks % 20 == 0)
+                    {
+                        rssSamples.Enqueue(daemon.ResidentKilobytes());
+                    }
+
                     await Task.Delay(500);
                 }
             });
@@ -119,7 +127,7 @@ public sealed class Qcow2TargetWorkloadInteropTests
             cycles.Should().OnlyContain(c => c >= 2, "every board completed jobs");
             slowest.Should().BeLessThan(TimeSpan.FromSeconds(1), "no control request stalls");
             rssAfterFirstRound.Should().NotBeNull();
-            TestContext.Out.WriteLine($"cycles: {string.Join(',', cycles)} (total {cycles.Sum()}), slowest request {slowest.TotalMilliseconds:F0} ms, RSS {rssAfterFirstRound} KiB after the first round, {rssAtEnd} KiB at the end");
+            TestContext.Out.WriteLine($"cycles: {string.Join(',', cycles)} (total {cycles.Sum()}), slowest request {slowest.TotalMilliseconds:F0} ms, RSS {rssAfterFirstRound} KiB after the first round, {rssAtEnd} KiB at the end, every 10 s: {string.Join(' ', rssSamples)}");
             rssAtEnd.Should().BeLessThan(rssAfterFirstRound!.Value + (48 * 1024), "memory does not grow across cycles");
             daemon.HasExited.Should().BeFalse();
         }
