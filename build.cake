@@ -2,8 +2,8 @@
 //   Build     compile everything (warnings are errors)
 //   Test      fast unit suite (everything not in the Interop category)
 //   Interop   slow suites that drive real tools (qemu-img, libiscsi, btrfs, ...)
-//   Bench     benchmarks against peers: bench/qcow2-bench.sh (our qcow2 engine vs qemu-img bench,
-//             --bench-runs=N), then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
+//   Bench     benchmarks against peers: bench/qcow2-bench.sh (our qcow2 engine vs qemu-img bench) and
+//             bench/iscsi-bench.sh (our iSCSI target vs tgtd), --bench-runs=N; then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
 //   Pack      one NuGet package per library into artifacts/packages
 //   Default   Build + Test
 
@@ -68,18 +68,22 @@ Task("Bench")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    // Our qcow2 engine against qemu-img bench: identical flags on the same 1 GiB images (bench/qcow2-bench.sh).
-    var qcow2Bench = StartProcess("bash", new ProcessSettings
+    // Our qcow2 engine against qemu-img bench (bench/qcow2-bench.sh), then our iSCSI target against tgtd with
+    // qemu-img bench over iscsi:// (bench/iscsi-bench.sh): identical flags, alternated run by run.
+    foreach (var script in new[] { "./bench/qcow2-bench.sh", "./bench/iscsi-bench.sh" })
     {
-        Arguments = new ProcessArgumentBuilder().AppendQuoted(MakeAbsolute(File("./bench/qcow2-bench.sh")).FullPath).Append(benchRuns.ToString()),
-        EnvironmentVariables = new Dictionary<string, string>
+        int exitCode = StartProcess("bash", new ProcessSettings
         {
-            ["QCOW2TARGET"] = $"dotnet {MakeAbsolute(File($"./Targetd.Host.Socket/bin/{configuration}/net10.0/qcow2target.dll")).FullPath}",
-        },
-    });
-    if (qcow2Bench != 0)
-    {
-        throw new Exception($"bench/qcow2-bench.sh failed with exit code {qcow2Bench}");
+            Arguments = new ProcessArgumentBuilder().AppendQuoted(MakeAbsolute(File(script)).FullPath).Append(benchRuns.ToString()),
+            EnvironmentVariables = new Dictionary<string, string>
+            {
+                ["QCOW2TARGET"] = $"dotnet {MakeAbsolute(File($"./Targetd.Host.Socket/bin/{configuration}/net10.0/qcow2target.dll")).FullPath}",
+            },
+        });
+        if (exitCode != 0)
+        {
+            throw new Exception($"{script} failed with exit code {exitCode}");
+        }
     }
 
     if (skipBenchmarkDotNet)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# iSCSI target benchmark: qemu-img bench over iscsi:// against our target (qcow2target serving a raw file)
+# and against tgtd serving the same raw file on another loopback port, alternated run by run.
+#
+# usage: bench/iscsi-bench.sh [RUNS]
+#   RUNS               runs of each target per test (default 5)
+#   ISCSI_BENCH_DIR    scratch folder (default: a new temp folder, removed at the end)
+#   QCOW2TARGET        command that runs our daemon (default: dotnet Targetd.Host.Socket/bin/Release/net10.0/qcow2target.dll)
+#
+# Tests: 4K reads and 4K writes at depth 32, 1 MiB sequential reads and writes at depth 16, over a 1 GiB raw
+# file that is fully written first. Prints one line per run, then medians (seconds) and tgt/ours (above 1
+# means our target is faster). Needs root for tgtd, and qemu-block-extra for qemu-img's iscsi:// driver.
+set -euo pipefail
+
+RUNS=${1:-5}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -n ${QCOW2TARGET:-} ]]; then read -r -a OURS <<<"$QCOW2TARGET"; else OURS=(dotnet "$ROOT/Targetd.Host.Socket/bin/Release/net10.0/qcow2target.dll"); fi
+command -v tgtd >/dev/null || { echo "tgtd is not installed (Debian package tgt)" >&2; exit 1; }
+command -v qemu-img >/dev/null || { echo "qemu-img is not installed" >&2; exit 1; }
+
+if [[ -n ${ISCSI_BENCH_DIR:-} ]]; then DIR=$ISCSI_BENCH_DIR; mkdir -p "$DIR"; else DIR=$(mktemp -d "${TMPDIR:-/tmp}/iscsi-bench.XXXXXX"); fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+OUR_PORT=$(free_port); TGT_PORT=$(free_port); TGT_CONTROL=$((20000 + RANDOM % 10000))
+IQN_OURS=iqn.2024-01.net.targetd:bench
+IQN_TGT=iqn.2024-01.net.targetd:tgt-bench
+mkdir -p "$DIR/disks"
+DISK=$DIR/disks/disk.raw
+dd if=/dev/urandom of="$DISK" bs=1M count=1024 status=none
+
+OUR_PID=""; TGT_PID=""
+cleanup() {
+  [[ -n $OUR_PID ]] && kill "$OUR_PID" 2>/dev/null || true
+  [[ -n $TGT_PID ]] && kill "$TGT_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  [[ -z ${ISCSI_BENCH_DIR:-} ]] && rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+"${OURS[@]}" serve --socket "$DIR/control.sock" --disks-root "$DIR/disks" --portal "127.0.0.1:$OUR_PORT" --state "" --log-level Warning &
+OUR_PID=$!
+for _ in $(seq 100); do [[ -S $DIR/control.sock ]] && break; sleep 0.1; done
+"${OURS[@]}" add-target -t "$IQN_OURS" --socket "$DIR/control.sock" >/dev/null
+"${OURS[@]}" attach -t "$IQN_OURS" -d disk.raw --socket "$DIR/control.sock" >/dev/null
+
+tgtd -f --iscsi "portal=127.0.0.1:$TGT_PORT" -C "$TGT_CONTROL" >/dev/null 2>&1 &
+TGT_PID=$!
+for _ in $(seq 100); do tgtadm -C "$TGT_CONTROL" --lld iscsi --mode target --op show >/dev/null 2>&1 && break; sleep 0.1; done
+tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode target --tid 1 -T "$IQN_TGT"
+tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$DISK"
+tgtadm -C "$TGT_CONTROL" --lld iscsi --op bind --mode target --tid 1 -I ALL
+
+URL_OURS="iscsi://127.0.0.1:$OUR_PORT/$IQN_OURS/0"
+URL_TGT="iscsi://127.0.0.1:$TGT_PORT/$IQN_TGT/1"
+declare -A SAMPLES
+run() { # name who url args...
+  local name=$1 who=$2 url=$3; shift 3
+  local out secs
+  out=$(qemu-img bench -f raw "$@" "$url" 2>&1) || { echo "ERR $name $who: $out" >&2; return; }
+  secs=$(sed -n 's/Run completed in \([0-9.]*\) seconds./\1/p' <<<"$out")
+  echo "$name,$who,$secs"
+  SAMPLES[$name,$who]+="$secs "
+}
+TESTS=(
+  "read4k|-d 32 -c 100000 -s 4096 -S 1044480"
+  "write4k|-d 32 -c 100000 -s 4096 -S 1044480 -w --pattern=90"
+  "read1m|-d 16 -c 2000 -s 1048576 -S 1048576"
+  "write1m|-d 16 -c 2000 -s 1048576 -S 1048576 -w --pattern=90"
+)
+echo "test,target,seconds"
+for entry in "${TESTS[@]}"; do
+  name=${entry%%|*}; read -r -a args <<<"${entry#*|}"
+  for _ in $(seq "$RUNS"); do
+    run "$name" ours "$URL_OURS" "${args[@]}"
+    run "$name" tgt "$URL_TGT" "${args[@]}"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+printf '%-8s %10s %10s %10s\n' test ours_s tgt_s tgt/ours
+for entry in "${TESTS[@]}"; do
+  name=${entry%%|*}
+  o=$(median <<<"${SAMPLES[$name,ours]:-}"); t=$(median <<<"${SAMPLES[$name,tgt]:-}")
+  printf '%-8s %10s %10s %10s\n' "$name" "$o" "$t" "$(awk -v o="$o" -v t="$t" 'BEGIN { if (o > 0) printf "%.2f", t / o; else print "n/a" }')"
+done
