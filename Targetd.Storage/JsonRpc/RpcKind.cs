@@ -1,0 +1,14 @@
+namespace Targetd.Storage.JsonRpc;
+
+/// <summary>The JSON types parameters are checked against.</summary>
+public enum RpcKind
+{
+    /// <summary>A JSON string.</summary>
+    Text,
+
+    /// <summary>A JSON integer (sizes, LUN ids).</summary>
+    WholeNumber,
+
+    /// <summary>Any JSON value (targetd treats it by truthiness).</summary>
+    Any,
+}

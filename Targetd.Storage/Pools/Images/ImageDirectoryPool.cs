@@ -1,0 +1,276 @@
+using System.Runtime.InteropServices;
+using Targetd.Core.BlockDevices;
+using Targetd.Core.Errors;
+using Targetd.Core.Names;
+using Targetd.Qcow2;
+using Targetd.Storage.State;
+
+namespace Targetd.Storage.Pools.Images;
+
+/// <summary>
+/// A block pool of thin qcow2 images in one folder: volume <c>NAME</c> is <c>NAME.qcow2</c>. Copies are
+/// reflinks where the file system offers them, else copies of the allocated clusters only; sizes grow
+/// through the image's own resize. Volume and pool identities persist in <c>.targetd-pool.json</c>.
+/// </summary>
+public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
+{
+    private const string IndexName = ".targetd-pool.json";
+    private readonly string _folder;
+    private readonly AtomicJsonFile<ImagePoolIndex> _indexFile;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Creates the pool over an existing folder.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public ImageDirectoryPool(string name, string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        _folder = Directory.Exists(folder) ? Path.GetFullPath(folder) : throw new DirectoryNotFoundException($"Image pool '{name}': folder '{folder}' does not exist.");
+        _indexFile = new AtomicJsonFile<ImagePoolIndex>(Path.Combine(_folder, IndexName));
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>The pool's folder.</summary>
+    public string Folder => _folder;
+
+    /// <inheritdoc />
+    public async Task<BlockPoolInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        var index = await LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        var drive = new DriveInfo(_folder);
+        return new BlockPoolInfo(Name, drive.TotalSize, drive.AvailableFreeSpace, index.Uuid);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<BlockVolume>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var index = await LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        var volumes = new List<BlockVolume>();
+        foreach (string file in Directory.EnumerateFiles(_folder, "*.qcow2").Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileNameWithoutExtension(file);
+            if (!ResourceName.IsValid(name))
+            {
+                continue;
+            }
+
+            try
+            {
+                await using var image = await Qcow2Image.OpenAsync(file, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
+                volumes.Add(new BlockVolume(name, image.Length, await UuidOfAsync(index, name, cancellationToken).ConfigureAwait(false)));
+            }
+            catch (Qcow2FormatException)
+            {
+                // Not one of ours: a foreign file is not a volume.
+            }
+        }
+
+        return volumes;
+    }
+
+    /// <inheritdoc />
+    public async Task CreateAsync(string name, long size, CancellationToken cancellationToken = default)
+    {
+        ResourceName.EnsureValid(name);
+        if (size <= 0)
+        {
+            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Invalid size {size}");
+        }
+
+        if (File.Exists(PathOf(name)))
+        {
+            throw TargetdErrors.VolumeNameExists();
+        }
+
+        long rounded = (size + 511) / 512 * 512;
+        await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = rounded }, cancellationToken).ConfigureAwait(false))
+        {
+        }
+
+        await AssignUuidAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task DestroyAsync(string name, CancellationToken cancellationToken = default)
+    {
+        string path = ExistingPath(name);
+        File.Delete(path);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var index = await LoadIndexLockedAsync(cancellationToken).ConfigureAwait(false);
+            if (index.Volumes.Remove(name))
+            {
+                await _indexFile.WriteAsync(index, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task CopyAsync(string source, string destination, long? size, CancellationToken cancellationToken = default)
+    {
+        string from = ExistingPath(source);
+        ResourceName.EnsureValid(destination);
+        long length;
+        await using (var original = await Qcow2Image.OpenAsync(from, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
+        {
+            length = original.Length;
+        }
+
+        if (size is { } requested && requested <= length)
+        {
+            throw TargetdErrors.SizeNotLarger(requested, source, Name);
+        }
+
+        string to = PathOf(destination);
+        if (File.Exists(to))
+        {
+            throw TargetdErrors.VolumeNameExists();
+        }
+
+        try
+        {
+            if (!TryReflink(from, to))
+            {
+                await CopyAllocatedAsync(from, to, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (size is { } grow)
+            {
+                await using var copy = await Qcow2Image.OpenAsync(to, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await copy.ResizeAsync((grow + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            File.Delete(to);
+            throw;
+        }
+
+        await AssignUuidAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task ResizeAsync(string name, long size, CancellationToken cancellationToken = default)
+    {
+        string path = ExistingPath(name);
+        await using var image = await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (size <= image.Length)
+        {
+            throw TargetdErrors.SizeNotLarger(size, name, Name);
+        }
+
+        await image.ResizeAsync((size + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IBlockDevice> OpenAsync(string name, CancellationToken cancellationToken = default) =>
+        await Qcow2Image.OpenAsync(ExistingPath(name), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The stable uuid of a volume.</summary>
+    public async Task<string> UuidOfAsync(string name, CancellationToken cancellationToken = default) =>
+        await UuidOfAsync(await LoadIndexAsync(cancellationToken).ConfigureAwait(false), name, cancellationToken).ConfigureAwait(false);
+
+    private string PathOf(string name) => Path.Combine(_folder, name + ".qcow2");
+
+    private string ExistingPath(string name)
+    {
+        string path = PathOf(ResourceName.IsValid(name) ? name : throw TargetdErrors.VolumeNotFound(name, Name));
+        return File.Exists(path) ? path : throw TargetdErrors.VolumeNotFound(name, Name);
+    }
+
+    private async Task<string> UuidOfAsync(ImagePoolIndex index, string name, CancellationToken cancellationToken) =>
+        index.Volumes.TryGetValue(name, out string? uuid) ? uuid : await AssignUuidAsync(name, cancellationToken).ConfigureAwait(false);
+
+    private async Task<string> AssignUuidAsync(string name, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var index = await LoadIndexLockedAsync(cancellationToken).ConfigureAwait(false);
+            if (!index.Volumes.TryGetValue(name, out string? uuid) || !File.Exists(PathOf(name)))
+            {
+                uuid = Guid.NewGuid().ToString();
+                index.Volumes[name] = uuid;
+                await _indexFile.WriteAsync(index, cancellationToken).ConfigureAwait(false);
+            }
+
+            return uuid;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<ImagePoolIndex> LoadIndexAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await LoadIndexLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<ImagePoolIndex> LoadIndexLockedAsync(CancellationToken cancellationToken)
+    {
+        var index = await _indexFile.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (index is null)
+        {
+            index = new ImagePoolIndex();
+            await _indexFile.WriteAsync(index, cancellationToken).ConfigureAwait(false);
+        }
+
+        return index;
+    }
+
+    /// <summary>Copies only what the source image has allocated, into a new image of the same geometry.</summary>
+    private static async Task CopyAllocatedAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        await using var source = await Qcow2Image.OpenAsync(from, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+        await using var target = await Qcow2Image.CreateAsync(to, new Qcow2CreateOptions { Size = source.Length, ClusterSize = source.ClusterSize }, cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[Math.Max(source.ClusterSize, 1 << 20)];
+        foreach (var extent in await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false))
+        {
+            for (long offset = extent.Offset; offset < extent.End; offset += buffer.Length)
+            {
+                int count = (int)Math.Min(buffer.Length, extent.End - offset);
+                await source.ReadAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                await target.WriteAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>FICLONE: a copy-on-write clone of the whole file (btrfs, XFS with reflink); false where unsupported.</summary>
+    private static bool TryReflink(string from, string to)
+    {
+        using var source = File.OpenHandle(from, FileMode.Open, FileAccess.Read);
+        using var target = File.OpenHandle(to, FileMode.CreateNew, FileAccess.Write);
+        if (IoctlFiclone((int)target.DangerousGetHandle(), 0x40049409, (int)source.DangerousGetHandle()) == 0)
+        {
+            return true;
+        }
+
+        target.Dispose();
+        File.Delete(to);
+        return false;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlFiclone(int fd, ulong request, int sourceFd);
+}

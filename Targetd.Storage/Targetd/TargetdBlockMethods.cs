@@ -1,0 +1,88 @@
+using Newtonsoft.Json.Linq;
+using Targetd.Core.Errors;
+using Targetd.Storage.JsonRpc;
+using Targetd.Storage.Pools;
+
+namespace Targetd.Storage.Targetd;
+
+/// <summary>
+/// The targetd methods of block pools and volumes (targetd API 0.7 §7.1–7.2): <c>pool_list</c>, <c>vol_list</c>,
+/// <c>vol_create</c>, <c>vol_destroy</c>, <c>vol_copy</c> and <c>vol_resize</c>, with targetd's field names,
+/// types and error codes.
+/// </summary>
+public sealed class TargetdBlockMethods
+{
+    private readonly IReadOnlyList<IBlockPool> _pools;
+    private readonly Func<string, string, bool> _isExported;
+
+    /// <param name="pools">The block pools, in the order <c>pool_list</c> reports them.</param>
+    /// <param name="isExported">Whether a volume (pool, name) is exported; such volumes cannot be destroyed.</param>
+    public TargetdBlockMethods(IReadOnlyList<IBlockPool> pools, Func<string, string, bool>? isExported = null)
+    {
+        _pools = pools ?? throw new ArgumentNullException(nameof(pools));
+        _isExported = isExported ?? ((_, _) => false);
+    }
+
+    /// <summary>The method table entries.</summary>
+    public IEnumerable<RpcMethod> Methods()
+    {
+        yield return new RpcMethod("pool_list", [], async (_, ct) =>
+        {
+            var list = new JArray();
+            foreach (var pool in _pools)
+            {
+                var info = await pool.GetInfoAsync(ct).ConfigureAwait(false);
+                list.Add(new JObject { ["name"] = info.Name, ["size"] = info.Size, ["free_size"] = info.FreeSize, ["type"] = "block", ["uuid"] = info.Uuid });
+            }
+
+            return list;
+        });
+
+        yield return new RpcMethod("vol_list", [new("pool", RpcKind.Text)], async (args, ct) =>
+            new JArray((await Pool(args.Text("pool")).ListAsync(ct).ConfigureAwait(false))
+                .Select(v => new JObject { ["name"] = v.Name, ["size"] = v.Size, ["uuid"] = v.Uuid })));
+
+        yield return new RpcMethod("vol_create", [new("pool", RpcKind.Text), new("name", RpcKind.Text), new("size", RpcKind.WholeNumber)], async (args, ct) =>
+        {
+            await Pool(args.Text("pool")).CreateAsync(args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
+            return null;
+        });
+
+        yield return new RpcMethod("vol_destroy", [new("pool", RpcKind.Text), new("name", RpcKind.Text)], async (args, ct) =>
+        {
+            var pool = Pool(args.Text("pool"));
+            string name = args.Text("name");
+            if ((await pool.ListAsync(ct).ConfigureAwait(false)).All(v => v.Name != name))
+            {
+                throw TargetdErrors.VolumeNotFound(name, pool.Name);
+            }
+
+            if (_isExported(pool.Name, name))
+            {
+                throw TargetdErrors.VolumeExported(name);
+            }
+
+            await pool.DestroyAsync(name, ct).ConfigureAwait(false);
+            return null;
+        });
+
+        yield return new RpcMethod(
+            "vol_copy",
+            [new("pool", RpcKind.Text), new("vol_orig", RpcKind.Text), new("vol_new", RpcKind.Text), new("size", RpcKind.WholeNumber, Required: false, Nullable: true), new("timeout", RpcKind.Any, Required: false)],
+            async (args, ct) =>
+            {
+                await Pool(args.Text("pool")).CopyAsync(args.Text("vol_orig"), args.Text("vol_new"), args.OptionalWholeNumber("size"), ct).ConfigureAwait(false);
+                return null;
+            });
+
+        yield return new RpcMethod("vol_resize", [new("pool", RpcKind.Text), new("name", RpcKind.Text), new("size", RpcKind.WholeNumber)], async (args, ct) =>
+        {
+            await Pool(args.Text("pool")).ResizeAsync(args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
+            return null;
+        });
+    }
+
+    /// <summary>The pool of that name (-110 otherwise).</summary>
+    public IBlockPool Pool(string name) =>
+        _pools.FirstOrDefault(p => p.Name == name) ?? throw TargetdErrors.InvalidPool(name);
+}
