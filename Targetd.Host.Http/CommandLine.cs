@@ -12,27 +12,48 @@ internal static class CommandLine
         volumes through the built-in iSCSI target.
 
         Options:
-          --config PATH   configuration file (default /etc/target/targetd.yaml)
+          --config PATH   configuration file (default /etc/target/targetd.yaml); the password
+                          may also come from the TARGETD_PASSWORD environment variable
           --version       print the version and exit
           -h, --help      print this help and exit
         """;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         if (args.Length == 1 && args[0] is "-h" or "--help")
         {
-            output.WriteLine(Usage);
+            await output.WriteLineAsync(Usage).ConfigureAwait(false);
             return 0;
         }
 
         if (args.Length == 1 && args[0] == "--version")
         {
-            output.WriteLine($"targetd {typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
+            await output.WriteLineAsync($"targetd {typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}").ConfigureAwait(false);
             return 0;
         }
 
-        error.WriteLine("targetd: the JSON-RPC server is not available in this build.");
-        error.WriteLine(Usage);
-        return 2;
+        string path = TargetdConfigLoader.DefaultPath;
+        if (args.Length == 2 && args[0] == "--config")
+        {
+            path = args[1];
+        }
+        else if (args.Length != 0)
+        {
+            await error.WriteLineAsync(Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        TargetdConfig config;
+        try
+        {
+            config = TargetdConfigLoader.Load(path, Environment.GetEnvironmentVariable("TARGETD_PASSWORD"));
+        }
+        catch (ArgumentException ex)
+        {
+            await error.WriteLineAsync($"targetd: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        return await TargetdHost.RunAsync(config, error).ConfigureAwait(false);
     }
 }

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// targetd drives Linux storage.
+[assembly: SupportedOSPlatform("linux")]

@@ -1,0 +1,35 @@
+using System.Net;
+
+namespace Targetd.Host.Http;
+
+/// <summary>targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c> and <c>image_pools</c>.</summary>
+internal sealed record TargetdConfig
+{
+    public string User { get; init; } = "admin";
+
+    public required string Password { get; init; }
+
+    public IReadOnlyList<string> BlockPools { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> ImagePools { get; init; } = new Dictionary<string, string>();
+
+    public string TargetName { get; init; } = $"iqn.2003-01.org.linux-iscsi.{Dns.GetHostName().ToLowerInvariant()}:targetd";
+
+    public IReadOnlyList<IPEndPoint> PortalAddresses { get; init; } = [new(IPAddress.Any, 3260)];
+
+    public string LogLevel { get; init; } = "info";
+
+    public bool Ssl { get; init; }
+
+    public string SslCert { get; init; } = "/etc/target/targetd_cert.pem";
+
+    public string SslKey { get; init; } = "/etc/target/targetd_key.pem";
+
+    public bool AllowChown { get; init; }
+
+    public IPAddress ListenAddress { get; init; } = IPAddress.Any;
+
+    public int Port { get; init; } = 18700;
+
+    public string? StateFile { get; init; }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net;
+using YamlDotNet.RepresentationModel;
+
+namespace Targetd.Host.Http;
+
+/// <summary>Reads targetd.yaml; a bad value stops the start with a message naming its key.</summary>
+internal static class TargetdConfigLoader
+{
+    public const string DefaultPath = "/etc/target/targetd.yaml";
+
+    /// <exception cref="ArgumentException">The file is unreadable or a key has a bad value.</exception>
+    public static TargetdConfig Load(string path, string? passwordFromEnvironment)
+    {
+        YamlMappingNode root;
+        try
+        {
+            using var reader = new StringReader(File.ReadAllText(path));
+            var stream = new YamlStream();
+            stream.Load(reader);
+            root = stream.Documents.Count == 0 ? [] : stream.Documents[0].RootNode as YamlMappingNode ?? [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        {
+            throw new ArgumentException($"cannot read {path}: {ex.Message}", ex);
+        }
+
+        string baseFolder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var values = root.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? string.Empty, c => c.Value, StringComparer.Ordinal);
+        string? password = passwordFromEnvironment is { Length: > 0 } ? passwordFromEnvironment : Scalar(values, "password");
+        if (string.IsNullOrEmpty(password) || (values.TryGetValue("password", out var passwordNode) && passwordFromEnvironment is not { Length: > 0 } && passwordNode is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain } plain && long.TryParse(plain.Value, out _)))
+        {
+            throw new ArgumentException($"password: not set in {path} in the form 'password: string_pw' (or in TARGETD_PASSWORD)");
+        }
+
+        if (List(values, "fs_pools").Count > 0)
+        {
+            throw new ArgumentException("fs_pools: file-system pools are not served by this build");
+        }
+
+        if (List(values, "zfs_block_pools").Count > 0)
+        {
+            throw new ArgumentException("zfs_block_pools: ZFS pools are not served by this build");
+        }
+
+        var imagePools = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (values.TryGetValue("image_pools", out var poolsNode))
+        {
+            if (poolsNode is not YamlMappingNode map)
+            {
+                throw new ArgumentException("image_pools: must be a map from pool name to folder");
+            }
+
+            foreach (var (key, value) in map.Children)
+            {
+                string name = ((YamlScalarNode)key).Value ?? string.Empty;
+                if (!Core.Names.ResourceName.IsValid(name))
+                {
+                    throw new ArgumentException($"image_pools: pool name '{name}' must match [a-zA-Z0-9_-]+ (no '/')");
+                }
+
+                string folder = Path.GetFullPath((value as YamlScalarNode)?.Value ?? throw new ArgumentException($"image_pools: folder of '{name}' must be a string"), baseFolder);
+                if (!Directory.Exists(folder))
+                {
+                    throw new ArgumentException($"image_pools: folder '{folder}' of pool '{name}' does not exist");
+                }
+
+                imagePools[name] = folder;
+            }
+        }
+
+        var config = new TargetdConfig { Password = password };
+        return config with
+        {
+            User = Scalar(values, "user") ?? config.User,
+            BlockPools = List(values, "block_pools"),
+            ImagePools = imagePools,
+            TargetName = Scalar(values, "target_name") ?? config.TargetName,
+            PortalAddresses = values.ContainsKey("portal_addresses") ? [.. List(values, "portal_addresses").Select(Portal)] : config.PortalAddresses,
+            LogLevel = Scalar(values, "log_level") ?? config.LogLevel,
+            Ssl = Bool(values, "ssl") ?? false,
+            SslCert = Path.GetFullPath(Scalar(values, "ssl_cert") ?? config.SslCert, baseFolder),
+            SslKey = Path.GetFullPath(Scalar(values, "ssl_key") ?? config.SslKey, baseFolder),
+            AllowChown = Bool(values, "allow_chown") ?? false,
+            ListenAddress = Scalar(values, "listen_address") is { } address
+                ? IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"listen_address: '{address}' is not an IP address")
+                : config.ListenAddress,
+            Port = Scalar(values, "port") is { } port
+                ? int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and < 65536 ? p : throw new ArgumentException($"port: '{port}' is not a TCP port")
+                : config.Port,
+            StateFile = Scalar(values, "state_file") is { } state ? Path.GetFullPath(state, baseFolder) : null,
+        };
+    }
+
+    private static string? Scalar(Dictionary<string, YamlNode> values, string key) =>
+        values.TryGetValue(key, out var node)
+            ? node is YamlScalarNode scalar ? scalar.Value : throw new ArgumentException($"{key}: must be a single value")
+            : null;
+
+    private static bool? Bool(Dictionary<string, YamlNode> values, string key) =>
+        Scalar(values, key) switch
+        {
+            null => null,
+            "true" or "True" or "yes" or "on" => true,
+            "false" or "False" or "no" or "off" => false,
+            var other => throw new ArgumentException($"{key}: '{other}' is not true or false"),
+        };
+
+    private static List<string> List(Dictionary<string, YamlNode> values, string key) =>
+        !values.TryGetValue(key, out var node) ? []
+        : node is YamlSequenceNode sequence ? [.. sequence.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw new ArgumentException($"{key}: entries must be strings"))]
+        : throw new ArgumentException($"{key}: must be a list");
+
+    private static IPEndPoint Portal(string value)
+    {
+        if (IPAddress.TryParse(value, out var address))
+        {
+            return new IPEndPoint(address, 3260);
+        }
+
+        return IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port != 0
+            ? endPoint
+            : throw new ArgumentException($"portal_addresses: '{value}' is not an address or ADDRESS:PORT");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Targetd.Iscsi;
+using Targetd.Iscsi.Targets;
+using Targetd.Storage.JsonRpc;
+using Targetd.Storage.Pools;
+using Targetd.Storage.Pools.Images;
+using Targetd.Storage.Targetd;
+
+namespace Targetd.Host.Http;
+
+/// <summary>Composes targetd: configuration, pools, the iSCSI portals and the HTTP(S) listener.</summary>
+internal static partial class TargetdHost
+{
+    public static async Task<int> RunAsync(TargetdConfig config, TextWriter error)
+    {
+        X509Certificate2? certificate = null;
+        if (config.Ssl)
+        {
+            try
+            {
+                if ((File.GetUnixFileMode(config.SslKey) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+                {
+                    await error.WriteLineAsync($"targetd: ssl_key: '{config.SslKey}' must not be accessible to group or others (chmod 600)").ConfigureAwait(false);
+                    return 1;
+                }
+
+                certificate = X509Certificate2.CreateFromPemFile(config.SslCert, config.SslKey);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                await error.WriteLineAsync($"targetd: ssl_cert/ssl_key: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        var pools = new List<IBlockPool>();
+        foreach (var (name, folder) in config.ImagePools)
+        {
+            pools.Add(new ImageDirectoryPool(name, folder));
+        }
+
+        if (config.BlockPools.Count > 0)
+        {
+            await error.WriteLineAsync("targetd: block_pools: LVM pools are not served by this build; use image_pools").ConfigureAwait(false);
+            return 1;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = TargetRpcEndpoint.MaxBodyBytes;
+            kestrel.Listen(config.ListenAddress, config.Port, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate, https => https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13);
+                }
+            });
+        });
+
+        using var processor = new JsonRpcProcessor(new TargetdBlockMethods(pools).Methods());
+        builder.Services.AddSingleton(processor);
+        builder.Services.AddSingleton(new BasicCredentials(config.User, config.Password));
+        builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));
+        builder.Services.AddSingleton<TargetRpcEndpoint>();
+        await using var app = builder.Build();
+        var endpoint = app.Services.GetRequiredService<TargetRpcEndpoint>();
+        app.Run(endpoint.HandleAsync);
+
+        var registry = new IscsiTargetRegistry();
+        var portals = new List<IscsiPortal>();
+        try
+        {
+            foreach (var address in config.PortalAddresses)
+            {
+                var portal = new IscsiPortal(registry, address, app.Services.GetRequiredService<ILoggerFactory>());
+                await portal.StartAsync().ConfigureAwait(false);
+                portals.Add(portal);
+            }
+
+            await app.StartAsync().ConfigureAwait(false);
+            LogStarted(app.Logger, certificate is not null, config.ListenAddress, config.Port);
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            await error.WriteLineAsync($"targetd: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        finally
+        {
+            foreach (var portal in portals)
+            {
+                await portal.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var pool in pools.OfType<IDisposable>())
+            {
+                pool.Dispose();
+            }
+
+            certificate?.Dispose();
+        }
+
+        return 0;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "started server (TLS {Tls}) on {Address}:{Port}")]
+    private static partial void LogStarted(ILogger logger, bool tls, System.Net.IPAddress address, int port);
+
+    private static LogLevel LogLevelOf(string level) => level.ToUpperInvariant() switch
+    {
+        "DEBUG" => LogLevel.Debug,
+        "WARNING" or "WARN" => LogLevel.Warning,
+        "ERROR" => LogLevel.Error,
+        "CRITICAL" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    };
+}
