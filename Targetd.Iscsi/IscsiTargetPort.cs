@@ -37,4 +37,23 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry) : IIscsiTarget
         [.. registry.Sessions
             .Where(s => s.TargetName is not null && string.Equals(s.TargetName, targetName, StringComparison.OrdinalIgnoreCase))
             .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.InitiatorName}i0x{s.Isid.ToLowerInvariant()},{s.TargetName}t{TargetLimits.PortalGroupTag}"))];
+
+    /// <inheritdoc />
+    public void SetInitiator(string targetName, string initiatorName, InitiatorCredentials? chap) =>
+        Target(targetName).AllowInitiator(initiatorName, chap is null ? null : new ChapCredentials(chap.UserName, chap.Secret, chap.MutualUserName, chap.MutualSecret));
+
+    /// <inheritdoc />
+    public bool RemoveInitiator(string targetName, string initiatorName) =>
+        registry.TryGet(targetName, out var target) && target.RemoveInitiator(initiatorName);
+
+    /// <inheritdoc />
+    public void MapLun(string targetName, string initiatorName, int lun, IBlockDevice device, string serial) =>
+        Target(targetName).MapLun(initiatorName, lun, device, serial);
+
+    /// <inheritdoc />
+    public bool UnmapLun(string targetName, string initiatorName, int lun) =>
+        registry.TryGet(targetName, out var target) && target.UnmapLun(initiatorName, lun);
+
+    private IscsiTarget Target(string targetName) =>
+        registry.TryGet(targetName, out var target) ? target : throw new InvalidOperationException($"Target {targetName} does not exist.");
 }

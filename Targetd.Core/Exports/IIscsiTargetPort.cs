@@ -32,4 +32,21 @@ public interface IIscsiTargetPort
     /// <c>&lt;initiator name&gt;i0x&lt;ISID, 12 hex digits&gt;,&lt;target name&gt;t&lt;TPGT&gt;</c>.
     /// </summary>
     IReadOnlyList<string> GetNexuses(string targetName);
+
+    /// <summary>
+    /// Admits an initiator to a target (the target then admits only the initiators it lists), requiring the
+    /// given CHAP credentials, or none when null.
+    /// </summary>
+    void SetInitiator(string targetName, string initiatorName, InitiatorCredentials? chap);
+
+    /// <summary>Withdraws an initiator's admission.</summary>
+    /// <returns>Whether it was admitted.</returns>
+    bool RemoveInitiator(string targetName, string initiatorName);
+
+    /// <summary>Maps a device at a LUN that only this initiator sees; <paramref name="serial"/> identifies the volume.</summary>
+    void MapLun(string targetName, string initiatorName, int lun, IBlockDevice device, string serial);
+
+    /// <summary>Unmaps one initiator's LUN.</summary>
+    /// <returns>Whether it was mapped.</returns>
+    bool UnmapLun(string targetName, string initiatorName, int lun);
 }

@@ -190,7 +190,7 @@ internal sealed partial class IscsiConnection
             ScsiResult result;
             try
             {
-                var units = _login.Target!.Units;
+                var units = _login.Target!.UnitsFor(_login.InitiatorName);
                 var request = new ScsiRequest(
                     task.Cdb,
                     _sessionId,

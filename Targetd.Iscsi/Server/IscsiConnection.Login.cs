@@ -80,7 +80,7 @@ internal sealed partial class IscsiConnection
         _registered = true;
         if (_login.Target is { } target)
         {
-            foreach (var unit in target.Units.Values)
+            foreach (var unit in target.UnitsFor(_login.InitiatorName).Values)
             {
                 unit.AttachNexus(_sessionId);
             }

@@ -196,7 +196,7 @@ internal sealed partial class IscsiConnection
     /// <summary>Performs a task management function (§11.5.1) and returns its response code (§11.6.1).</summary>
     private async Task<byte> ManageTasksAsync(int function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
     {
-        var units = _login.Target!.Units;
+        var units = _login.Target!.UnitsFor(_login.InitiatorName);
         switch (function)
         {
             case 1: // ABORT TASK

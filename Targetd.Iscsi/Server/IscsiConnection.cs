@@ -357,7 +357,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             _registry.Unregister(_sessionId);
             if (_login.Target is { } target)
             {
-                foreach (var unit in target.Units.Values)
+                foreach (var unit in target.UnitsFor(_login.InitiatorName).Values)
                 {
                     unit.ForgetNexus(_sessionId);
                 }

@@ -15,6 +15,7 @@ public sealed class IscsiTarget
     public const int MaxLun = 16383;
 
     private readonly ConcurrentDictionary<int, ScsiLogicalUnit> _units = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<int, ScsiLogicalUnit>> _mappedUnits = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, IscsiInitiatorAcl> _acls = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a target with no LUNs and open access.</summary>
@@ -47,6 +48,54 @@ public sealed class IscsiTarget
     public IReadOnlyList<IscsiInitiatorAcl> Acls => [.. _acls.Values.OrderBy(a => a.InitiatorName, StringComparer.OrdinalIgnoreCase)];
 
     internal IReadOnlyDictionary<int, ScsiLogicalUnit> Units => _units;
+
+    /// <summary>
+    /// The LUNs an initiator sees: its own mapped LUNs when any were mapped for it (as a LIO node ACL maps
+    /// them), else the target's LUNs.
+    /// </summary>
+    internal IReadOnlyDictionary<int, ScsiLogicalUnit> UnitsFor(string initiatorName) =>
+        _mappedUnits.TryGetValue(initiatorName, out var mapped) ? mapped : _units;
+
+    /// <summary>The LUN numbers mapped for one initiator, in ascending order (empty when it has none of its own).</summary>
+    public IReadOnlyList<int> MappedLunsOf(string initiatorName) =>
+        _mappedUnits.TryGetValue(initiatorName, out var mapped) ? [.. mapped.Keys.Order()] : [];
+
+    /// <summary>
+    /// Maps <paramref name="device"/> at <paramref name="mappedLun"/> for one initiator only; that initiator then
+    /// sees exactly its mapped LUNs.
+    /// </summary>
+    /// <param name="initiatorName">The initiator's iSCSI name.</param>
+    /// <param name="mappedLun">The LUN the initiator sees, 0 to <see cref="MaxLun"/>, not already mapped for it.</param>
+    /// <param name="device">The backing device; the target does not dispose it.</param>
+    /// <param name="serial">A stable unit serial number (the volume's identity, the same for every initiator).</param>
+    public void MapLun(string initiatorName, int mappedLun, IBlockDevice device, string serial)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(mappedLun);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(mappedLun, MaxLun);
+        ArgumentNullException.ThrowIfNull(device);
+        var mapped = _mappedUnits.GetOrAdd(initiatorName, _ => new ConcurrentDictionary<int, ScsiLogicalUnit>());
+        if (!mapped.TryAdd(mappedLun, new ScsiLogicalUnit(device, Name, mappedLun, serial)))
+        {
+            throw new InvalidOperationException($"LUN {mappedLun} is already mapped for {initiatorName} on {Name}.");
+        }
+    }
+
+    /// <summary>Unmaps one initiator's LUN; commands in flight finish.</summary>
+    /// <returns>Whether it was mapped.</returns>
+    public bool UnmapLun(string initiatorName, int mappedLun)
+    {
+        if (!_mappedUnits.TryGetValue(initiatorName, out var mapped) || !mapped.TryRemove(mappedLun, out _))
+        {
+            return false;
+        }
+
+        if (mapped.IsEmpty)
+        {
+            _mappedUnits.TryRemove(initiatorName, out _);
+        }
+
+        return true;
+    }
 
     /// <summary>Maps <paramref name="device"/> at <paramref name="lun"/>.</summary>
     /// <param name="lun">The LUN, 0 to <see cref="MaxLun"/>, not already mapped.</param>

@@ -38,4 +38,16 @@ internal sealed class FakeIscsiTargetPort : IIscsiTargetPort
 
     public IReadOnlyList<string> GetNexuses(string targetName) =>
         Nexuses.TryGetValue(targetName, out var list) ? list : [];
+
+    public Dictionary<string, InitiatorCredentials?> Initiators { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<(string Initiator, int Lun), IBlockDevice> Mapped { get; } = [];
+
+    public void SetInitiator(string targetName, string initiatorName, InitiatorCredentials? chap) => Initiators[initiatorName] = chap;
+
+    public bool RemoveInitiator(string targetName, string initiatorName) => Initiators.Remove(initiatorName);
+
+    public void MapLun(string targetName, string initiatorName, int lun, IBlockDevice device, string serial) => Mapped.Add((initiatorName, lun), device);
+
+    public bool UnmapLun(string targetName, string initiatorName, int lun) => Mapped.Remove((initiatorName, lun));
 }

@@ -1,0 +1,316 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Newtonsoft.Json;
+using Targetd.Core.BlockDevices;
+using Targetd.Core.Errors;
+using Targetd.Core.Exports;
+using Targetd.Storage.Pools;
+using Targetd.Storage.Qcow2Target;
+using Targetd.Storage.State;
+using static Targetd.Storage.Targetd.ExportState;
+
+namespace Targetd.Storage.Targetd;
+
+/// <summary>
+/// Exports of block volumes through one iSCSI target, as targetd's export, initiator and access-group methods
+/// describe them (targetd API 0.7 §7.3–7.5): per-initiator mappings and CHAP (enforced), access groups whose
+/// mappings every member sees. The configuration persists and is applied again on start.
+/// </summary>
+public sealed partial class TargetdExports : IAsyncDisposable
+{
+    /// <summary>The highest host LUN id handed out automatically.</summary>
+    public const int MaxHostLunId = 255;
+
+    private readonly string _targetName;
+    private readonly IIscsiTargetPort _port;
+    private readonly Func<string, IBlockPool> _pool;
+    private readonly AtomicJsonFile<ExportState>? _stateFile;
+    private readonly ILogger _logger;
+    private readonly Dictionary<(string Initiator, int Lun), MappingRecord> _appliedMappings = [];
+    private readonly Dictionary<string, ChapRecord?> _appliedInitiators = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<(string Pool, string Volume), (IBlockDevice Device, int References)> _devices = [];
+    private ExportState _state = new();
+
+    /// <param name="targetName">The one target every export lives on.</param>
+    /// <param name="port">The iSCSI target.</param>
+    /// <param name="pool">Finds a block pool by name (-110 when there is none).</param>
+    /// <param name="stateFile">Where the configuration persists; null keeps it in memory.</param>
+    /// <param name="logger">Logs applied changes.</param>
+    public TargetdExports(string targetName, IIscsiTargetPort port, Func<string, IBlockPool> pool, string? stateFile = null, ILogger<TargetdExports>? logger = null)
+    {
+        _targetName = targetName;
+        _port = port ?? throw new ArgumentNullException(nameof(port));
+        _pool = pool ?? throw new ArgumentNullException(nameof(pool));
+        _stateFile = stateFile is null ? null : new AtomicJsonFile<ExportState>(stateFile);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Creates the target and applies the persisted configuration; volumes that vanished are logged and left out.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_port.HasTarget(_targetName))
+        {
+            _port.AddTarget(_targetName);
+        }
+
+        _state = (_stateFile is null ? null : await _stateFile.ReadAsync(cancellationToken).ConfigureAwait(false)) ?? new ExportState();
+        await ReconcileAsync(tolerant: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a volume is mapped to any initiator or group.</summary>
+    public bool IsExported(string pool, string volume) =>
+        _state.Initiators.Values.SelectMany(i => i.Mappings).Concat(_state.Groups.Values.SelectMany(g => g.Mappings))
+            .Any(m => m.Pool == pool && m.Volume == volume);
+
+    /// <summary>export_list rows: every initiator's effective mappings.</summary>
+    public async Task<IReadOnlyList<(string Initiator, int Lun, string Volume, string Pool, string Uuid, long Size)>> ExportListAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<(string, int, string, string, string, long)>();
+        var volumes = new Dictionary<string, IReadOnlyList<BlockVolume>>(StringComparer.Ordinal);
+        foreach (var (initiator, record) in _state.Initiators)
+        {
+            foreach (var mapping in Effective(record).OrderBy(m => m.Lun))
+            {
+                if (!volumes.TryGetValue(mapping.Pool, out var list))
+                {
+                    volumes[mapping.Pool] = list = await _pool(mapping.Pool).ListAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var volume = list.FirstOrDefault(v => v.Name == mapping.Volume);
+                if (volume is not null)
+                {
+                    rows.Add((initiator, mapping.Lun, mapping.Volume, mapping.Pool, volume.Uuid, volume.Size));
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>export_create: idempotent for the same volume, initiator and LUN.</summary>
+    public async Task ExportCreateAsync(string pool, string volume, string initiator, int lun, CancellationToken cancellationToken)
+    {
+        await RequireVolumeAsync(pool, volume, cancellationToken).ConfigureAwait(false);
+        RequireInitiatorName(initiator);
+        if (lun is < 0 or > MaxHostLunId)
+        {
+            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"LUN {lun} is out of range 0 ~ {MaxHostLunId}");
+        }
+
+        await MutateAsync(state =>
+        {
+            var record = Record(state, initiator);
+            var existing = Effective(state, record).FirstOrDefault(m => m.Lun == lun);
+            if (existing is not null)
+            {
+                if (existing.Pool == pool && existing.Volume == volume)
+                {
+                    return;
+                }
+
+                throw new TargetdException(TargetdErrorCode.Invalid, $"LUN {lun} of {initiator} is already mapped to {existing.Pool}/{existing.Volume}");
+            }
+
+            record.Mappings.Add(new MappingRecord(lun, pool, volume));
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>export_destroy: -151 when the volume is not mapped for the initiator.</summary>
+    public Task ExportDestroyAsync(string pool, string volume, string initiator, CancellationToken cancellationToken) =>
+        MutateAsync(state =>
+        {
+            if (!state.Initiators.TryGetValue(initiator, out var record) || record.Mappings.RemoveAll(m => m.Pool == pool && m.Volume == volume) == 0)
+            {
+                throw TargetdErrors.ExportNotFound(volume, initiator);
+            }
+
+            if (record.Mappings.Count == 0 && record.Group is null && record.Chap is null)
+            {
+                state.Initiators.Remove(initiator);
+            }
+        }, cancellationToken);
+
+    /// <summary>initiator_set_auth: empty or null values clear that direction; CHAP is enforced.</summary>
+    public Task InitiatorSetAuthAsync(string initiator, string? inUser, string? inPass, string? outUser, string? outPass, CancellationToken cancellationToken)
+    {
+        RequireInitiatorName(initiator);
+        bool incoming = !string.IsNullOrEmpty(inUser) && !string.IsNullOrEmpty(inPass);
+        bool outgoing = !string.IsNullOrEmpty(outUser) && !string.IsNullOrEmpty(outPass);
+        if (outgoing && !incoming)
+        {
+            throw new TargetdException(TargetdErrorCode.InvalidArgument, "Mutual CHAP (out_user/out_pass) needs in_user/in_pass too");
+        }
+
+        if (outgoing && outPass == inPass)
+        {
+            throw new TargetdException(TargetdErrorCode.InvalidArgument, "The target's CHAP secret must differ from the initiator's");
+        }
+
+        return MutateAsync(state => Record(state, initiator).Chap = incoming ? new ChapRecord(inUser!, inPass!, outgoing ? outUser : null, outgoing ? outPass : null) : null, cancellationToken);
+    }
+
+    /// <summary>initiator_list: every initiator, or only those in no access group.</summary>
+    public IReadOnlyList<string> InitiatorList(bool standaloneOnly) =>
+        [.. _state.Initiators.Where(i => !standaloneOnly || i.Value.Group is null).Select(i => i.Key)];
+
+    /// <summary>The state, for the access-group methods.</summary>
+    internal ExportState State => _state;
+
+    /// <summary>Applies a change to a copy of the state, then to the target, then persists it; a failure changes nothing.</summary>
+    internal async Task MutateAsync(Action<ExportState> change, CancellationToken cancellationToken)
+    {
+        var previous = _state;
+        var next = JsonConvert.DeserializeObject<ExportState>(JsonConvert.SerializeObject(previous))!;
+        change(next);
+        _state = next;
+        try
+        {
+            await ReconcileAsync(tolerant: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _state = previous;
+            await ReconcileAsync(tolerant: true, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        if (_stateFile is not null)
+        {
+            await _stateFile.WriteAsync(_state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static InitiatorRecord Record(ExportState state, string initiator)
+    {
+        if (!state.Initiators.TryGetValue(initiator, out var record))
+        {
+            record = new InitiatorRecord();
+            state.Initiators[initiator] = record;
+        }
+
+        return record;
+    }
+
+    internal static IEnumerable<MappingRecord> Effective(ExportState state, InitiatorRecord record) =>
+        record.Group is { } group && state.Groups.TryGetValue(group, out var members) ? record.Mappings.Concat(members.Mappings) : record.Mappings;
+
+    internal async Task RequireVolumeAsync(string pool, string volume, CancellationToken cancellationToken)
+    {
+        var found = _pool(pool);
+        if ((await found.ListAsync(cancellationToken).ConfigureAwait(false)).All(v => v.Name != volume))
+        {
+            throw TargetdErrors.VolumeNotFound(volume, pool);
+        }
+    }
+
+    internal static void RequireInitiatorName(string initiator)
+    {
+        if (!IscsiNames.IsValid(initiator))
+        {
+            throw new TargetdException(TargetdErrorCode.Invalid, $"RTSLibError: Invalid initiator WWN '{initiator}'");
+        }
+    }
+
+    private IEnumerable<MappingRecord> Effective(InitiatorRecord record) => Effective(_state, record);
+
+    /// <summary>Brings the iSCSI target to the state: initiators with their CHAP, and each initiator's LUNs.</summary>
+    private async Task ReconcileAsync(bool tolerant, CancellationToken cancellationToken)
+    {
+        var desiredMappings = _state.Initiators
+            .SelectMany(i => Effective(i.Value).Select(m => (Key: (i.Key, m.Lun), Mapping: m)))
+            .GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.First().Mapping);
+        foreach (var (key, mapping) in _appliedMappings.ToList())
+        {
+            if (!desiredMappings.TryGetValue(key, out var wanted) || wanted != mapping)
+            {
+                _port.UnmapLun(_targetName, key.Initiator, key.Lun);
+                _appliedMappings.Remove(key);
+                await ReleaseAsync(mapping).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var initiator in _appliedInitiators.Keys.Where(i => !_state.Initiators.ContainsKey(i)).ToList())
+        {
+            _port.RemoveInitiator(_targetName, initiator);
+            _appliedInitiators.Remove(initiator);
+        }
+
+        foreach (var (initiator, record) in _state.Initiators)
+        {
+            if (!_appliedInitiators.TryGetValue(initiator, out var chap) || chap != record.Chap)
+            {
+                _port.SetInitiator(_targetName, initiator, record.Chap is { } c ? new InitiatorCredentials(c.InUser, c.InPass, c.OutUser, c.OutPass) : null);
+                _appliedInitiators[initiator] = record.Chap;
+            }
+        }
+
+        foreach (var (key, mapping) in desiredMappings.Where(d => !_appliedMappings.ContainsKey(d.Key)))
+        {
+            try
+            {
+                var (device, serial) = await AcquireAsync(mapping, cancellationToken).ConfigureAwait(false);
+                _port.MapLun(_targetName, key.Item1, key.Lun, device, serial);
+                _appliedMappings[key] = mapping;
+            }
+            catch (Exception ex) when (tolerant && ex is TargetdException or IOException or InvalidOperationException)
+            {
+                LogMappingSkipped(mapping.Pool, mapping.Volume, key.Item1, ex.Message);
+            }
+        }
+    }
+
+    private async Task<(IBlockDevice Device, string Serial)> AcquireAsync(MappingRecord mapping, CancellationToken cancellationToken)
+    {
+        var pool = _pool(mapping.Pool);
+        string serial = (await pool.ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Name == mapping.Volume)?.Uuid
+            ?? throw TargetdErrors.VolumeNotFound(mapping.Volume, mapping.Pool);
+        var key = (mapping.Pool, mapping.Volume);
+        if (_devices.TryGetValue(key, out var open))
+        {
+            _devices[key] = (open.Device, open.References + 1);
+            return (open.Device, serial);
+        }
+
+        var device = await pool.OpenAsync(mapping.Volume, cancellationToken).ConfigureAwait(false);
+        _devices[key] = (device, 1);
+        return (device, serial);
+    }
+
+    private async Task ReleaseAsync(MappingRecord mapping)
+    {
+        var key = (mapping.Pool, mapping.Volume);
+        if (!_devices.TryGetValue(key, out var open))
+        {
+            return;
+        }
+
+        if (open.References > 1)
+        {
+            _devices[key] = (open.Device, open.References - 1);
+            return;
+        }
+
+        _devices.Remove(key);
+        await open.Device.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var key in _appliedMappings.Keys.ToList())
+        {
+            _port.UnmapLun(_targetName, key.Initiator, key.Lun);
+        }
+
+        _appliedMappings.Clear();
+        foreach (var (device, _) in _devices.Values)
+        {
+            await device.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _devices.Clear();
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Export of {Pool}/{Volume} to {Initiator} left out: {Reason}")]
+    private partial void LogMappingSkipped(string pool, string volume, string initiator, string reason);
+}
