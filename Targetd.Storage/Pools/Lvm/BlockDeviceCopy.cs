@@ -27,6 +27,7 @@ internal static class BlockDeviceCopy
         {
             for (long offset = 0; offset < source.Length; offset += ChunkSize)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var chunk = buffer.AsMemory(0, (int)Math.Min(ChunkSize, source.Length - offset));
                 await source.ReadAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
                 await destination.WriteAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
