@@ -40,10 +40,10 @@ internal static partial class TargetdHost
             pools.Add(new ImageDirectoryPool(name, folder));
         }
 
-        if (config.BlockPools.Count > 0)
+        var runner = new Core.Processes.ProcessRunner();
+        foreach (string name in config.BlockPools)
         {
-            await error.WriteLineAsync("targetd: block_pools: LVM pools are not served by this build; use image_pools").ConfigureAwait(false);
-            return 1;
+            pools.Add(new Storage.Pools.Lvm.LvmBlockPool(name, runner));
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -61,7 +61,22 @@ internal static partial class TargetdHost
             });
         });
 
-        using var processor = new JsonRpcProcessor(new TargetdBlockMethods(pools).Methods());
+        var registry = new IscsiTargetRegistry();
+        TargetdExports? exportsHolder = null;
+        var blockMethods = new TargetdBlockMethods(pools, (pool, volume) => exportsHolder!.IsExported(pool, volume));
+        await using var exports = new TargetdExports(config.TargetName, new IscsiTargetPort(registry), blockMethods.Pool, config.StateFile);
+        exportsHolder = exports;
+        try
+        {
+            await exports.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            await error.WriteLineAsync($"targetd: state_file: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        using var processor = new JsonRpcProcessor(blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods()));
         builder.Services.AddSingleton(processor);
         builder.Services.AddSingleton(new BasicCredentials(config.User, config.Password));
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));
@@ -70,7 +85,6 @@ internal static partial class TargetdHost
         var endpoint = app.Services.GetRequiredService<TargetRpcEndpoint>();
         app.Run(endpoint.HandleAsync);
 
-        var registry = new IscsiTargetRegistry();
         var portals = new List<IscsiPortal>();
         try
         {

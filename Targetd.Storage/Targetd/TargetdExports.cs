@@ -244,11 +244,12 @@ public sealed partial class TargetdExports : IAsyncDisposable
             }
         }
 
+        var listings = new Dictionary<string, IReadOnlyList<BlockVolume>>(StringComparer.Ordinal);
         foreach (var (key, mapping) in desiredMappings.Where(d => !_appliedMappings.ContainsKey(d.Key)))
         {
             try
             {
-                var (device, serial) = await AcquireAsync(mapping, cancellationToken).ConfigureAwait(false);
+                var (device, serial) = await AcquireAsync(mapping, listings, cancellationToken).ConfigureAwait(false);
                 _port.MapLun(_targetName, key.Item1, key.Lun, device, serial);
                 _appliedMappings[key] = mapping;
             }
@@ -259,10 +260,15 @@ public sealed partial class TargetdExports : IAsyncDisposable
         }
     }
 
-    private async Task<(IBlockDevice Device, string Serial)> AcquireAsync(MappingRecord mapping, CancellationToken cancellationToken)
+    private async Task<(IBlockDevice Device, string Serial)> AcquireAsync(MappingRecord mapping, Dictionary<string, IReadOnlyList<BlockVolume>> listings, CancellationToken cancellationToken)
     {
         var pool = _pool(mapping.Pool);
-        string serial = (await pool.ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Name == mapping.Volume)?.Uuid
+        if (!listings.TryGetValue(mapping.Pool, out var volumes))
+        {
+            listings[mapping.Pool] = volumes = await pool.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        string serial = volumes.FirstOrDefault(v => v.Name == mapping.Volume)?.Uuid
             ?? throw TargetdErrors.VolumeNotFound(mapping.Volume, mapping.Pool);
         var key = (mapping.Pool, mapping.Volume);
         if (_devices.TryGetValue(key, out var open))
