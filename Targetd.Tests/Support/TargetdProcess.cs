@@ -9,13 +9,18 @@ internal sealed class TargetdProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private TargetdProcess(Process process, int port)
+    private TargetdProcess(Process process, int port, int portal)
     {
         _process = process;
         Port = port;
+        PortalPort = portal;
     }
 
     public int Port { get; }
+
+    public int PortalPort { get; }
+
+    public const string TargetName = "iqn.2024-01.net.targetd:test";
 
     public string Log
     {
@@ -50,7 +55,7 @@ internal sealed class TargetdProcess : IAsyncDisposable
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
         var process = Process.Start(start)!;
-        var targetd = new TargetdProcess(process, port);
+        var targetd = new TargetdProcess(process, port, portal);
         process.OutputDataReceived += (_, e) => targetd.Append(e.Data);
         process.ErrorDataReceived += (_, e) => targetd.Append(e.Data);
         process.BeginOutputReadLine();
