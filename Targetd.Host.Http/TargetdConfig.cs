@@ -31,5 +31,5 @@ internal sealed record TargetdConfig
 
     public int Port { get; init; } = 18700;
 
-    public string? StateFile { get; init; }
+    public string? StateFile { get; init; } = "/var/lib/targetd/state.json";
 }

@@ -88,7 +88,7 @@ internal static class TargetdConfigLoader
             Port = Scalar(values, "port") is { } port
                 ? int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and < 65536 ? p : throw new ArgumentException($"port: '{port}' is not a TCP port")
                 : config.Port,
-            StateFile = Scalar(values, "state_file") is { } state ? Path.GetFullPath(state, baseFolder) : null,
+            StateFile = Scalar(values, "state_file") is { } state ? Path.GetFullPath(state, baseFolder) : config.StateFile,
         };
     }
 

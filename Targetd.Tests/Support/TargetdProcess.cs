@@ -48,6 +48,7 @@ internal sealed class TargetdProcess : IAsyncDisposable
             portal_addresses: [127.0.0.1:{portal}]
             listen_address: 127.0.0.1
             port: {port}
+            state_file: state.json
             {extraYaml}
             """);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
