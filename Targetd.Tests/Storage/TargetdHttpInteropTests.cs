@@ -148,6 +148,7 @@ public sealed class TargetdHttpInteropTests
         _targetd = await TargetdProcess.StartAsync(_folder.FullName);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var created = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        var exported = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
         var clients = Enumerable.Range(0, 50).Select(c => Task.Run(async () =>
         {
             using var client = Client("http", _targetd.Port);
@@ -158,9 +159,16 @@ public sealed class TargetdHttpInteropTests
                 var create = await CallAsync(client, "vol_create", new { pool = "images", name, size = 1 << 20 }, n);
                 create.Properties().Select(p => p.Name).Should().Equal("result", "id", "jsonrpc");
                 created[name] = true;
+                if (n % 5 == 1)
+                {
+                    var export = await CallAsync(client, "export_create", new { pool = "images", vol = name, initiator_wwn = $"iqn.2024-01.org.example:client{c}", lun = n % 200 }, n);
+                    export["error"].Should().BeNull(export.ToString());
+                    exported[name] = true;
+                }
+
                 var list = await CallAsync(client, "vol_list", new { pool = "images" }, n);
                 ((JArray)list["result"]!).Select(v => (string)v["name"]!).Should().Contain(name);
-                if (n % 3 == 0)
+                if (n % 3 == 0 && !exported.ContainsKey(name))
                 {
                     (await CallAsync(client, "vol_destroy", new { pool = "images", name }, n))["result"]!.Type.Should().Be(JTokenType.Null);
                     created.TryRemove(name, out _);
@@ -175,5 +183,10 @@ public sealed class TargetdHttpInteropTests
         names.Should().BeEquivalentTo(created.Keys);
         var uuids = ((JArray)(await CallAsync(check, "vol_list", new { pool = "images" }))["result"]!).Select(v => (string)v["uuid"]!).ToList();
         uuids.Should().OnlyHaveUniqueItems();
+        var exports = (JArray)(await CallAsync(check, "export_list"))["result"]!;
+        exports.Select(e => (string)e["vol_name"]!).Should().BeEquivalentTo(exported.Keys);
+        var state = JObject.Parse(await File.ReadAllTextAsync(Path.Combine(_folder.FullName, "state.json")));
+        state["initiators"]!.Children<JProperty>().SelectMany(i => i.Value["mappings"]!).Select(m => (string)m["volume"]!)
+            .Should().BeEquivalentTo(exported.Keys, "the state file holds exactly the exports");
     }
 }
