@@ -59,14 +59,9 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
                 continue;
             }
 
-            try
+            if (await VirtualSizeAsync(file, cancellationToken).ConfigureAwait(false) is { } size)
             {
-                await using var image = await Qcow2Image.OpenAsync(file, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
-                volumes.Add(new BlockVolume(name, image.Length, await UuidOfAsync(index, name, cancellationToken).ConfigureAwait(false)));
-            }
-            catch (Qcow2FormatException)
-            {
-                // Not one of ours: a foreign file is not a volume.
+                volumes.Add(new BlockVolume(name, size, await UuidOfAsync(index, name, cancellationToken).ConfigureAwait(false)));
             }
         }
 
@@ -179,6 +174,27 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     /// <summary>The stable uuid of a volume.</summary>
     public async Task<string> UuidOfAsync(string name, CancellationToken cancellationToken = default) =>
         await UuidOfAsync(await LoadIndexAsync(cancellationToken).ConfigureAwait(false), name, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The virtual size in a qcow2 header (bytes 24–31), or null for a file that is not qcow2.</summary>
+    private static async Task<long?> VirtualSizeAsync(string file, CancellationToken cancellationToken)
+    {
+        var header = new byte[32];
+        try
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous);
+            if (await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < header.Length
+                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header) != 0x514649FB)
+            {
+                return null;
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        return (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(24));
+    }
 
     private string PathOf(string name) => Path.Combine(_folder, name + ".qcow2");
 
