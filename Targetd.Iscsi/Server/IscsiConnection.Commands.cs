@@ -204,7 +204,9 @@ internal sealed partial class IscsiConnection
             }
             catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)
             {
-                return;
+                // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
+                // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
             }
             catch (Exception ex)
             {
