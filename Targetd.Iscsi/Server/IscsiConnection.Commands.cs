@@ -108,10 +108,14 @@ internal sealed partial class IscsiConnection
         }
 
         // §11.7.5: DataSN counts the Data-Out PDUs of each sequence from 0. A gap cannot be recovered at
-        // ErrorRecoveryLevel 0 (§7.1.4.1): the connection ends.
+        // ErrorRecoveryLevel 0: the command ends with CHECK CONDITION (ABORTED COMMAND, DATA PHASE ERROR) and its
+        // remaining Data-Out PDUs are rejected as belonging to no task.
         if (bhs.Field36 != dataSN)
         {
-            throw new IscsiProtocolException($"Data-Out DataSN {bhs.Field36} where {dataSN} was expected.");
+            _tasks.TryRemove(task.InitiatorTaskTag, out _);
+            task.IsStarted = true;
+            RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null));
+            return;
         }
 
         dataSN++;
@@ -200,7 +204,9 @@ internal sealed partial class IscsiConnection
             }
             catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)
             {
-                return;
+                // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
+                // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
             }
             catch (Exception ex)
             {

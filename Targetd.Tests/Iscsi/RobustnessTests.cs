@@ -87,6 +87,37 @@ public sealed class RobustnessTests
     }
 
     [Test]
+    public async Task Data_out_with_a_wrong_data_sn_fails_the_command_and_the_connection_still_serves()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var initiator = await target.LoginAsync())
+        {
+            var write = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 0x51);
+            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(20), 512);
+            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(24), initiator.TakeCmdSN());
+            Cdb.Write10(0, 1).CopyTo(write, 32);
+            await initiator.SendAsync(write, []);
+            var r2t = await initiator.ReceiveAsync();
+            r2t.Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
+            var dataOut = TestInitiator.NewHeader(IscsiOpcode.DataOut, 0x80, 0x51);
+            BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(20), r2t.UInt32At(20));
+            BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(36), 27);
+            await initiator.SendAsync(dataOut, new byte[512]);
+
+            var response = await initiator.ReceiveAsync();
+            var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
+
+            response.Opcode.Should().Be(IscsiOpcode.ScsiResponse);
+            response.Header[3].Should().Be((byte)ScsiStatus.CheckCondition);
+            response.Data[2 + 2].Should().Be((byte)SenseKey.AbortedCommand);
+            read.Status.Should().Be(ScsiStatus.Good);
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
+    [Test]
     public async Task Half_sent_pdu_then_disconnect_leaves_nothing_behind()
     {
         await using var target = await LoopbackTarget.StartAsync();

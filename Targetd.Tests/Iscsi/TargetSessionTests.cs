@@ -222,6 +222,43 @@ public sealed class TargetSessionTests
     }
 
     [Test]
+    public async Task Abort_task_of_a_running_read_waits_for_it_and_releases_the_connection()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        var stalled = Substitute.For<Targetd.Core.BlockDevices.IBlockDevice>();
+        stalled.Length.Returns(1024 * 1024);
+        stalled.LogicalBlockSize.Returns(512);
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+#pragma warning disable CA2012 // NSubstitute configures the call; the ValueTask is never consumed.
+        stalled.ReadAsync(Arg.Any<long>(), Arg.Any<Memory<byte>>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            reading.TrySetResult();
+            return new ValueTask(Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
+        });
+#pragma warning restore CA2012
+        target.Target.AddLun(1, stalled);
+        await using (var initiator = await target.LoginAsync())
+        {
+            var read = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 0x6161);
+            BinaryPrimitives.WriteUInt64BigEndian(read.AsSpan(8), ScsiDispatcher.EncodeLun(1));
+            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(20), 512);
+            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(24), initiator.TakeCmdSN());
+            Cdb.Read10(0, 1).CopyTo(read, 32);
+            await initiator.SendAsync(read, []);
+            await reading.Task;
+
+            var abort = await initiator.TaskManagementAsync(1, 1, referencedTag: 0x6161);
+            var after = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
+
+            abort.Header[2].Should().Be(0, "Function complete once the read has stopped");
+            after.Status.Should().Be(ScsiStatus.Good, "no response for the aborted read comes first");
+            (await initiator.LogoutAsync()).Opcode.Should().Be(IscsiOpcode.LogoutResponse);
+        }
+
+        await target.WaitForNoSessionsAsync();
+    }
+
+    [Test]
     public async Task Removing_a_target_ends_its_sessions_and_removed_luns_are_not_supported()
     {
         await using var target = await LoopbackTarget.StartAsync();

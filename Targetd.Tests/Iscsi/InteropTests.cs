@@ -1,0 +1,147 @@
+using System.Text.RegularExpressions;
+using Targetd.Iscsi.Targets;
+
+namespace Targetd.Tests.Iscsi;
+
+/// <summary>The target driven by libiscsi's tools and qemu-img over 127.0.0.1.</summary>
+[Category("Interop")]
+[NonParallelizable]
+public sealed partial class InteropTests
+{
+    private const long Size = 64L * 1024 * 1024;
+
+    [Test]
+    [CancelAfter(60000)]
+    public async Task Iscsi_ls_discovers_the_target_and_its_lun()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+
+        var (exit, output) = await InteropTool.RunAsync("iscsi-ls", ["-s", $"iscsi://{target.Address}"]);
+
+        exit.Should().Be(0, output);
+        output.Should().Contain($"Target:{FileBackedTarget.TargetName} Portal:{target.Address},1");
+        output.Should().MatchRegex(@"Lun:0\s+Type:DIRECT_ACCESS");
+        await WaitForNoSessionsAsync(target);
+    }
+
+    [Test]
+    [CancelAfter(60000)]
+    public async Task Iscsi_inq_and_readcapacity16_answer()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+
+        var (inqExit, inquiry) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl()]);
+        var (serialExit, serial) = await InteropTool.RunAsync("iscsi-inq", ["-e", "1", "-c", "128", target.LunUrl()]);
+        var (capExit, capacity) = await InteropTool.RunAsync("iscsi-readcapacity16", [target.LunUrl()]);
+
+        inqExit.Should().Be(0, inquiry);
+        inquiry.Should().Contain("Peripheral Device Type:DIRECT_ACCESS").And.Contain("Vendor:TARGETD");
+        serialExit.Should().Be(0, serial);
+        serial.Should().MatchRegex(@"Unit Serial Number:\[[0-9a-f]{24}\]");
+        capExit.Should().Be(0, capacity);
+        capacity.Should().Contain($"RETURNED LOGICAL BLOCK ADDRESS:{(Size / 512) - 1}");
+        capacity.Should().Contain("LOGICAL BLOCK LENGTH IN BYTES:512");
+        capacity.Should().Contain($"Total size:{Size}");
+    }
+
+    [Test]
+    [CancelAfter(120000)]
+    public async Task Qemu_img_convert_into_the_lun_and_back_is_byte_identical()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+        string source = Path.Combine(target.Directory, "source.raw");
+        string back = Path.Combine(target.Directory, "back.raw");
+        var data = new byte[Size];
+        new Random(11).NextBytes(data.AsSpan(0, (int)(Size / 2)));
+        await File.WriteAllBytesAsync(source, data);
+
+        var (toExit, toOutput) = await InteropTool.RunAsync("qemu-img", ["convert", "-n", "-f", "raw", "-O", "raw", source, target.LunUrl()], timeoutSeconds: 100);
+        var (fromExit, fromOutput) = await InteropTool.RunAsync("qemu-img", ["convert", "-f", "raw", "-O", "raw", target.LunUrl(), back], timeoutSeconds: 100);
+
+        toExit.Should().Be(0, toOutput);
+        fromExit.Should().Be(0, fromOutput);
+        (await File.ReadAllBytesAsync(back)).AsSpan().SequenceEqual(data).Should().BeTrue("the image read back equals the source");
+        await target.Device.FlushAsync();
+        (await File.ReadAllBytesAsync(target.ImagePath)).AsSpan().SequenceEqual(data).Should().BeTrue("the backing file holds the source");
+        await WaitForNoSessionsAsync(target);
+    }
+
+    [Test]
+    [CancelAfter(60000)]
+    public async Task Chap_one_way_admits_the_right_secret_and_rejects_a_wrong_one()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+        target.Target.Chap = new ChapCredentials("alice", "alice-secret-12");
+
+        var (goodExit, good) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl("alice%alice-secret-12")]);
+        var (badExit, bad) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl("alice%not-the-secret")]);
+        var (noneExit, _) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl()]);
+
+        goodExit.Should().Be(0, good);
+        good.Should().Contain("Vendor:TARGETD");
+        badExit.Should().NotBe(0, bad);
+        noneExit.Should().NotBe(0);
+        await WaitForNoSessionsAsync(target);
+    }
+
+    [Test]
+    [CancelAfter(60000)]
+    public async Task Chap_mutual_authenticates_both_ways()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+        target.Target.Chap = new ChapCredentials("alice", "alice-secret-12", "target", "target-secret-34");
+        var rightTarget = new Dictionary<string, string>
+        {
+            ["LIBISCSI_CHAP_TARGET_USERNAME"] = "target",
+            ["LIBISCSI_CHAP_TARGET_PASSWORD"] = "target-secret-34",
+        };
+        var wrongTarget = new Dictionary<string, string>
+        {
+            ["LIBISCSI_CHAP_TARGET_USERNAME"] = "target",
+            ["LIBISCSI_CHAP_TARGET_PASSWORD"] = "some-other-secret",
+        };
+
+        var (goodExit, good) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl("alice%alice-secret-12")], rightTarget);
+        var (badExit, bad) = await InteropTool.RunAsync("iscsi-inq", [target.LunUrl("alice%alice-secret-12")], wrongTarget);
+
+        goodExit.Should().Be(0, good);
+        badExit.Should().NotBe(0, "the initiator must refuse a target that cannot prove the secret it expects: " + bad);
+        await WaitForNoSessionsAsync(target);
+    }
+
+    [Test]
+    [CancelAfter(300000)]
+    public async Task Iscsi_test_cu_block_command_suites_pass()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+        const string suites = "SCSI.Inquiry,SCSI.ReadCapacity10,SCSI.ReadCapacity16,SCSI.Read10,SCSI.Read16,SCSI.Write10,SCSI.Write16," +
+            "SCSI.Verify10,SCSI.TestUnitReady,SCSI.Unmap,SCSI.WriteSame10,SCSI.WriteSame16,SCSI.GetLBAStatus,SCSI.ModeSense6," +
+            "SCSI.ReportSupportedOpcodes,iSCSI.iSCSIcmdsn,iSCSI.iSCSIdatasn,iSCSI.iSCSIResiduals";
+
+        var (_, output) = await InteropTool.RunAsync("iscsi-test-cu", ["--dataloss", "-t", suites, target.LunUrl()], timeoutSeconds: 280);
+        string log = Path.Combine(TestContext.CurrentContext.WorkDirectory, "iscsi-test-cu.log");
+        await File.WriteAllTextAsync(log, output);
+        TestContext.AddTestAttachment(log);
+
+        var summary = TestsSummary().Match(output);
+        summary.Success.Should().BeTrue(output);
+        int total = int.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int failed = int.Parse(summary.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        total.Should().BeGreaterThan(50);
+        failed.Should().Be(0, output);
+    }
+
+    private static async Task WaitForNoSessionsAsync(FileBackedTarget target)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (target.Registry.Sessions.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        target.Registry.Sessions.Should().BeEmpty();
+    }
+
+    [GeneratedRegex(@"tests\s+(\d+)\s+\d+\s+\d+\s+(\d+)")]
+    private static partial Regex TestsSummary();
+}
