@@ -44,7 +44,17 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string Executable => Path.Combine(TestContext.CurrentContext.TestDirectory, "qcow2target.dll");
+    /// <summary>The daemon in its own build output (beside its own dependencies), built with the same configuration as the tests.</summary>
+    public static string Executable => HostExecutable("Targetd.Host.Socket", "qcow2target.dll");
+
+    public static string HostExecutable(string project, string dll)
+    {
+        var tests = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        string framework = tests.Name;
+        string configuration = tests.Parent!.Name;
+        string root = tests.Parent.Parent!.Parent!.Parent!.FullName;
+        return Path.Combine(root, project, "bin", configuration, framework, dll);
+    }
 
     public static async Task<Qcow2TargetDaemon> StartAsync(string folder, string disksRoot, int? port = null, string? socketGroup = null)
     {

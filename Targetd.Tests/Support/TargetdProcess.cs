@@ -52,7 +52,7 @@ internal sealed class TargetdProcess : IAsyncDisposable
             {extraYaml}
             """);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(TestContext.CurrentContext.TestDirectory, "targetd.dll"));
+        start.ArgumentList.Add(Qcow2TargetDaemon.HostExecutable("Targetd.Host.Http", "targetd.dll"));
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
         var process = Process.Start(start)!;
