@@ -90,6 +90,9 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.RequestSense => RequestSense(request),
                 ScsiOpcode.Inquiry => Inquiry(request),
                 ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10 => ModeSense(request),
+                ScsiOpcode.ModeSelect6 or ScsiOpcode.ModeSelect10 => ModeSelect(request),
+                ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 =>
+                    await WriteAndVerifyAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.StartStopUnit => ScsiResult.Good(),
                 ScsiOpcode.ReadCapacity10 => ReadCapacity10(request),
                 ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16 =>
@@ -131,6 +134,7 @@ internal sealed partial class ScsiLogicalUnit
     }
 
     private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
+        or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap;
 
     private SenseData? TakeUnitAttention(ulong nexus)
