@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
@@ -69,13 +70,7 @@ public sealed partial class Qcow2Image
             {
                 used += (40 + snapshot.ExtraData.Length + System.Text.Encoding.UTF8.GetByteCount(snapshot.Id) + System.Text.Encoding.UTF8.GetByteCount(snapshot.Name) + 7) & ~7;
                 state.Reference(snapshot.L1TableOffset, (long)snapshot.L1Size * 8, "snapshot L1 table");
-                var l1 = new ulong[snapshot.L1Size];
-                var bytes = new byte[(long)snapshot.L1Size * 8];
-                await _file.ReadAsync(snapshot.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
-                for (int i = 0; i < l1.Length; i++)
-                {
-                    l1[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
-                }
+                var l1 = await TableCodec.ReadAsync(_file, snapshot.L1TableOffset, snapshot.L1Size, cancellationToken).ConfigureAwait(false);
 
                 await CountL1Async(state, l1, active: false, copiedFixes, cancellationToken).ConfigureAwait(false);
             }
@@ -201,7 +196,7 @@ public sealed partial class Qcow2Image
     private async ValueTask<ulong[]> RefcountManagerTableAsync(CancellationToken cancellationToken)
     {
         await _refcounts.WriteTableAsync(cancellationToken).ConfigureAwait(false);
-        return await Metadata.RefcountManager.ReadTableAsync(_file, _refcounts.TableOffset, _refcounts.TableClusters, _layout.ClusterSize, cancellationToken).ConfigureAwait(false);
+        return await RefcountManager.ReadTableAsync(_file, _refcounts.TableOffset, _refcounts.TableClusters, _layout.ClusterSize, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask CountL1Async(CheckState state, ulong[] l1, bool active, List<(long, int, L2Entry)> copiedFixes, CancellationToken cancellationToken)

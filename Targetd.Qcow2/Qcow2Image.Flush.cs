@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
@@ -129,13 +129,7 @@ public sealed partial class Qcow2Image
 
     private async ValueTask WriteL1Async(CancellationToken cancellationToken)
     {
-        var bytes = new byte[_l1.Length * 8];
-        for (int i = 0; i < _l1.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), _l1[i]);
-        }
-
-        await _file.WriteAsync(_header.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(_header.L1TableOffset, TableCodec.Encode(_l1), cancellationToken).ConfigureAwait(false);
         _l1Dirty = false;
     }
 

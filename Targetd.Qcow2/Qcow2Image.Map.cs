@@ -34,8 +34,7 @@ public sealed partial class Qcow2Image
             {
                 int position = inCluster + (int)done;
                 int subcluster = position / _layout.SubclusterSize;
-                var kind = _layout.ExtendedL2 ? SubclusterKind(entry, subcluster)
-                    : entry.HasZeroFlag ? RunKind.Zero : entry.HostOffset != 0 ? RunKind.Data : RunKind.Backing;
+                var kind = KindOf(entry, subcluster);
                 long run = Math.Min(((subcluster + 1) * (long)_layout.SubclusterSize) - position, count - done);
                 long at = offset + done;
                 switch (kind)

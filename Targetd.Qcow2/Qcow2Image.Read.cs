@@ -85,7 +85,7 @@ public sealed partial class Qcow2Image
 
         if (!_layout.ExtendedL2)
         {
-            await ReadRunAsync(entry.HasZeroFlag ? RunKind.Zero : entry.HostOffset != 0 ? RunKind.Data : RunKind.Backing, entry.HostOffset, guestCluster, inCluster, destination, cancellationToken).ConfigureAwait(false);
+            await ReadRunAsync(KindOf(entry, 0), entry.HostOffset, guestCluster, inCluster, destination, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -106,6 +106,11 @@ public sealed partial class Qcow2Image
             done += count;
         }
     }
+
+    /// <summary>How a (sub)cluster of an uncompressed entry reads: from the host, as zeroes, or from the backing file.</summary>
+    private RunKind KindOf(L2Entry entry, int subcluster) =>
+        _layout.ExtendedL2 ? SubclusterKind(entry, subcluster)
+        : entry.HasZeroFlag ? RunKind.Zero : entry.HostOffset != 0 ? RunKind.Data : RunKind.Backing;
 
     private static RunKind SubclusterKind(L2Entry entry, int subcluster)
     {
@@ -207,8 +212,7 @@ public sealed partial class Qcow2Image
         {
             int position = inCluster + (int)done;
             int subcluster = position / _layout.SubclusterSize;
-            var kind = _layout.ExtendedL2 ? SubclusterKind(entry, subcluster)
-                : entry.HasZeroFlag ? RunKind.Zero : entry.HostOffset != 0 ? RunKind.Data : RunKind.Backing;
+            var kind = KindOf(entry, subcluster);
             int run = (int)Math.Min(((subcluster + 1) * _layout.SubclusterSize) - position, count - done);
             if (kind == RunKind.Data)
             {

@@ -1,4 +1,5 @@
 using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
@@ -104,7 +105,7 @@ public sealed partial class Qcow2Image
         long offset = await _refcounts.AllocateAsync(clusters, cancellationToken).ConfigureAwait(false);
         var grown = new ulong[entries];
         Array.Copy(_l1, grown, _l1.Length);
-        await _file.WriteAsync(offset, ToBytes(grown), cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(offset, TableCodec.Encode(grown), cancellationToken).ConfigureAwait(false);
         await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
         long oldOffset = _header.L1TableOffset;
         long oldBytes = Math.Max(1, _l1.Length * 8L);

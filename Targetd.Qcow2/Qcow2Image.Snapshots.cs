@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
@@ -51,7 +52,7 @@ public sealed partial class Qcow2Image
                 copy[i] = _l1[i] & ~L1Entry.CopiedFlag;
             }
 
-            await _file.WriteAsync(snapshotL1, ToBytes(copy), cancellationToken).ConfigureAwait(false);
+            await _file.WriteAsync(snapshotL1, TableCodec.Encode(copy), cancellationToken).ConfigureAwait(false);
             await AdjustTreeAsync(copy, increment: true, cancellationToken).ConfigureAwait(false);
             await FixCopiedFlagsLockedAsync(cancellationToken).ConfigureAwait(false);
             await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
@@ -210,26 +211,7 @@ public sealed partial class Qcow2Image
             throw new Qcow2FormatException("A snapshot's L1 table lies past the end of the image file.");
         }
 
-        var bytes = new byte[(long)size * 8];
-        await _file.ReadAsync(offset, bytes, cancellationToken).ConfigureAwait(false);
-        var l1 = new ulong[size];
-        for (int i = 0; i < size; i++)
-        {
-            l1[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
-        }
-
-        return l1;
-    }
-
-    private static byte[] ToBytes(ulong[] table)
-    {
-        var bytes = new byte[table.Length * 8];
-        for (int i = 0; i < table.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
-        }
-
-        return bytes;
+        return await TableCodec.ReadAsync(_file, offset, size, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds (or queues the release of) one reference to every L2 table and data cluster an L1 table reaches.</summary>

@@ -232,18 +232,8 @@ public sealed partial class Qcow2Image : IBlockDevice
         throw new Qcow2FormatException($"Unsupported backing file format '{format}'.");
     }
 
-    private static async ValueTask<ulong[]> ReadL1Async(HostFile file, Qcow2Header header, CancellationToken cancellationToken)
-    {
-        var bytes = new byte[(long)header.L1Size * 8];
-        await file.ReadAsync(header.L1TableOffset, bytes, cancellationToken).ConfigureAwait(false);
-        var l1 = new ulong[header.L1Size];
-        for (int i = 0; i < l1.Length; i++)
-        {
-            l1[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
-        }
-
-        return l1;
-    }
+    private static ValueTask<ulong[]> ReadL1Async(HostFile file, Qcow2Header header, CancellationToken cancellationToken) =>
+        TableCodec.ReadAsync(file, header.L1TableOffset, header.L1Size, cancellationToken);
 
     private async ValueTask PrepareForWritingAsync(bool verify, CancellationToken cancellationToken)
     {

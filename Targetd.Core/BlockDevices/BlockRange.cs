@@ -15,6 +15,15 @@ internal static class BlockRange
         }
     }
 
+    /// <summary>Logical block sizes are powers of two from 512 to 65536 bytes.</summary>
+    public static void ValidateBlockSize(int blockSize, string parameterName)
+    {
+        if (blockSize < 512 || blockSize > 65536 || !int.IsPow2(blockSize))
+        {
+            throw new ArgumentOutOfRangeException(parameterName, "The block size must be a power of two from 512 to 65536.");
+        }
+    }
+
     public static void EnsureWritable(IBlockDevice device)
     {
         if (device.IsReadOnly)

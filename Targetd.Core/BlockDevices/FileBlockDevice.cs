@@ -45,7 +45,7 @@ public sealed class FileBlockDevice : IBlockDevice
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new FileBlockDeviceOptions();
-        ValidateBlockSize(options.LogicalBlockSize);
+        BlockRange.ValidateBlockSize(options.LogicalBlockSize, nameof(options));
         var access = options.ReadOnly ? FileAccess.Read : FileAccess.ReadWrite;
         var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite, FileOptions.Asynchronous);
         try
@@ -74,7 +74,7 @@ public sealed class FileBlockDevice : IBlockDevice
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         options ??= new FileBlockDeviceOptions();
-        ValidateBlockSize(options.LogicalBlockSize);
+        BlockRange.ValidateBlockSize(options.LogicalBlockSize, nameof(options));
         if (length % options.LogicalBlockSize != 0)
         {
             throw new ArgumentException($"{length} bytes is not a multiple of the {options.LogicalBlockSize}-byte block size.", nameof(length));
@@ -213,14 +213,6 @@ public sealed class FileBlockDevice : IBlockDevice
     {
         _handle.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static void ValidateBlockSize(int blockSize)
-    {
-        if (blockSize < 512 || blockSize > 65536 || !int.IsPow2(blockSize))
-        {
-            throw new ArgumentOutOfRangeException(nameof(blockSize), "The block size must be a power of two from 512 to 65536.");
-        }
     }
 
     private async ValueTask WriteZeroBuffersAsync(long offset, long length, CancellationToken cancellationToken)

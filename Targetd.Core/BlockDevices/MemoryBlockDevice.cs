@@ -22,10 +22,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
     public MemoryBlockDevice(long length, int logicalBlockSize = 512, bool isReadOnly = false, int chunkSize = DefaultChunkSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        if (logicalBlockSize < 512 || logicalBlockSize > 65536 || !int.IsPow2(logicalBlockSize))
-        {
-            throw new ArgumentOutOfRangeException(nameof(logicalBlockSize), "The block size must be a power of two from 512 to 65536.");
-        }
+        BlockRange.ValidateBlockSize(logicalBlockSize, nameof(logicalBlockSize));
 
         if (chunkSize < logicalBlockSize || !int.IsPow2(chunkSize))
         {

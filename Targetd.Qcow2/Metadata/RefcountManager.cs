@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2.Metadata;
@@ -51,18 +50,8 @@ internal sealed class RefcountManager
 
     public int PendingFreeCount => _pendingFrees.Count + _freesAwaitingDurability.Count;
 
-    public static async ValueTask<ulong[]> ReadTableAsync(HostFile file, long offset, int clusters, int clusterSize, CancellationToken cancellationToken)
-    {
-        var bytes = new byte[(long)clusters * clusterSize];
-        await file.ReadAsync(offset, bytes, cancellationToken).ConfigureAwait(false);
-        var table = new ulong[bytes.Length / 8];
-        for (int i = 0; i < table.Length; i++)
-        {
-            table[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
-        }
-
-        return table;
-    }
+    public static ValueTask<ulong[]> ReadTableAsync(HostFile file, long offset, int clusters, int clusterSize, CancellationToken cancellationToken) =>
+        TableCodec.ReadAsync(file, offset, (long)clusters * clusterSize / 8, cancellationToken);
 
     public async ValueTask<ulong> GetAsync(long cluster, CancellationToken cancellationToken)
     {
@@ -190,13 +179,7 @@ internal sealed class RefcountManager
             return false;
         }
 
-        var bytes = new byte[(long)TableClusters * _layout.ClusterSize];
-        for (int i = 0; i < _table.Length && (i * 8) < bytes.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), _table[i]);
-        }
-
-        await _file.WriteAsync(TableOffset, bytes, cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(TableOffset, TableCodec.Encode(_table, (long)TableClusters * _layout.ClusterSize), cancellationToken).ConfigureAwait(false);
         TableDirty = false;
         return true;
     }
