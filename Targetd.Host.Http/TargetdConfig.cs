@@ -2,7 +2,10 @@ using System.Net;
 
 namespace Targetd.Host.Http;
 
-/// <summary>targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c> and <c>image_pools</c>.</summary>
+/// <summary>
+/// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
+/// <c>image_pools</c>, <c>dir_fs_pools</c> and <c>nfs_exports_file</c>.
+/// </summary>
 internal sealed record TargetdConfig
 {
     public string User { get; init; } = "admin";
@@ -12,6 +15,15 @@ internal sealed record TargetdConfig
     public IReadOnlyList<string> BlockPools { get; init; } = [];
 
     public IReadOnlyDictionary<string, string> ImagePools { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>btrfs fs pools: absolute paths of folders on btrfs (mount points, as targetd's <c>fs_pools</c>).</summary>
+    public IReadOnlyList<string> FsPools { get; init; } = [];
+
+    /// <summary>Folder fs pools for machines without btrfs: absolute paths.</summary>
+    public IReadOnlyList<string> DirFsPools { get; init; } = [];
+
+    /// <summary>Where the exports made by <c>nfs_export_add</c> are kept.</summary>
+    public string NfsExportsFile { get; init; } = "/etc/exports.d/targetd.exports";
 
     public string TargetName { get; init; } = $"iqn.2003-01.org.linux-iscsi.{Dns.GetHostName().ToLowerInvariant()}:targetd";
 

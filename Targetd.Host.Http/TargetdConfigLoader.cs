@@ -33,11 +33,6 @@ internal static class TargetdConfigLoader
             throw new ArgumentException($"password: not set in {path} in the form 'password: string_pw' (or in TARGETD_PASSWORD)");
         }
 
-        if (List(values, "fs_pools").Count > 0)
-        {
-            throw new ArgumentException("fs_pools: file-system pools are not served by this build");
-        }
-
         if (List(values, "zfs_block_pools").Count > 0)
         {
             throw new ArgumentException("zfs_block_pools: ZFS pools are not served by this build");
@@ -69,6 +64,13 @@ internal static class TargetdConfigLoader
             }
         }
 
+        var fsPools = List(values, "fs_pools").Select(BtrfsPoolPath).ToList();
+        var dirFsPools = List(values, "dir_fs_pools").Select(p => FolderPoolPath(p, baseFolder)).ToList();
+        if (fsPools.Concat(dirFsPools).GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"fs_pools/dir_fs_pools: '{twice.Key}' is configured twice");
+        }
+
         var config = new TargetdConfig { Password = password };
         return config with
         {
@@ -88,8 +90,38 @@ internal static class TargetdConfigLoader
             Port = Scalar(values, "port") is { } port
                 ? int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and < 65536 ? p : throw new ArgumentException($"port: '{port}' is not a TCP port")
                 : config.Port,
+            FsPools = fsPools,
+            DirFsPools = dirFsPools,
+            NfsExportsFile = Scalar(values, "nfs_exports_file") is { } exportsFile ? Path.GetFullPath(exportsFile, baseFolder) : config.NfsExportsFile,
             StateFile = Scalar(values, "state_file") is { } state ? Path.GetFullPath(state, baseFolder) : config.StateFile,
         };
+    }
+
+    /// <summary>
+    /// An <c>fs_pools</c> entry: as targetd, an absolute path that must exist (targetd-peer §4: "each path must exist";
+    /// "a mount point with fstype other than btrfs/zfs → -153"); here it must be on btrfs (ZFS is not served).
+    /// </summary>
+    private static string BtrfsPoolPath(string path)
+    {
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new ArgumentException($"fs_pools: '{path}' must be an absolute path (the pool is named by it)");
+        }
+
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (!Directory.Exists(full))
+        {
+            throw new ArgumentException($"fs_pools: the fs_pool {full} does not exist");
+        }
+
+        string format = new DriveInfo(full).DriveFormat;
+        return format == "btrfs" ? full : throw new ArgumentException($"fs_pools: {full} is on {format}, not btrfs (use dir_fs_pools for a plain folder)");
+    }
+
+    private static string FolderPoolPath(string path, string baseFolder)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, baseFolder));
+        return Directory.Exists(full) ? full : throw new ArgumentException($"dir_fs_pools: folder '{full}' does not exist");
     }
 
     private static string? Scalar(Dictionary<string, YamlNode> values, string key) =>

@@ -46,6 +46,25 @@ internal static partial class TargetdHost
             pools.Add(new Storage.Pools.Lvm.LvmBlockPool(name, runner));
         }
 
+        var fsPools = new List<Storage.Pools.FileSystems.IFsPool>();
+        fsPools.AddRange(config.FsPools.Select(path => new Storage.Pools.FileSystems.BtrfsFsPool(path, runner)));
+        fsPools.AddRange(config.DirFsPools.Select(path => new Storage.Pools.FileSystems.DirectoryFsPool(path, runner)));
+        foreach (var pool in fsPools)
+        {
+            try
+            {
+                await pool.InitializeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Core.Errors.TargetdException or IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"targetd: fs pool {pool.Name}: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        var fsMethods = new TargetdFsMethods(fsPools);
+        var nfs = new Storage.Nfs.NfsExportService(runner, new Storage.Nfs.ExportsFile(config.NfsExportsFile), config.AllowChown);
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -63,7 +82,7 @@ internal static partial class TargetdHost
 
         var registry = new IscsiTargetRegistry();
         TargetdExports? exportsHolder = null;
-        var blockMethods = new TargetdBlockMethods(pools, (pool, volume) => exportsHolder!.IsExported(pool, volume));
+        var blockMethods = new TargetdBlockMethods(pools, (pool, volume) => exportsHolder!.IsExported(pool, volume), fsMethods);
         await using var exports = new TargetdExports(config.TargetName, new IscsiTargetPort(registry), blockMethods.Pool, config.StateFile);
         exportsHolder = exports;
         try
@@ -76,7 +95,8 @@ internal static partial class TargetdHost
             return 1;
         }
 
-        using var processor = new JsonRpcProcessor(blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods()));
+        using var processor = new JsonRpcProcessor(blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods())
+            .Concat(fsMethods.Methods()).Concat(new TargetdNfsMethods(nfs).Methods()));
         builder.Services.AddSingleton(processor);
         builder.Services.AddSingleton(new BasicCredentials(config.User, config.Password));
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));

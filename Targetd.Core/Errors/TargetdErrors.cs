@@ -38,6 +38,15 @@ public static class TargetdErrors
     /// <summary>An unknown snapshot uuid.</summary>
     public static TargetdException SnapshotNotFound() => new(TargetdErrorCode.NotFoundSnapshot, "snapshot not found");
 
+    /// <summary>fs_create with a name that is taken.</summary>
+    public static TargetdException FileSystemExists() => new(TargetdErrorCode.ExistsFsName, "FS already exists");
+
+    /// <summary>fs_snapshot with a snapshot name that is taken.</summary>
+    public static TargetdException SnapshotExists() => new(TargetdErrorCode.ExistsFsName, "Snapshot already exists with that name");
+
+    /// <summary>fs_clone to a name that is taken.</summary>
+    public static TargetdException CloneNameExists() => new(TargetdErrorCode.ExistsCloneName, "Filesystem with that name exists");
+
     /// <summary>An unknown access group.</summary>
     public static TargetdException AccessGroupNotFound() => new(TargetdErrorCode.NotFoundAccessGroup, "Access group not found");
 

@@ -17,6 +17,9 @@ public sealed class RpcArguments(IReadOnlyDictionary<string, JToken?> values)
     /// <summary>An optional or nullable integer parameter.</summary>
     public long? OptionalWholeNumber(string name) => values.TryGetValue(name, out var value) && value is { Type: not JTokenType.Null } ? (long)value : null;
 
+    /// <summary>A parameter as sent, or null when absent.</summary>
+    public JToken? Raw(string name) => values.TryGetValue(name, out var value) ? value : null;
+
     /// <summary>A parameter's truthiness as Python sees it (absent, null, false, 0, "" and empty containers are false).</summary>
     public bool Truthy(string name) => values.TryGetValue(name, out var value) && value switch
     {

@@ -14,13 +14,16 @@ public sealed class TargetdBlockMethods
 {
     private readonly IReadOnlyList<IBlockPool> _pools;
     private readonly Func<string, string, bool> _isExported;
+    private readonly TargetdFsMethods? _fsMethods;
 
     /// <param name="pools">The block pools, in the order <c>pool_list</c> reports them.</param>
     /// <param name="isExported">Whether a volume (pool, name) is exported; such volumes cannot be destroyed.</param>
-    public TargetdBlockMethods(IReadOnlyList<IBlockPool> pools, Func<string, string, bool>? isExported = null)
+    /// <param name="fsMethods">The fs pools, listed by <c>pool_list</c> after the block pools as targetd lists them.</param>
+    public TargetdBlockMethods(IReadOnlyList<IBlockPool> pools, Func<string, string, bool>? isExported = null, TargetdFsMethods? fsMethods = null)
     {
         _pools = pools ?? throw new ArgumentNullException(nameof(pools));
         _isExported = isExported ?? ((_, _) => false);
+        _fsMethods = fsMethods;
     }
 
     /// <summary>The method table entries.</summary>
@@ -33,6 +36,14 @@ public sealed class TargetdBlockMethods
             {
                 var info = await pool.GetInfoAsync(ct).ConfigureAwait(false);
                 list.Add(new JObject { ["name"] = info.Name, ["size"] = info.Size, ["free_size"] = info.FreeSize, ["type"] = "block", ["uuid"] = info.Uuid });
+            }
+
+            if (_fsMethods is not null)
+            {
+                foreach (var entry in await _fsMethods.PoolListAsync(ct).ConfigureAwait(false))
+                {
+                    list.Add(entry);
+                }
             }
 
             return list;

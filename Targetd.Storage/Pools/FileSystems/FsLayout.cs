@@ -1,0 +1,51 @@
+using Targetd.Core.Errors;
+using Targetd.Core.Names;
+
+namespace Targetd.Storage.Pools.FileSystems;
+
+/// <summary>
+/// targetd's layout of an fs pool (targetd-peer §8): <c>&lt;pool&gt;/targetd_fs/&lt;fs&gt;</c> and
+/// <c>&lt;pool&gt;/targetd_ss/&lt;fs&gt;/&lt;snapshot&gt;</c>. Every name is checked against
+/// <c>[a-zA-Z0-9_-]+</c> before it becomes a path component, so no path leaves its pool.
+/// </summary>
+internal sealed class FsLayout(string root)
+{
+    public const string FileSystemsFolder = "targetd_fs";
+
+    public const string SnapshotsFolder = "targetd_ss";
+
+    public string Root { get; } = root;
+
+    public string FileSystems => Path.Combine(Root, FileSystemsFolder);
+
+    public string Snapshots => Path.Combine(Root, SnapshotsFolder);
+
+    /// <summary>The path of a file system (-32602 for a bad name).</summary>
+    public string FileSystem(string name) => Path.Combine(FileSystems, ResourceName.EnsureValid(name));
+
+    /// <summary>The folder of a file system's snapshots (-32602 for a bad name).</summary>
+    public string SnapshotsOf(string name) => Path.Combine(Snapshots, ResourceName.EnsureValid(name));
+
+    /// <summary>The path of a snapshot (-32602 for a bad name).</summary>
+    public string Snapshot(string name, string snapshot) => Path.Combine(SnapshotsOf(name), ResourceName.EnsureValid(snapshot));
+
+    /// <summary>The path of an existing file system (-104 otherwise).</summary>
+    public string ExistingFileSystem(string name) =>
+        ResourceName.IsValid(name) && Directory.Exists(FileSystem(name)) ? FileSystem(name) : throw TargetdErrors.FileSystemNotFound();
+
+    /// <summary>The path of an existing snapshot (-112 otherwise).</summary>
+    public string ExistingSnapshot(string name, string snapshot) =>
+        ResourceName.IsValid(snapshot) && Directory.Exists(Snapshot(name, snapshot)) ? Snapshot(name, snapshot) : throw TargetdErrors.SnapshotNotFound();
+
+    /// <summary>Checks a size limit: zero for none, never negative (-32602).</summary>
+    public static void CheckSize(long sizeBytes)
+    {
+        if (sizeBytes < 0)
+        {
+            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Invalid size_bytes {sizeBytes}");
+        }
+    }
+
+    /// <summary>Whether something (file, folder or link) exists at <paramref name="path"/>.</summary>
+    public static bool Taken(string path) => Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
+}
