@@ -1,0 +1,75 @@
+using Targetd.Core.Processes;
+using Targetd.Storage.Pools.FileSystems;
+
+namespace Targetd.Tests.Storage.FileSystems;
+
+/// <summary>The fs methods over a plain-folder pool (copies with <c>cp --reflink=auto</c>).</summary>
+public sealed class DirectoryFsPoolTests : FsPoolContractTests
+{
+    private DirectoryInfo _folder = null!;
+
+    protected override Task<IFsPool> CreatePoolAsync()
+    {
+        _folder = Directory.CreateTempSubdirectory("targetd-dirfs-");
+        return Task.FromResult<IFsPool>(new DirectoryFsPool(_folder.FullName + "/", new ProcessRunner()));
+    }
+
+    protected override Task RemovePoolAsync()
+    {
+        _folder.Delete(recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task The_pool_is_named_by_its_absolute_path_and_uuids_survive_a_restart()
+    {
+        await OkAsync("fs_create", new { pool_name = _folder.FullName, name = "fs1", size_bytes = 1 << 20 });
+        string uuid = await UuidOfAsync("fs1");
+        await OkAsync("fs_snapshot", new { fs_uuid = uuid, dest_ss_name = "s1" });
+        var snapshot = (await SnapshotsAsync(uuid)).Single();
+
+        var again = new DirectoryFsPool(_folder.FullName, new ProcessRunner());
+        var listed = await again.ListAsync();
+        var snapshots = await again.ListSnapshotsAsync("fs1");
+
+        Pool.Name.Should().Be(_folder.FullName, "a trailing slash is not part of the name");
+        listed.Single().Uuid.Should().Be(uuid);
+        snapshots.Single().Uuid.Should().Be((string?)snapshot["uuid"]);
+        snapshots.Single().Timestamp.Should().Be((long)snapshot["timestamp"]!);
+    }
+
+    [Test]
+    public async Task Snapshots_copy_links_modes_and_nested_folders()
+    {
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        string root = PathOf("fs1");
+        Directory.CreateDirectory(Path.Combine(root, "d", "e"));
+        await File.WriteAllBytesAsync(Path.Combine(root, "d", "e", "data.bin"), Enumerable.Range(0, 100_000).Select(i => (byte)i).ToArray());
+        File.SetUnixFileMode(Path.Combine(root, "d", "e", "data.bin"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        File.CreateSymbolicLink(Path.Combine(root, "link"), "d/e/data.bin");
+
+        await OkAsync("fs_snapshot", new { fs_uuid = await UuidOfAsync("fs1"), dest_ss_name = "s1" });
+
+        string copy = Path.Combine(Pool.Name, "targetd_ss", "fs1", "s1");
+        (await File.ReadAllBytesAsync(Path.Combine(copy, "d", "e", "data.bin"))).Should().Equal(await File.ReadAllBytesAsync(Path.Combine(root, "d", "e", "data.bin")));
+        File.GetUnixFileMode(Path.Combine(copy, "d", "e", "data.bin")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        new FileInfo(Path.Combine(copy, "link")).LinkTarget.Should().Be("d/e/data.bin");
+        Directory.EnumerateFileSystemEntries(Path.Combine(Pool.Name, "targetd_ss", "fs1")).Select(Path.GetFileName).Should().Equal("s1");
+    }
+
+    [Test]
+    public async Task A_failed_copy_leaves_no_partial_snapshot()
+    {
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        string uuid = await UuidOfAsync("fs1");
+        var failing = new RecordingProcessRunner().When(c => c.FileName == "cp", new ProcessResult(1, string.Empty, "cp: No space left on device"));
+        var pool = new DirectoryFsPool(Pool.Name, failing);
+
+        var act = () => pool.SnapshotAsync("fs1", "s1");
+
+        (await act.Should().ThrowAsync<Targetd.Core.Errors.TargetdException>()).Which.Code.Should().Be(Targetd.Core.Errors.TargetdErrorCode.UnexpectedExitCode);
+        Directory.Exists(Path.Combine(Pool.Name, "targetd_ss", "fs1")).Should().BeFalse();
+        failing.Invocations.Should().ContainSingle().Which.Arguments.Should().StartWith(["--archive", "--reflink=auto", "--no-target-directory", PathOf("fs1")]);
+        (await SnapshotsAsync(uuid)).Should().BeEmpty();
+    }
+}
