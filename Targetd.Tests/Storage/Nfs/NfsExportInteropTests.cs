@@ -1,0 +1,120 @@
+using Targetd.Core.Errors;
+using Targetd.Core.Processes;
+using Targetd.Storage.Nfs;
+using Targetd.Tests.Support;
+
+namespace Targetd.Tests.Storage.Nfs;
+
+/// <summary>
+/// NFS exports through the real <c>exportfs</c> of nfs-kernel-server, with a temporary exports file. Every export
+/// made here is of a temporary folder and is removed again.
+/// </summary>
+[Category("Interop")]
+[NonParallelizable]
+[CancelAfter(120_000)]
+public sealed class NfsExportInteropTests
+{
+    private DirectoryInfo _folder = null!;
+    private string _share = null!;
+    private NfsExportService _service = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        ExternalTool.Require("exportfs");
+        if (Environment.UserName != "root")
+        {
+            Assert.Ignore($"exportfs changes the export table only as root; running as {Environment.UserName}.");
+        }
+
+        var probe = await ExternalTool.RunAsync("exportfs", "-v");
+        if (!probe.Succeeded)
+        {
+            Assert.Ignore($"exportfs does not run here: {probe.StandardError.Trim()}");
+        }
+
+        _folder = Directory.CreateTempSubdirectory("targetd-nfs-interop-");
+        _share = Directory.CreateDirectory(Path.Combine(_folder.FullName, "share")).FullName;
+        _service = new NfsExportService(new ProcessRunner(), new ExportsFile(Path.Combine(_folder.FullName, "exports.d", "targetd.exports")));
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        if (_service is null)
+        {
+            return;
+        }
+
+        foreach (var export in (await _service.ListAsync()).Where(e => e.Path.StartsWith(_folder.FullName, StringComparison.Ordinal)))
+        {
+            await ExternalTool.RunAsync("exportfs", "-u", $"{NfsHost.CommandLineForm(export.Host)}:{export.Path}");
+        }
+
+        _folder.Delete(recursive: true);
+    }
+
+    private async Task<List<NfsExport>> OursAsync() => [.. (await _service.ListAsync()).Where(e => e.Path == _share)];
+
+    [Test]
+    public async Task Exports_are_added_listed_kept_and_removed()
+    {
+        await _service.AddAsync("127.0.0.1", _share, ["rw", "no_root_squash"], null);
+        await _service.AddAsync("*", _share, ["ro", "sec=sys:krb5"], null);
+
+        var listed = await OursAsync();
+        string[] kept = [.. File.ReadAllLines(_service.File.Path).Where(l => !l.StartsWith('#'))];
+
+        listed.Select(e => e.Host).Should().BeEquivalentTo("127.0.0.1", "*");
+        listed.Single(e => e.Host == "127.0.0.1").Options.Should().StartWith(["rw", "sync", "no_subtree_check"]).And.Contain("no_root_squash").And.Contain("sec=sys");
+        listed.Single(e => e.Host == "*").Options.Should().Contain("ro").And.Contain("sec=sys:krb5");
+        kept.Should().Equal($"{_share} 127.0.0.1(rw,no_root_squash)", $"{_share} *(ro,sec=sys:krb5)");
+
+        await _service.RemoveAsync("127.0.0.1", _share);
+        await _service.RemoveAsync("*", _share);
+        var again = () => _service.RemoveAsync("*", _share);
+
+        (await OursAsync()).Should().BeEmpty();
+        File.ReadAllLines(_service.File.Path).Where(l => !l.StartsWith('#')).Should().BeEmpty();
+        (await again.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundNfsExport);
+    }
+
+    [Test]
+    public async Task Every_option_and_client_form_the_checks_accept_is_accepted_by_exportfs()
+    {
+        string[] options =
+        [
+            .. NfsOptions.ListedFlags, "subtree_check", "secure_locks", "auth_nlm", "no_auth_nlm", "nocrossmnt", "mountpoint", "mp", "pnfs",
+            "no_pnfs", "security_label", "acl", "no_acl", "nordirplus", "mountpoint=/srv", "mp=/srv", "fsid=7", "fsid=root",
+            "fsid=7c0b3f1c-1111-2222-3333-444455556666", "refer=/a@h1+h2", "replicas=/b@h3", "anonuid=-1", "anongid=65534", "sec=sys:krb5:krb5i:krb5p",
+        ];
+        string[] hosts = ["client.example.com", "*.example.com", "h?st.example.com", "@netgroup", "10.1.2.3", "10.0.0.0/8", "10.0.0.0/255.0.0.0", "fd00::/64", "[fe80::1]"];
+        var refused = new List<string>();
+
+        foreach (string option in options)
+        {
+            await TryAsync("127.0.0.1", option, refused);
+        }
+
+        foreach (string host in hosts)
+        {
+            await TryAsync(host, "ro", refused);
+        }
+
+        refused.Should().BeEmpty();
+        (await OursAsync()).Should().BeEmpty();
+    }
+
+    private async Task TryAsync(string host, string option, List<string> refused)
+    {
+        try
+        {
+            await _service.AddAsync(host, _share, [option], null);
+            await _service.RemoveAsync(NfsHost.Validate(host), _share);
+        }
+        catch (TargetdException ex)
+        {
+            refused.Add($"{host} {option}: {ex.Message}");
+        }
+    }
+}
