@@ -1,6 +1,9 @@
+using Newtonsoft.Json.Linq;
 using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools.FileSystems;
+using Targetd.Storage.Targetd;
 
 namespace Targetd.Tests.Storage.FileSystems;
 
@@ -145,5 +148,19 @@ public sealed class BtrfsFsPoolCommandTests
         (await act.Should().ThrowAsync<TargetdException>()).Which.Message.Should().Contain("cannot snapshot");
         _runner.CommandLines[^1].Should().Be($"btrfs subvolume delete {_root}/targetd_ss/fs1");
         Directory.Exists(Path.Combine(_root, "targetd_ss", "fs1")).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task A_failing_btrfs_command_is_minus_303_naming_the_command()
+    {
+        await _pool.InitializeAsync();
+        _runner.When(c => c.Arguments is ["subvolume", "create", _], new ProcessResult(1, string.Empty, "ERROR: cannot create subvolume: No space left on device"));
+        using var rpc = new JsonRpcProcessor(new TargetdFsMethods([_pool]).Methods());
+
+        var reply = JObject.Parse(await rpc.ProcessAsync(
+            new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "fs_create", ["params"] = new JObject { ["pool_name"] = _root, ["name"] = "fs1", ["size_bytes"] = 0 } }.ToString()));
+
+        ((int?)reply["error"]?["code"]).Should().Be(-303, reply.ToString());
+        ((string?)reply["error"]?["message"]).Should().StartWith("Unexpected exit code \"['btrfs', 'subvolume', 'create', ").And.Contain("No space left on device");
     }
 }

@@ -170,6 +170,17 @@ public sealed class TargetdNfsMethodsTests
     }
 
     [Test]
+    public async Task A_missing_exportfs_makes_the_list_minus_303()
+    {
+        _exportfs.Runner.When(c => c.FileName == "exportfs", new ProcessResult(127, string.Empty, "exportfs: No such file or directory"));
+
+        var reply = await CallAsync("nfs_export_list");
+
+        ((int?)reply["error"]?["code"]).Should().Be(-303, reply.ToString());
+        ((string?)reply["error"]?["message"]).Should().Contain("'exportfs', '-v'");
+    }
+
+    [Test]
     public async Task A_file_that_cannot_be_written_unexports_again()
     {
         Directory.CreateDirectory(_exportsFile);
