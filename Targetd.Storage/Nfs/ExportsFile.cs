@@ -50,7 +50,13 @@ public sealed class ExportsFile(string path)
         var text = new StringBuilder(Header).Append('\n');
         foreach (var export in exports)
         {
-            text.Append(export.Path).Append(' ').Append(export.Host).Append('(').AppendJoin(',', export.Options).Append(")\n");
+            text.Append(export.Path).Append(' ').Append(export.Host);
+            if (export.Options.Count > 0)
+            {
+                text.Append('(').AppendJoin(',', export.Options).Append(')');
+            }
+
+            text.Append('\n');
         }
 
         string folder = System.IO.Path.GetDirectoryName(Path)!;

@@ -105,7 +105,11 @@ public sealed class BtrfsFsPool : IFsPool
         }
 
         string snapshots = _layout.SnapshotsOf(name);
-        if (Directory.Exists(snapshots))
+        if (new FileInfo(snapshots).LinkTarget is not null)
+        {
+            File.Delete(snapshots);
+        }
+        else if (Directory.Exists(snapshots))
         {
             var deleted = await _runner.RunAsync(BtrfsCommands.DeleteSubvolume(snapshots), cancellationToken).ConfigureAwait(false);
             if (!deleted.Succeeded)
@@ -128,7 +132,7 @@ public sealed class BtrfsFsPool : IFsPool
     {
         _layout.ExistingFileSystem(name);
         string folder = _layout.SnapshotsOf(name);
-        if (!Directory.Exists(folder))
+        if (!FsLayout.IsFolder(folder))
         {
             return [];
         }
@@ -158,6 +162,10 @@ public sealed class BtrfsFsPool : IFsPool
         {
             await RunAsync(BtrfsCommands.CreateSubvolume(folder), cancellationToken).ConfigureAwait(false);
             created = true;
+        }
+        else if (!FsLayout.IsFolder(folder))
+        {
+            throw new TargetdException($"{folder} is not a folder");
         }
 
         try

@@ -101,7 +101,7 @@ public sealed class DirectoryFsPool : IFsPool
         string path = _layout.ExistingFileSystem(name);
         var index = await LoadAsync(cancellationToken).ConfigureAwait(false);
         string snapshots = _layout.SnapshotsOf(name);
-        string? removedSnapshots = Directory.Exists(snapshots) ? MoveAside(snapshots) : null;
+        string? removedSnapshots = FsLayout.Taken(snapshots) ? MoveAside(snapshots) : null;
         string removed;
         try
         {
@@ -139,7 +139,7 @@ public sealed class DirectoryFsPool : IFsPool
         string folder = _layout.SnapshotsOf(name);
         var entries = new List<SnapshotEntry>();
         bool changed = false;
-        foreach (string snapshot in Directory.Exists(folder) ? Children(folder) : [])
+        foreach (string snapshot in FsLayout.IsFolder(folder) ? Children(folder) : [])
         {
             if (!index.Snapshots.TryGetValue(DirectoryFsIndex.Key(name, snapshot), out var record))
             {
@@ -171,7 +171,12 @@ public sealed class DirectoryFsPool : IFsPool
 
         var index = await LoadAsync(cancellationToken).ConfigureAwait(false);
         string folder = _layout.SnapshotsOf(name);
-        bool created = !Directory.Exists(folder);
+        bool created = !FsLayout.Taken(folder);
+        if (!created && !FsLayout.IsFolder(folder))
+        {
+            throw new TargetdException($"{folder} is not a folder");
+        }
+
         Directory.CreateDirectory(folder);
         try
         {
@@ -230,9 +235,9 @@ public sealed class DirectoryFsPool : IFsPool
         await SaveOrUndoAsync(index, target, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The valid names among a folder's sub-folders (hidden work folders and stray files are not listed).</summary>
+    /// <summary>The valid names among a folder's sub-folders (hidden work folders, links and stray files are not listed).</summary>
     private static List<string> Children(string folder) =>
-        [.. Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>().Where(ResourceName.IsValid).Order(StringComparer.Ordinal)];
+        [.. Directory.EnumerateDirectories(folder).Where(FsLayout.IsFolder).Select(Path.GetFileName).OfType<string>().Where(ResourceName.IsValid).Order(StringComparer.Ordinal)];
 
     /// <summary>Copies a tree to a hidden name beside <paramref name="destination"/>, then renames it into place.</summary>
     private async Task CopyAsync(string source, string destination, CancellationToken cancellationToken)
@@ -274,9 +279,14 @@ public sealed class DirectoryFsPool : IFsPool
         return aside;
     }
 
+    /// <summary>Removes a folder and everything in it; a symbolic link is removed itself, never followed.</summary>
     private static void DeleteTree(string path)
     {
-        if (Directory.Exists(path))
+        if (new FileInfo(path).LinkTarget is not null)
+        {
+            File.Delete(path);
+        }
+        else if (Directory.Exists(path))
         {
             Directory.Delete(path, recursive: true);
         }

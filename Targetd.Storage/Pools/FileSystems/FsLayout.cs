@@ -31,11 +31,14 @@ internal sealed class FsLayout(string root)
 
     /// <summary>The path of an existing file system (-104 otherwise).</summary>
     public string ExistingFileSystem(string name) =>
-        ResourceName.IsValid(name) && Directory.Exists(FileSystem(name)) ? FileSystem(name) : throw TargetdErrors.FileSystemNotFound();
+        ResourceName.IsValid(name) && IsFolder(FileSystem(name)) ? FileSystem(name) : throw TargetdErrors.FileSystemNotFound();
 
     /// <summary>The path of an existing snapshot (-112 otherwise).</summary>
     public string ExistingSnapshot(string name, string snapshot) =>
-        ResourceName.IsValid(snapshot) && Directory.Exists(Snapshot(name, snapshot)) ? Snapshot(name, snapshot) : throw TargetdErrors.SnapshotNotFound();
+        ResourceName.IsValid(snapshot) && IsFolder(Snapshot(name, snapshot)) ? Snapshot(name, snapshot) : throw TargetdErrors.SnapshotNotFound();
+
+    /// <summary>Whether <paramref name="path"/> is a folder itself, not a symbolic link that could lead out of the pool.</summary>
+    public static bool IsFolder(string path) => new DirectoryInfo(path) is { Exists: true, LinkTarget: null };
 
     /// <summary>Checks a size limit: zero for none, never negative (-32602).</summary>
     public static void CheckSize(long sizeBytes)

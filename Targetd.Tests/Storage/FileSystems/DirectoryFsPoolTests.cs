@@ -72,4 +72,21 @@ public sealed class DirectoryFsPoolTests : FsPoolContractTests
         failing.Invocations.Should().ContainSingle().Which.Arguments.Should().StartWith(["--archive", "--reflink=auto", "--no-target-directory", PathOf("fs1")]);
         (await SnapshotsAsync(uuid)).Should().BeEmpty();
     }
+
+    [Test]
+    public async Task Links_in_the_layout_are_neither_listed_nor_followed()
+    {
+        string outside = Directory.CreateDirectory(Path.Combine(_folder.FullName, "outside")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret"), "kept");
+        Directory.CreateSymbolicLink(PathOf("escape"), outside);
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        Directory.CreateSymbolicLink(Path.Combine(Pool.Name, "targetd_ss", "fs1"), outside);
+
+        var listed = await FileSystemsAsync();
+        await OkAsync("fs_destroy", new { uuid = await UuidOfAsync("fs1") });
+
+        listed.Select(f => (string?)f["name"]).Should().Equal("fs1");
+        (await File.ReadAllTextAsync(Path.Combine(outside, "secret"))).Should().Be("kept");
+        await FailsAsync(-53, "fs_create", new { pool_name = Pool.Name, name = "escape", size_bytes = 0 });
+    }
 }

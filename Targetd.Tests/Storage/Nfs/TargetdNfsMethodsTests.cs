@@ -94,7 +94,7 @@ public sealed class TargetdNfsMethodsTests
         await OkAsync("nfs_export_add", new { host = "[fe80::1]", path = _share });
 
         _exportfs.Changes.Should().Equal($"exportfs [fd00::]/64:{_share}", $"exportfs [fe80::1]:{_share}");
-        FileLines().Should().Equal($"{_share} fd00::/64()", $"{_share} fe80::1()");
+        FileLines().Should().Equal($"{_share} fd00::/64", $"{_share} fe80::1");
         ((JArray)await OkAsync("nfs_export_list")).Select(e => (string?)e["host"]).Should().Equal("fd00::/64", "fe80::1");
         await OkAsync("nfs_export_remove", new { host = "fe80::1", path = _share });
         _exportfs.Changes[^1].Should().Be($"exportfs -u [fe80::1]:{_share}");
