@@ -102,6 +102,18 @@ internal static partial class TargetdHost
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));
         builder.Services.AddSingleton<TargetRpcEndpoint>();
         await using var app = builder.Build();
+        try
+        {
+            foreach (string failure in await nfs.RestoreAsync().ConfigureAwait(false))
+            {
+                LogNfsExportNotRestored(app.Logger, failure);
+            }
+        }
+        catch (Exception ex) when (ex is Core.Errors.TargetdException or IOException or UnauthorizedAccessException)
+        {
+            LogNfsExportNotRestored(app.Logger, $"{config.NfsExportsFile}: {ex.Message}");
+        }
+
         var endpoint = app.Services.GetRequiredService<TargetRpcEndpoint>();
         app.Run(endpoint.HandleAsync);
 
@@ -144,6 +156,9 @@ internal static partial class TargetdHost
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "started server (TLS {Tls}) on {Address}:{Port}")]
     private static partial void LogStarted(ILogger logger, bool tls, System.Net.IPAddress address, int port);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "NFS export not made again at start: {Failure}")]
+    private static partial void LogNfsExportNotRestored(ILogger logger, string failure);
 
     private static LogLevel LogLevelOf(string level) => level.ToUpperInvariant() switch
     {

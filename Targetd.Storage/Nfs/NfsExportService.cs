@@ -28,6 +28,36 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
         return ExportfsListing.Parse(result.StandardOutput);
     }
 
+    /// <summary>
+    /// Exports again what the exports file keeps and the NFS server lacks (as after a reboot when the file is not
+    /// one the NFS server reads itself).
+    /// </summary>
+    /// <returns>One line for each export that could not be made again.</returns>
+    public async Task<IReadOnlyList<string>> RestoreAsync(CancellationToken cancellationToken = default)
+    {
+        var saved = await file.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (saved.Count == 0)
+        {
+            return [];
+        }
+
+        var live = await ListAsync(cancellationToken).ConfigureAwait(false);
+        var failures = new List<string>();
+        foreach (var export in saved.Where(s => !live.Any(l => l.Host == s.Host && l.Path == s.Path)))
+        {
+            try
+            {
+                await ExportAsync(export, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TargetdException ex)
+            {
+                failures.Add($"{export.Host}:{export.Path}: {ex.Message}");
+            }
+        }
+
+        return failures;
+    }
+
     /// <summary>Exports <paramref name="path"/> to <paramref name="host"/> (again, with new options, when it is exported already).</summary>
     /// <returns>The export as written to the exports file.</returns>
     public async Task<NfsExport> AddAsync(string host, string path, IReadOnlyList<string> options, string? chown, CancellationToken cancellationToken = default)

@@ -193,6 +193,22 @@ public sealed class TargetdNfsMethodsTests
     }
 
     [Test]
+    public async Task Kept_exports_the_server_lacks_are_made_again_at_start()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_exportsFile)!);
+        await File.WriteAllTextAsync(_exportsFile, $"# kept\n{_share} h1(rw,no_root_squash) h2\n{_share} h3(ro)\n");
+        _exportfs.Exports.Add(("h3", _share, "ro"));
+        _exportfs.Runner.When(c => c.FileName == "exportfs" && c.Arguments[^1].StartsWith("h2:", StringComparison.Ordinal), new ProcessResult(1, string.Empty, "exportfs: refused"));
+        var service = new NfsExportService(_exportfs.Runner, new ExportsFile(_exportsFile));
+
+        var failures = await service.RestoreAsync();
+
+        _exportfs.Changes.Should().Equal($"exportfs -o rw,no_root_squash h1:{_share}", $"exportfs h2:{_share}");
+        failures.Should().ContainSingle().Which.Should().StartWith($"h2:{_share}: ").And.Contain("refused");
+        (await new NfsExportService(_exportfs.Runner, new ExportsFile(Path.Combine(_folder.FullName, "none"))).RestoreAsync()).Should().BeEmpty();
+    }
+
+    [Test]
     public async Task Chown_is_applied_when_allowed()
     {
         Build(allowChown: true, _exportfs.Runner);
