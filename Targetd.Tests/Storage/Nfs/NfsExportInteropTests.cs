@@ -70,6 +70,11 @@ public sealed class NfsExportInteropTests
         listed.Single(e => e.Host == "*").Options.Should().Contain("ro").And.Contain("sec=sys:krb5");
         kept.Should().Equal($"{_share} 127.0.0.1(rw,no_root_squash)", $"{_share} *(ro,sec=sys:krb5)");
 
+        await _service.AddAsync("127.0.0.1", _share, ["ro"], null);
+        var replaced = (await OursAsync()).Single(e => e.Host == "127.0.0.1");
+        replaced.Options.Should().Contain("ro").And.NotContain("rw").And.Contain("root_squash");
+        File.ReadAllLines(_service.File.Path).Should().ContainSingle(l => l.Contains("127.0.0.1", StringComparison.Ordinal)).Which.Should().Be($"{_share} 127.0.0.1(ro)");
+
         await _service.RemoveAsync("127.0.0.1", _share);
         await _service.RemoveAsync("*", _share);
         var again = () => _service.RemoveAsync("*", _share);
