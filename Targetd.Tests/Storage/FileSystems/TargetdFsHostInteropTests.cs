@@ -31,6 +31,8 @@ public sealed class TargetdFsHostInteropTests
             var created = await CallAsync(client, "fs_create", new { pool_name = btrfs.MountPoint, name = "vol1", size_bytes = 0 });
             await CallAsync(client, "fs_create", new { pool_name = dirPool, name = "vol1", size_bytes = 0 });
             var listed = (JArray)(await CallAsync(client, "fs_list"))["result"]!;
+            var auth = await CallAsync(client, "nfs_export_auth_list");
+            var refused = await CallAsync(client, "nfs_export_add", new { host = "127.0.0.1", path = Path.Combine(dirPool, "targetd_fs", "vol1"), options = new[] { "rw", "ro" } });
             string shown = await ExternalTool.RunOkAsync("btrfs", "subvolume", "show", Path.Combine(btrfs.MountPoint, "targetd_fs", "vol1"));
 
             pools.Where(p => (string?)p["type"] == "fs").Select(p => (string?)p["name"]).Should().Equal(btrfs.MountPoint, dirPool);
@@ -40,6 +42,9 @@ public sealed class TargetdFsHostInteropTests
                 (btrfs.MountPoint, Path.Combine(btrfs.MountPoint, "targetd_fs", "vol1")),
                 (dirPool, Path.Combine(dirPool, "targetd_fs", "vol1")),
             });
+            auth["result"]!.Select(t => (string?)t).Should().Equal("sys", "krb5", "krb5i", "krb5p");
+            ((int?)refused["error"]?["code"]).Should().Be(-32602, refused.ToString());
+            File.Exists(Path.Combine(folder.FullName, "exports.d", "targetd.exports")).Should().BeFalse();
             shown.Should().Contain((string)listed.Single(f => (string?)f["pool"] == btrfs.MountPoint)["uuid"]!);
         }
         finally
