@@ -99,6 +99,15 @@ public sealed class BtrfsFsPool : IFsPool
         // targetd-peer §7.6 fs_destroy: "deletes every entry returned by its ss() under <mount>/targetd_ss/<name>/, then that
         // dir subvolume, then targetd_fs/<name>" — with ss() listing only this file system's snapshots, clones stay.
         string path = _layout.ExistingFileSystem(name);
+
+        // A subvolume made inside the file system would stop the last delete after the snapshots are gone: refuse first.
+        var nested = BtrfsSubvolumeList.Parse((await RunAsync(BtrfsCommands.ListBelow(path), cancellationToken).ConfigureAwait(false)).StandardOutput)
+            .Where(e => e.Components.Length >= 3 && e.Components[^3] == FsLayout.FileSystemsFolder && e.Components[^2] == name).ToList();
+        if (nested.Count > 0)
+        {
+            throw new TargetdException($"File system {name} holds other subvolumes ({string.Join(", ", nested.Select(e => e.Components[^1]))}); remove them first");
+        }
+
         foreach (var snapshot in await ListSnapshotsAsync(name, cancellationToken).ConfigureAwait(false))
         {
             await RunAsync(BtrfsCommands.DeleteSubvolume(_layout.Snapshot(name, snapshot.Name)), cancellationToken).ConfigureAwait(false);

@@ -69,4 +69,22 @@ public sealed class BtrfsFsPoolInteropTests : FsPoolContractTests
         };
         await fill.Should().ThrowAsync<IOException>("the limit is enforced");
     }
+
+    [Test]
+    public async Task Destroy_refuses_a_file_system_holding_another_subvolume_before_deleting_anything()
+    {
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        string uuid = await UuidOfAsync("fs1");
+        await OkAsync("fs_snapshot", new { fs_uuid = uuid, dest_ss_name = "s1" });
+        await ExternalTool.RunOkAsync("btrfs", "subvolume", "create", Path.Combine(PathOf("fs1"), "inner"));
+
+        var reply = await CallAsync("fs_destroy", new { uuid });
+
+        ((int?)reply["error"]?["code"]).Should().Be(-1, reply.ToString());
+        ((string?)reply["error"]?["message"]).Should().Contain("inner");
+        (await SnapshotsAsync(uuid)).Select(s => (string?)s["name"]).Should().Equal("s1");
+        await ExternalTool.RunOkAsync("btrfs", "subvolume", "delete", Path.Combine(PathOf("fs1"), "inner"));
+        await OkAsync("fs_destroy", new { uuid });
+        (await FileSystemsAsync()).Should().BeEmpty();
+    }
 }
