@@ -123,7 +123,21 @@ public sealed class DirectoryFsPool : IFsPool
             index.Snapshots.Remove(key);
         }
 
-        await _indexFile.WriteAsync(index, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _indexFile.WriteAsync(index, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Directory.Move(removed, path);
+            if (removedSnapshots is not null)
+            {
+                Directory.Move(removedSnapshots, snapshots);
+            }
+
+            throw;
+        }
+
         DeleteTree(removed);
         if (removedSnapshots is not null)
         {

@@ -89,4 +89,22 @@ public sealed class DirectoryFsPoolTests : FsPoolContractTests
         (await File.ReadAllTextAsync(Path.Combine(outside, "secret"))).Should().Be("kept");
         await FailsAsync(-53, "fs_create", new { pool_name = Pool.Name, name = "escape", size_bytes = 0 });
     }
+
+    [Test]
+    public async Task A_destroy_whose_index_cannot_be_written_puts_everything_back()
+    {
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        await File.WriteAllTextAsync(Path.Combine(PathOf("fs1"), "a.txt"), "kept");
+        await OkAsync("fs_snapshot", new { fs_uuid = await UuidOfAsync("fs1"), dest_ss_name = "s1" });
+        string index = Path.Combine(Pool.Name, ".targetd-fs.json");
+        File.Delete(index);
+        Directory.CreateDirectory(index);
+
+        var act = () => Pool.DestroyAsync("fs1");
+
+        await act.Should().ThrowAsync<IOException>();
+        (await File.ReadAllTextAsync(Path.Combine(PathOf("fs1"), "a.txt"))).Should().Be("kept");
+        Directory.Exists(Path.Combine(Pool.Name, "targetd_ss", "fs1", "s1")).Should().BeTrue();
+        Directory.EnumerateFileSystemEntries(Path.Combine(Pool.Name, "targetd_fs")).Select(Path.GetFileName).Should().Equal("fs1");
+    }
 }
