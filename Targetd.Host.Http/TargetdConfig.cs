@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Targetd.Host.Http;
 
-/// <summary>targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c> and <c>image_pools</c>.</summary>
+/// <summary>targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>, <c>image_pools</c> and <c>rbd_pools</c>.</summary>
 internal sealed record TargetdConfig
 {
     public string User { get; init; } = "admin";
@@ -12,6 +12,8 @@ internal sealed record TargetdConfig
     public IReadOnlyList<string> BlockPools { get; init; } = [];
 
     public IReadOnlyDictionary<string, string> ImagePools { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, Storage.Pools.Rbd.RbdPoolOptions> RbdPools { get; init; } = new Dictionary<string, Storage.Pools.Rbd.RbdPoolOptions>();
 
     public string TargetName { get; init; } = $"iqn.2003-01.org.linux-iscsi.{Dns.GetHostName().ToLowerInvariant()}:targetd";
 
