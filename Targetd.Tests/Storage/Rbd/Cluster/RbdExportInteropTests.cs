@@ -101,12 +101,50 @@ public sealed class RbdExportInteropTests
         await Cluster.RbdAsync("rm", "shared");
     }
 
+    [Test]
+    [CancelAfter(180_000)]
+    public async Task Unmap_and_write_same_unmap_reach_rbd_and_get_lba_status_reports_them()
+    {
+        ExternalTool.Require("qemu-io");
+        var folder = Directory.CreateTempSubdirectory("targetd-rbd-unmap-");
+        try
+        {
+            await using var targetd = await TargetdProcess.StartAsync(folder.FullName, RbdYaml);
+            await CallAsync(targetd, "vol_create", new { pool = "ceph", name = "thin", size = 32L << 20 });
+            await CallAsync(targetd, "export_create", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator, lun = 0 });
+            await QemuIoAsync(targetd, "write -P 0x66 0 16M");
+            (await AllocatedAsync("thin")).Should().Be(16L << 20);
+
+            await QemuIoAsync(targetd, "discard 0 4M", "-d", "unmap");
+            await QemuIoAsync(targetd, "write -z -u 4M 4M", "-d", "unmap");
+
+            (await AllocatedAsync("thin")).Should().Be(8L << 20, "UNMAP and WRITE SAME with UNMAP removed two 4 MiB objects from the image");
+            await QemuIoAsync(targetd, "read -P 0 0 8M");
+            await QemuIoAsync(targetd, "read -P 0x66 8M 8M");
+            var map = JArray.Parse(await ExternalTool.RunOkAsync("qemu-img", "map", "--output=json", "--image-opts", Driver(targetd)));
+            map.Where(e => e.Value<bool>("data")).Sum(e => e.Value<long>("length")).Should().Be(8L << 20, "GET LBA STATUS reports only the allocated objects");
+            map.Should().Contain(e => e.Value<long>("start") == 8L << 20 && e.Value<bool>("data"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+
+        await Cluster.RbdAsync("rm", "thin");
+    }
+
+    /// <summary>The bytes <c>rbd diff</c> reports as existing in an image.</summary>
+    private static async Task<long> AllocatedAsync(string image) =>
+        JArray.Parse(await Cluster.RbdAsync("diff", "--format", "json", image))
+            .Where(e => (string?)e["exists"] == "true" || e["exists"]?.Type == JTokenType.Boolean && e.Value<bool>("exists"))
+            .Sum(e => e.Value<long>("length"));
+
     private static string Driver(TargetdProcess targetd) =>
         $"driver=iscsi,transport=tcp,portal=127.0.0.1:{targetd.PortalPort},target={TargetdProcess.TargetName},lun=0,initiator-name={Initiator}";
 
-    private static async Task QemuIoAsync(TargetdProcess gateway, string command)
+    private static async Task QemuIoAsync(TargetdProcess gateway, string command, params string[] options)
     {
-        string output = await ExternalTool.RunOkAsync("qemu-io", "--image-opts", "-c", command, Driver(gateway));
+        string output = await ExternalTool.RunOkAsync("qemu-io", [.. options, "--image-opts", "-c", command, Driver(gateway)]);
         output.Should().NotContain("Pattern verification failed", $"{command} through the gateway on port {gateway.PortalPort}");
         output.Should().NotContain("failed", command);
     }
