@@ -91,14 +91,23 @@ public sealed class RbdExportInteropTests
 
             await QemuIoAsync(a, "write -z 0 4M");
             await QemuIoAsync(b, "read -P 0 0 4M");
+
+            // Gateway B no longer exports it, but A still has it open: B must not remove it from under A.
+            await CallAsync(b, "export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
+            var refused = await CallAsync(b, "vol_destroy", new { pool = "ceph", name = "shared" }, expectError: true);
+            refused["error"]!["code"]!.Value<int>().Should().Be(-1);
+            refused["error"]!["message"]!.Value<string>().Should().Contain("in use by another client");
+            await QemuIoAsync(a, "read -P 0 0 4M");
+
+            await CallAsync(a, "export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
+            await CallAsync(b, "vol_destroy", new { pool = "ceph", name = "shared" });
+            (await Cluster.RbdAsync("ls")).Split('\n').Should().NotContain("shared", "once no gateway has it open it can be removed");
         }
         finally
         {
             folderA.Delete(recursive: true);
             folderB.Delete(recursive: true);
         }
-
-        await Cluster.RbdAsync("rm", "shared");
     }
 
     [Test]
@@ -124,13 +133,13 @@ public sealed class RbdExportInteropTests
             var map = JArray.Parse(await ExternalTool.RunOkAsync("qemu-img", "map", "--output=json", "--image-opts", Driver(targetd)));
             map.Where(e => e.Value<bool>("data")).Sum(e => e.Value<long>("length")).Should().Be(8L << 20, "GET LBA STATUS reports only the allocated objects");
             map.Should().Contain(e => e.Value<long>("start") == 8L << 20 && e.Value<bool>("data"));
+            await CallAsync(targetd, "export_destroy", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator });
+            await CallAsync(targetd, "vol_destroy", new { pool = "ceph", name = "thin" });
         }
         finally
         {
             folder.Delete(recursive: true);
         }
-
-        await Cluster.RbdAsync("rm", "thin");
     }
 
     /// <summary>The bytes <c>rbd diff</c> reports as existing in an image.</summary>
@@ -149,14 +158,22 @@ public sealed class RbdExportInteropTests
         output.Should().NotContain("failed", command);
     }
 
-    private static async Task<JObject> CallAsync(TargetdProcess targetd, string method, object parameters)
+    private static async Task<JObject> CallAsync(TargetdProcess targetd, string method, object parameters, bool expectError = false)
     {
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{targetd.Port}/") };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
         var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
         using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
         var reply = JObject.Parse(await response.Content.ReadAsStringAsync());
-        reply["error"].Should().BeNull(reply.ToString());
+        if (expectError)
+        {
+            reply["error"].Should().NotBeNull(reply.ToString());
+        }
+        else
+        {
+            reply["error"].Should().BeNull(reply.ToString());
+        }
+
         return reply;
     }
 }
