@@ -70,16 +70,17 @@ internal static class TargetdConfigLoader
         }
 
         var rbdPools = RbdPools(values, baseFolder);
-        foreach (string name in rbdPools.Keys.Where(imagePools.ContainsKey))
+        var blockPools = List(values, "block_pools");
+        foreach (string name in rbdPools.Keys.Where(n => imagePools.ContainsKey(n) || blockPools.Contains(n)))
         {
-            throw new ArgumentException($"rbd_pools: pool name '{name}' is also an image pool");
+            throw new ArgumentException($"rbd_pools: pool name '{name}' is also an image or LVM pool");
         }
 
         var config = new TargetdConfig { Password = password };
         return config with
         {
             User = Scalar(values, "user") ?? config.User,
-            BlockPools = List(values, "block_pools"),
+            BlockPools = blockPools,
             ImagePools = imagePools,
             RbdPools = rbdPools,
             TargetName = Scalar(values, "target_name") ?? config.TargetName,

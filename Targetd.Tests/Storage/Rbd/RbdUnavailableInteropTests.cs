@@ -55,7 +55,10 @@ public sealed class RbdUnavailableInteropTests
                     ceph_pool: a/b
                 """);
 
+            var sameName = () => TargetdProcess.StartAsync(folder.FullName, "rbd_pools: { images: {} }");
+
             (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("rbd_pools: 'ceph': ceph_pool and client_id must be non-empty names without '/'");
+            (await sameName.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("rbd_pools: pool name 'images' is also an image or LVM pool");
         }
         finally
         {
