@@ -3,7 +3,8 @@
 //   Test      fast unit suite (everything not in the Interop category)
 //   Interop   slow suites that drive real tools (qemu-img, libiscsi, btrfs, ...)
 //   Bench     benchmarks against peers: bench/qcow2-bench.sh (our qcow2 engine vs qemu-img bench) and
-//             bench/iscsi-bench.sh (our iSCSI target vs tgtd), --bench-runs=N; then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
+//             bench/iscsi-bench.sh (our iSCSI target vs tgtd), bench/rbd-bench.sh (targetd's RBD gateway vs librbd's
+//             own `rbd bench` on a one-node Ceph cluster), --bench-runs=N; then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
 //   Pack      one NuGet package per library into artifacts/packages
 //   Default   Build + Test
 
@@ -69,8 +70,9 @@ Task("Bench")
     .Does(() =>
 {
     // Our qcow2 engine against qemu-img bench (bench/qcow2-bench.sh), then our iSCSI target against tgtd with
-    // qemu-img bench over iscsi:// (bench/iscsi-bench.sh): identical flags, alternated run by run.
-    foreach (var script in new[] { "./bench/qcow2-bench.sh", "./bench/iscsi-bench.sh" })
+    // qemu-img bench over iscsi:// (bench/iscsi-bench.sh): identical flags, alternated run by run; then 4K random
+    // I/O through targetd's RBD gateway against `rbd bench` on the same cluster (bench/rbd-bench.sh).
+    foreach (var script in new[] { "./bench/qcow2-bench.sh", "./bench/iscsi-bench.sh", "./bench/rbd-bench.sh" })
     {
         int exitCode = StartProcess("bash", new ProcessSettings
         {
@@ -78,6 +80,7 @@ Task("Bench")
             EnvironmentVariables = new Dictionary<string, string>
             {
                 ["QCOW2TARGET"] = $"dotnet {MakeAbsolute(File($"./Targetd.Host.Socket/bin/{configuration}/net10.0/qcow2target.dll")).FullPath}",
+                ["TARGETD"] = $"dotnet {MakeAbsolute(File($"./Targetd.Host.Http/bin/{configuration}/net10.0/targetd.dll")).FullPath}",
             },
         });
         if (exitCode != 0)

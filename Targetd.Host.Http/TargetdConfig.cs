@@ -4,7 +4,7 @@ namespace Targetd.Host.Http;
 
 /// <summary>
 /// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
-/// <c>image_pools</c>, <c>dir_fs_pools</c> and <c>nfs_exports_file</c>.
+/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c> and <c>nfs_exports_file</c>.
 /// </summary>
 internal sealed record TargetdConfig
 {
@@ -24,6 +24,8 @@ internal sealed record TargetdConfig
 
     /// <summary>Where the exports made by <c>nfs_export_add</c> are kept.</summary>
     public string NfsExportsFile { get; init; } = "/etc/exports.d/targetd.exports";
+
+    public IReadOnlyDictionary<string, Storage.Pools.Rbd.RbdPoolOptions> RbdPools { get; init; } = new Dictionary<string, Storage.Pools.Rbd.RbdPoolOptions>();
 
     public string TargetName { get; init; } = $"iqn.2003-01.org.linux-iscsi.{Dns.GetHostName().ToLowerInvariant()}:targetd";
 

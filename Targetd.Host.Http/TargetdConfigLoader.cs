@@ -71,12 +71,20 @@ internal static class TargetdConfigLoader
             throw new ArgumentException($"fs_pools/dir_fs_pools: '{twice.Key}' is configured twice");
         }
 
+        var rbdPools = RbdPools(values, baseFolder);
+        var blockPools = List(values, "block_pools");
+        foreach (string name in rbdPools.Keys.Where(n => imagePools.ContainsKey(n) || blockPools.Contains(n)))
+        {
+            throw new ArgumentException($"rbd_pools: pool name '{name}' is also an image or LVM pool");
+        }
+
         var config = new TargetdConfig { Password = password };
         return config with
         {
             User = Scalar(values, "user") ?? config.User,
-            BlockPools = List(values, "block_pools"),
+            BlockPools = blockPools,
             ImagePools = imagePools,
+            RbdPools = rbdPools,
             TargetName = Scalar(values, "target_name") ?? config.TargetName,
             PortalAddresses = values.ContainsKey("portal_addresses") ? [.. List(values, "portal_addresses").Select(Portal)] : config.PortalAddresses,
             LogLevel = Scalar(values, "log_level") ?? config.LogLevel,
@@ -122,6 +130,56 @@ internal static class TargetdConfigLoader
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, baseFolder));
         return Directory.Exists(full) ? full : throw new ArgumentException($"dir_fs_pools: folder '{full}' does not exist");
+    }
+
+    /// <summary>
+    /// rbd_pools: pool name → <c>ceph_pool</c> (default: the name), <c>ceph_conf</c> (default
+    /// /etc/ceph/ceph.conf, relative to this file) and <c>client_id</c> (default admin).
+    /// </summary>
+    private static Dictionary<string, Storage.Pools.Rbd.RbdPoolOptions> RbdPools(Dictionary<string, YamlNode> values, string baseFolder)
+    {
+        var pools = new Dictionary<string, Storage.Pools.Rbd.RbdPoolOptions>(StringComparer.Ordinal);
+        if (!values.TryGetValue("rbd_pools", out var node))
+        {
+            return pools;
+        }
+
+        if (node is not YamlMappingNode map)
+        {
+            throw new ArgumentException("rbd_pools: must be a map from pool name to {ceph_pool, ceph_conf, client_id}");
+        }
+
+        foreach (var (key, value) in map.Children)
+        {
+            string name = ((YamlScalarNode)key).Value ?? string.Empty;
+            if (!Core.Names.ResourceName.IsValid(name))
+            {
+                throw new ArgumentException($"rbd_pools: pool name '{name}' must match [a-zA-Z0-9_-]+ (no '/')");
+            }
+
+            var settings = value switch
+            {
+                YamlMappingNode m => m.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? string.Empty, c => c.Value, StringComparer.Ordinal),
+                YamlScalarNode { Value: null or "" } => [],
+                _ => throw new ArgumentException($"rbd_pools: '{name}' must be a map with ceph_pool, ceph_conf and client_id"),
+            };
+            foreach (string unknown in settings.Keys.Where(k => k is not ("ceph_pool" or "ceph_conf" or "client_id")))
+            {
+                throw new ArgumentException($"rbd_pools: '{name}' has an unknown key '{unknown}' (ceph_pool, ceph_conf, client_id)");
+            }
+
+            string cephPool = Scalar(settings, "ceph_pool") ?? name;
+            string clientId = Scalar(settings, "client_id") ?? "admin";
+            if (cephPool.Length == 0 || cephPool.Contains('/', StringComparison.Ordinal) || clientId.Length == 0 || clientId.Contains('/', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"rbd_pools: '{name}': ceph_pool and client_id must be non-empty names without '/'");
+            }
+
+            string conf = Path.GetFullPath(Scalar(settings, "ceph_conf") ?? "/etc/ceph/ceph.conf", baseFolder);
+            pools[name] = new Storage.Pools.Rbd.RbdPoolOptions(cephPool, conf, clientId);
+        }
+
+        return pools;
     }
 
     private static string? Scalar(Dictionary<string, YamlNode> values, string key) =>

@@ -5,6 +5,7 @@ using Targetd.Iscsi.Targets;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Pools.Images;
+using Targetd.Storage.Pools.Rbd;
 using Targetd.Storage.Targetd;
 
 namespace Targetd.Host.Http;
@@ -67,6 +68,8 @@ internal static partial class TargetdHost
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
+        using var startupLogging = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)));
+        await AddRbdPoolsAsync(config, pools, startupLogging).ConfigureAwait(false);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -152,6 +155,17 @@ internal static partial class TargetdHost
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Connects every RBD pool at once. A pool whose libraries are missing or whose cluster cannot be reached
+    /// is logged and stays listed as unavailable; the others serve as usual.
+    /// </summary>
+    private static async Task AddRbdPoolsAsync(TargetdConfig config, List<IBlockPool> pools, ILoggerFactory loggerFactory)
+    {
+        var rbdPools = config.RbdPools.Select(p => new RbdBlockPool(p.Key, p.Value, loggerFactory.CreateLogger<RbdBlockPool>())).ToList();
+        pools.AddRange(rbdPools);
+        await Task.WhenAll(rbdPools.Select(p => p.ConnectAsync())).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "started server (TLS {Tls}) on {Address}:{Port}")]

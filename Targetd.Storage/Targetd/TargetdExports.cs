@@ -27,6 +27,12 @@ public sealed partial class TargetdExports : IAsyncDisposable
     private readonly AtomicJsonFile<ExportState>? _stateFile;
     private readonly ILogger _logger;
     private readonly Dictionary<(string Initiator, int Lun), MappingRecord> _appliedMappings = [];
+
+    /// <summary>
+    /// Mappings of the state that could not be applied at start (their pool unavailable, their volume gone):
+    /// retried on every change, but their failure fails no other change.
+    /// </summary>
+    private readonly Dictionary<(string Initiator, int Lun), MappingRecord> _skippedMappings = [];
     private readonly Dictionary<string, ChapRecord?> _appliedInitiators = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<(string Pool, string Volume), (IBlockDevice Device, int References)> _devices = [];
     private ExportState _state = new();
@@ -244,6 +250,11 @@ public sealed partial class TargetdExports : IAsyncDisposable
             }
         }
 
+        foreach (var key in _skippedMappings.Keys.Where(k => !desiredMappings.TryGetValue(k, out var wanted) || wanted != _skippedMappings[k]).ToList())
+        {
+            _skippedMappings.Remove(key);
+        }
+
         var listings = new Dictionary<string, IReadOnlyList<BlockVolume>>(StringComparer.Ordinal);
         foreach (var (key, mapping) in desiredMappings.Where(d => !_appliedMappings.ContainsKey(d.Key)))
         {
@@ -252,9 +263,15 @@ public sealed partial class TargetdExports : IAsyncDisposable
                 var (device, serial) = await AcquireAsync(mapping, listings, cancellationToken).ConfigureAwait(false);
                 _port.MapLun(_targetName, key.Item1, key.Lun, device, serial);
                 _appliedMappings[key] = mapping;
+                _skippedMappings.Remove(key);
             }
-            catch (Exception ex) when (tolerant && ex is TargetdException or IOException or InvalidOperationException)
+            catch (Exception ex) when ((tolerant || _skippedMappings.ContainsKey(key)) && ex is TargetdException or IOException or InvalidOperationException)
             {
+                if (tolerant)
+                {
+                    _skippedMappings[key] = mapping;
+                }
+
                 LogMappingSkipped(mapping.Pool, mapping.Volume, key.Item1, ex.Message);
             }
         }

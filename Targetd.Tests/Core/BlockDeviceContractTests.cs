@@ -1,20 +1,25 @@
 using Targetd.Core.BlockDevices;
+using Targetd.Storage.Pools.Rbd;
+using Targetd.Tests.Storage.Rbd;
 
 namespace Targetd.Tests.Core;
 
 /// <summary>The <see cref="IBlockDevice"/> contract, run against every implementation in Targetd.Core.</summary>
 [TestFixture("memory")]
 [TestFixture("file")]
+[TestFixture("rbd-fake")]
 public sealed class BlockDeviceContractTests(string kind)
 {
     private const long DeviceLength = 8L * 1024 * 1024;
     private DirectoryInfo? _directory;
     private IBlockDevice _device = null!;
+    private FakeRados _rbd = new();
 
     [SetUp]
     public void SetUp()
     {
         _directory = Directory.CreateTempSubdirectory("targetd-blockdev-");
+        _rbd = new FakeRados();
         _device = Create(DeviceLength);
     }
 
@@ -283,6 +288,17 @@ public sealed class BlockDeviceContractTests(string kind)
         if (kind == "memory")
         {
             return new MemoryBlockDevice(length, isReadOnly: readOnly);
+        }
+
+        if (kind == "rbd-fake")
+        {
+            // The RBD device over the in-memory fake of librbd: the contract holds for the device's own logic.
+            if (!_rbd.Images.TryGetValue(name, out var image))
+            {
+                image = _rbd.AddImage(name, length);
+            }
+
+            return new RbdBlockDevice(new FakeImageHandle(_rbd, image), length, readOnly);
         }
 
         string path = Path.Combine(_directory!.FullName, name);

@@ -66,6 +66,26 @@ public sealed class TargetdExportMethodsTests
     }
 
     [Test]
+    public async Task A_mapping_skipped_at_start_does_not_block_other_exports_and_is_mapped_once_its_volume_is_back()
+    {
+        await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = A, lun = 1 });
+        _rpc.Dispose();
+        await _exports.DisposeAsync();
+        string image = Path.Combine(_folder.FullName, "v1.qcow2");
+        File.Move(image, image + ".away");
+        _port = new FakeIscsiTargetPort();
+        await StartAsync();
+        _port.Mapped.Should().BeEmpty("v1 cannot be opened (as when its pool is unavailable)");
+
+        await CallAsync("export_create", new { pool = "images", vol = "v2", initiator_wwn = B, lun = 0 });
+        _port.Mapped.Keys.Should().BeEquivalentTo([(B, 0)], "the skipped mapping does not fail other changes");
+
+        File.Move(image + ".away", image);
+        await CallAsync("export_create", new { pool = "images", vol = "v2", initiator_wwn = B, lun = 2 });
+        _port.Mapped.Keys.Should().BeEquivalentTo([(A, 1), (B, 0), (B, 2)], "the next change maps it again");
+    }
+
+    [Test]
     public async Task Exports_map_volumes_to_initiators_idempotently_and_persist()
     {
         await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = A, lun = 3 });

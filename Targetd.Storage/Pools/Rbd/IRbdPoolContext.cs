@@ -1,0 +1,33 @@
+namespace Targetd.Storage.Pools.Rbd;
+
+/// <summary>
+/// A connected cluster with an I/O context on one pool. The synchronous calls block on the cluster; callers
+/// run them off the thread pool (<see cref="RbdBlocking"/>). Failures are <see cref="RbdException"/>s.
+/// Disposing it keeps the connection alive until every image opened from it is disposed too.
+/// </summary>
+internal interface IRbdPoolContext : IDisposable
+{
+    /// <summary>The cluster's fsid.</summary>
+    string ClusterFsid { get; }
+
+    /// <summary>The pool's id in the cluster.</summary>
+    long PoolId { get; }
+
+    /// <summary>The cluster's raw capacity.</summary>
+    RbdClusterStats GetClusterStats();
+
+    /// <summary>The images of the pool (rbd_list2; images in the trash are not listed).</summary>
+    IReadOnlyList<RbdImageSpec> ListImages();
+
+    /// <summary>Creates an image with the cluster's default features (rbd_create).</summary>
+    void CreateImage(string name, long size);
+
+    /// <summary>Removes an image (rbd_remove).</summary>
+    void RemoveImage(string name);
+
+    /// <summary>Clones <paramref name="parent"/>@<paramref name="snapshot"/> (protected) as <paramref name="child"/> (rbd_clone3).</summary>
+    void Clone(string parent, string snapshot, string child);
+
+    /// <summary>Opens an image by name (rbd_open / rbd_open_read_only).</summary>
+    IRbdImage OpenImage(string name, bool readOnly);
+}

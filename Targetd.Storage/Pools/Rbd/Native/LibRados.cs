@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace Targetd.Storage.Pools.Rbd.Native;
+
+/// <summary>The librados calls the RBD pools use (Debian package librados2, ABI <c>librados.so.2</c>).</summary>
+internal static unsafe partial class LibRados
+{
+    public const string Library = "librados.so.2";
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ClusterStat
+    {
+        public ulong Kb;
+        public ulong KbUsed;
+        public ulong KbAvail;
+        public ulong NumObjects;
+    }
+
+    [LibraryImport(Library, EntryPoint = "rados_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Create(out nint cluster, string? id);
+
+    [LibraryImport(Library, EntryPoint = "rados_conf_read_file", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ConfReadFile(nint cluster, string path);
+
+    [LibraryImport(Library, EntryPoint = "rados_conf_set", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ConfSet(nint cluster, string option, string value);
+
+    [LibraryImport(Library, EntryPoint = "rados_connect")]
+    public static partial int Connect(nint cluster);
+
+    [LibraryImport(Library, EntryPoint = "rados_shutdown")]
+    public static partial void Shutdown(nint cluster);
+
+    [LibraryImport(Library, EntryPoint = "rados_ioctx_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int IoctxCreate(nint cluster, string poolName, out nint ioctx);
+
+    [LibraryImport(Library, EntryPoint = "rados_ioctx_destroy")]
+    public static partial void IoctxDestroy(nint ioctx);
+
+    [LibraryImport(Library, EntryPoint = "rados_ioctx_get_id")]
+    public static partial long IoctxGetId(nint ioctx);
+
+    [LibraryImport(Library, EntryPoint = "rados_cluster_stat")]
+    public static partial int ClusterStatistics(nint cluster, out ClusterStat result);
+
+    [LibraryImport(Library, EntryPoint = "rados_cluster_fsid")]
+    public static partial int ClusterFsid(nint cluster, byte* buffer, nuint length);
+}
