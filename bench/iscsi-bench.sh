@@ -5,6 +5,7 @@
 # usage: bench/iscsi-bench.sh [RUNS]
 #   RUNS               runs of each target per test (default 5)
 #   ISCSI_BENCH_DIR    scratch folder (default: a new temp folder, removed at the end)
+#   ISCSI_BENCH_TESTS  tests to run, space-separated (default: read4k write4k read1m write1m)
 #   QCOW2TARGET        command that runs our daemon (default: dotnet Targetd.Host.Socket/bin/Release/net10.0/qcow2target.dll)
 #
 # Tests: 4K reads and 4K writes at depth 32, 1 MiB sequential reads and writes at depth 16, over a 1 GiB raw
@@ -30,7 +31,13 @@ dd if=/dev/urandom of="$DISK" bs=1M count=1024 status=none
 OUR_PID=""; TGT_PID=""
 cleanup() {
   [[ -n $OUR_PID ]] && kill "$OUR_PID" 2>/dev/null || true
-  [[ -n $TGT_PID ]] && kill "$TGT_PID" 2>/dev/null || true
+  if [[ -n $TGT_PID ]]; then
+    # tgtd -f does not always end on SIGTERM while it still has a target: delete the system first.
+    tgtadm -C "$TGT_CONTROL" --op delete --mode system >/dev/null 2>&1 || true
+    kill "$TGT_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$TGT_PID" 2>/dev/null || true
+  fi
   wait 2>/dev/null || true
   [[ -z ${ISCSI_BENCH_DIR:-} ]] && rm -rf "$DIR"
 }
@@ -67,8 +74,10 @@ TESTS=(
   "write1m|-d 16 -c 2000 -s 1048576 -S 1048576 -w --pattern=90"
 )
 echo "test,target,seconds"
+SELECTED=" ${ISCSI_BENCH_TESTS:-read4k write4k read1m write1m} "
 for entry in "${TESTS[@]}"; do
   name=${entry%%|*}; read -r -a args <<<"${entry#*|}"
+  [[ $SELECTED == *" $name "* ]] || continue
   for _ in $(seq "$RUNS"); do
     run "$name" ours "$URL_OURS" "${args[@]}"
     run "$name" tgt "$URL_TGT" "${args[@]}"

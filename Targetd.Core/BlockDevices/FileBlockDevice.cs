@@ -13,6 +13,7 @@ public sealed class FileBlockDevice : IBlockDevice
     private const int ZeroBufferSize = 1024 * 1024;
 
     private readonly SafeFileHandle _handle;
+    private readonly int _inlineIoLimit;
 
     private FileBlockDevice(SafeFileHandle handle, long length, bool isThin, FileBlockDeviceOptions options)
     {
@@ -21,6 +22,7 @@ public sealed class FileBlockDevice : IBlockDevice
         IsThin = isThin;
         IsReadOnly = options.ReadOnly;
         LogicalBlockSize = options.LogicalBlockSize;
+        _inlineIoLimit = options.InlineIoLimit;
     }
 
     /// <summary>The path the device was opened from.</summary>
@@ -46,6 +48,7 @@ public sealed class FileBlockDevice : IBlockDevice
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new FileBlockDeviceOptions();
         BlockRange.ValidateBlockSize(options.LogicalBlockSize, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.InlineIoLimit, nameof(options));
         var access = options.ReadOnly ? FileAccess.Read : FileAccess.ReadWrite;
         var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite, FileOptions.Asynchronous);
         try
@@ -75,6 +78,7 @@ public sealed class FileBlockDevice : IBlockDevice
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         options ??= new FileBlockDeviceOptions();
         BlockRange.ValidateBlockSize(options.LogicalBlockSize, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.InlineIoLimit, nameof(options));
         if (length % options.LogicalBlockSize != 0)
         {
             throw new ArgumentException($"{length} bytes is not a multiple of the {options.LogicalBlockSize}-byte block size.", nameof(length));
@@ -94,7 +98,9 @@ public sealed class FileBlockDevice : IBlockDevice
         BlockRange.Validate(this, offset, destination.Length);
         while (!destination.IsEmpty)
         {
-            int read = await RandomAccess.ReadAsync(_handle, destination, offset, cancellationToken).ConfigureAwait(false);
+            int read = destination.Length <= _inlineIoLimit
+                ? RandomAccess.Read(_handle, destination.Span, offset)
+                : await RandomAccess.ReadAsync(_handle, destination, offset, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 // The file shrank under us: what lies past its end reads as zeroes.
@@ -112,6 +118,13 @@ public sealed class FileBlockDevice : IBlockDevice
     {
         BlockRange.EnsureWritable(this);
         BlockRange.Validate(this, offset, source.Length);
+        if (source.Length <= _inlineIoLimit)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            RandomAccess.Write(_handle, source.Span, offset);
+            return ValueTask.CompletedTask;
+        }
+
         return RandomAccess.WriteAsync(_handle, source, offset, cancellationToken);
     }
 

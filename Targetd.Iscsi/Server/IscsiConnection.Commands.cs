@@ -183,7 +183,7 @@ internal sealed partial class IscsiConnection
     private void StartExecution(IscsiTask task)
     {
         task.IsStarted = true;
-        RunInBackground(() => ExecuteAsync(task));
+        RunInBackground(() => ExecuteAsync(task), startInline: true);
     }
 
     private async Task ExecuteAsync(IscsiTask task)

@@ -26,11 +26,16 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly PduFramer _framer = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    /// <summary>Data segments from this size on are sent from their own buffer rather than copied into the pipe.</summary>
+    private const int DirectSendThreshold = 65536;
     private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<uint, IscsiTask> _tasks = new();
     private readonly ConcurrentDictionary<long, Task> _background = new();
     private readonly LoginNegotiation _login;
     private long _nextBackground;
+    private int _queuedSenders;
+    private bool _batchingResponses;
     private bool _fullFeature;
     private bool _sendHeaderDigest;
     private bool _sendDataDigest;
@@ -102,39 +107,60 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads PDUs until the connection ends. Responses sent while a batch of received PDUs is handled stay in the
+    /// pipe and leave in one socket write when the batch is done, before the loop waits for more data.
+    /// </summary>
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        bool running = true;
+        while (running)
         {
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
+            Volatile.Write(ref _batchingResponses, true);
             try
             {
-                while (_framer.TryRead(ref buffer, out var pdu))
+                while (running && _framer.TryRead(ref buffer, out var pdu))
                 {
                     using (pdu)
                     {
-                        if (!await HandleAsync(pdu!, cancellationToken).ConfigureAwait(false))
-                        {
-                            return;
-                        }
+                        running = await HandleAsync(pdu!, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
-                if (result.IsCompleted || result.IsCanceled)
+                if (running && (result.IsCompleted || result.IsCanceled))
                 {
                     if (!buffer.IsEmpty)
                     {
                         _logger.TruncatedPdu(Remote);
                     }
 
-                    return;
+                    running = false;
                 }
             }
             finally
             {
                 _reader.AdvanceTo(buffer.Start, buffer.End);
             }
+
+            await EndBatchAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends a batch: sends what its responses left in the pipe; senders flush for themselves again.</summary>
+    private async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        // The flag is cleared before the lock is taken: a sender that saw it set wrote under the lock and is flushed here.
+        Volatile.Write(ref _batchingResponses, false);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
         }
     }
 
@@ -228,19 +254,43 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     /// <summary>
     /// Sends one PDU: fills StatSN/ExpCmdSN/MaxCmdSN (bytes 24-35) under the send lock, so StatSN follows the
     /// order on the wire, then the header digest, data, padding and data digest. Returns the header to the pool.
+    /// PDUs are buffered while other senders wait for the lock and flushed by the last of them, so responses that
+    /// complete together leave in one socket write; a large data segment goes to the socket straight from its
+    /// buffer instead of being copied into the pipe.
     /// </summary>
     private async ValueTask SendAsync(byte[] header, ReadOnlyMemory<byte> data, StatusNumber numbering, CancellationToken cancellationToken)
     {
         try
         {
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _queuedSenders);
             try
             {
-                WritePdu(header, data.Span, numbering);
-                var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                if (flush.IsCompleted)
+                await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _queuedSenders);
+            }
+
+            try
+            {
+                if (data.Length >= DirectSendThreshold && !_sendDataDigest)
                 {
-                    throw new IOException("The connection is closed.");
+                    WritePdu(header, ReadOnlySpan<byte>.Empty, numbering, data.Length);
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await SendDirectAsync(data, cancellationToken).ConfigureAwait(false);
+                    _writer.Write(Padding.AsSpan(0, (4 - (data.Length & 3)) & 3));
+                }
+                else
+                {
+                    WritePdu(header, data.Span, numbering, data.Length);
+                }
+
+                // Whoever holds the lock next flushes what is buffered: the last sender in a burst writes them all,
+                // or the read loop once it has handled the PDUs it received together (EndBatchAsync).
+                if (Volatile.Read(ref _queuedSenders) == 0 && !Volatile.Read(ref _batchingResponses))
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
             finally
@@ -254,7 +304,36 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         }
     }
 
-    private void WritePdu(byte[] header, ReadOnlySpan<byte> data, StatusNumber numbering)
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_writer.UnflushedBytes == 0)
+        {
+            return;
+        }
+
+        var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (flush.IsCompleted)
+        {
+            throw new IOException("The connection is closed.");
+        }
+    }
+
+    private async ValueTask SendDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (sent <= 0)
+            {
+                throw new IOException("The connection is closed.");
+            }
+
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>Writes a PDU into the pipe; with an empty <paramref name="data"/> but a non-zero length, the header only.</summary>
+    private void WritePdu(byte[] header, ReadOnlySpan<byte> data, StatusNumber numbering, int dataLength)
     {
         var bhs = header.AsSpan(0, BasicHeaderSegment.Size);
         switch (numbering)
@@ -278,7 +357,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             _writer.Write(digest);
         }
 
-        if (data.IsEmpty)
+        if (data.IsEmpty || data.Length != dataLength)
         {
             return;
         }
@@ -308,23 +387,29 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
     private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size);
 
-    /// <summary>Runs work beside the read loop; every such task is awaited before the connection closes.</summary>
-    private void RunInBackground(Func<Task> work)
+    /// <summary>
+    /// Runs work beside the read loop; every such task is awaited before the connection closes. With
+    /// <paramref name="startInline"/> the work starts on the calling thread and leaves it at its first wait (a
+    /// command reaches its device I/O without a thread hop); otherwise it starts on the thread pool.
+    /// </summary>
+    private void RunInBackground(Func<Task> work, bool startInline = false)
     {
         long id = Interlocked.Increment(ref _nextBackground);
-        var task = Task.Run(async () =>
-        {
-            try
-            {
-                await work().ConfigureAwait(false);
-            }
-            finally
-            {
-                _background.TryRemove(id, out _);
-            }
-        });
+        var task = startInline ? TrackAsync(work, id) : Task.Run(() => TrackAsync(work, id));
         _background[id] = task;
         if (task.IsCompleted)
+        {
+            _background.TryRemove(id, out _);
+        }
+    }
+
+    private async Task TrackAsync(Func<Task> work, long id)
+    {
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        finally
         {
             _background.TryRemove(id, out _);
         }

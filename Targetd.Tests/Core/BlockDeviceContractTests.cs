@@ -7,6 +7,7 @@ namespace Targetd.Tests.Core;
 /// <summary>The <see cref="IBlockDevice"/> contract, run against every implementation in Targetd.Core.</summary>
 [TestFixture("memory")]
 [TestFixture("file")]
+[TestFixture("file-on-thread-pool")]
 [TestFixture("rbd-fake")]
 public sealed class BlockDeviceContractTests(string kind)
 {
@@ -307,7 +308,9 @@ public sealed class BlockDeviceContractTests(string kind)
             FileBlockDevice.Create(path, length).DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
-        return FileBlockDevice.Open(path, new FileBlockDeviceOptions { ReadOnly = readOnly });
+        // "file" runs small reads and writes on the calling thread (the default), "file-on-thread-pool" every one on the pool.
+        int inlineIoLimit = kind == "file-on-thread-pool" ? 0 : new FileBlockDeviceOptions().InlineIoLimit;
+        return FileBlockDevice.Open(path, new FileBlockDeviceOptions { ReadOnly = readOnly, InlineIoLimit = inlineIoLimit });
     }
 
     private static byte[] Filled(int length, byte value)

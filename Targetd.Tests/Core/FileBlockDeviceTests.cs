@@ -84,6 +84,33 @@ public sealed class FileBlockDeviceTests
     }
 
     [Test]
+    public void A_negative_inline_io_limit_is_refused()
+    {
+        string path = Path.Combine(_directory.FullName, "inline.img");
+        File.WriteAllBytes(path, new byte[4096]);
+
+        var open = () => FileBlockDevice.Open(path, new FileBlockDeviceOptions { InlineIoLimit = -1 });
+
+        open.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("options");
+    }
+
+    [Test]
+    public async Task A_cancelled_small_write_changes_nothing()
+    {
+        string path = Path.Combine(_directory.FullName, "cancelled.img");
+        await using var device = FileBlockDevice.Create(path, 65536);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var write = async () => await device.WriteAsync(0, Enumerable.Repeat((byte)7, 512).ToArray(), cancelled.Token);
+
+        await write.Should().ThrowAsync<OperationCanceledException>();
+        var back = new byte[512];
+        await device.ReadAsync(0, back);
+        back.Should().OnlyContain(b => b == 0);
+    }
+
+    [Test]
     public async Task Discard_punches_a_hole_in_the_file()
     {
         string path = Path.Combine(_directory.FullName, "holes.img");
