@@ -89,6 +89,7 @@ echo
 printf '%-8s %10s %10s %10s\n' test ours_s tgt_s tgt/ours
 for entry in "${TESTS[@]}"; do
   name=${entry%%|*}
+  [[ $SELECTED == *" $name "* ]] || continue
   o=$(median <<<"${SAMPLES[$name,ours]:-}"); t=$(median <<<"${SAMPLES[$name,tgt]:-}")
   printf '%-8s %10s %10s %10s\n' "$name" "$o" "$t" "$(awk -v o="$o" -v t="$t" 'BEGIN { if (o > 0) printf "%.2f", t / o; else print "n/a" }')"
 done

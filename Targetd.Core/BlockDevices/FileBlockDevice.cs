@@ -12,6 +12,9 @@ public sealed class FileBlockDevice : IBlockDevice
 {
     private const int ZeroBufferSize = 1024 * 1024;
 
+    /// <summary>Writes up to this size run on the calling thread where RWF_NOWAIT writes are not offered.</summary>
+    private const int SmallWriteLimit = 64 * 1024;
+
     private readonly SafeFileHandle _handle;
     private readonly int _inlineIoLimit;
 
@@ -98,9 +101,12 @@ public sealed class FileBlockDevice : IBlockDevice
         BlockRange.Validate(this, offset, destination.Length);
         while (!destination.IsEmpty)
         {
-            int read = destination.Length <= _inlineIoLimit
-                ? RandomAccess.Read(_handle, destination.Span, offset)
-                : await RandomAccess.ReadAsync(_handle, destination, offset, cancellationToken).ConfigureAwait(false);
+            int read = destination.Length <= _inlineIoLimit ? LinuxFile.TryReadWithoutWaiting(_handle, destination.Span, offset) : -1;
+            if (read < 0)
+            {
+                read = await RandomAccess.ReadAsync(_handle, destination, offset, cancellationToken).ConfigureAwait(false);
+            }
+
             if (read == 0)
             {
                 // The file shrank under us: what lies past its end reads as zeroes.
@@ -121,8 +127,25 @@ public sealed class FileBlockDevice : IBlockDevice
         if (source.Length <= _inlineIoLimit)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            RandomAccess.Write(_handle, source.Span, offset);
-            return ValueTask.CompletedTask;
+            int written = LinuxFile.TryWriteWithoutWaiting(_handle, source.Span, offset);
+            if (written < 0 && !LinuxFile.NoWaitWritesSupported && source.Length <= SmallWriteLimit)
+            {
+                // Where buffered writes cannot be tried without waiting (ext4 among others), a small one is written
+                // here all the same: it lands in the page cache, and a hop to the pool and back costs more.
+                RandomAccess.Write(_handle, source.Span, offset);
+                return ValueTask.CompletedTask;
+            }
+
+            if (written == source.Length)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (written > 0)
+            {
+                source = source[written..];
+                offset += written;
+            }
         }
 
         return RandomAccess.WriteAsync(_handle, source, offset, cancellationToken);

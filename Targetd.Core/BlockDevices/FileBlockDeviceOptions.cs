@@ -10,12 +10,12 @@ public sealed record FileBlockDeviceOptions
     public int LogicalBlockSize { get; init; } = 512;
 
     /// <summary>
-    /// Reads and writes up to this many bytes run on the calling thread; larger ones on the thread pool. Linux has
-    /// no asynchronous form of buffered file I/O (an "asynchronous" pread is a blocking pread on a pool thread), and a
-    /// small pread/pwrite served by the page cache costs less than handing it to another thread and back: at 4 KiB
-    /// and 32 commands in flight an iSCSI target over this device does about 1.3× the operations per second with
-    /// 64 KiB here than with 0. The price: a small read of data not in the page cache holds its caller for the
-    /// disk's latency. 0 sends every operation to the thread pool.
+    /// Reads and writes up to this many bytes are first tried on the calling thread with RWF_NOWAIT (preadv2(2),
+    /// pwritev2(2)): what the page cache can serve at once completes there, anything that would wait for the disk
+    /// or a lock goes to the thread pool as usual. Linux has no asynchronous buffered file I/O (an "asynchronous"
+    /// pread is a blocking pread on a pool thread), and the hand-off to another thread and back costs more than a
+    /// cached read or write. Where a file system does not offer RWF_NOWAIT for buffered writes (ext4), writes up
+    /// to 64 KiB are written on the calling thread all the same. 0 sends every operation to the thread pool.
     /// </summary>
-    public int InlineIoLimit { get; init; } = 64 * 1024;
+    public int InlineIoLimit { get; init; } = 1024 * 1024;
 }
