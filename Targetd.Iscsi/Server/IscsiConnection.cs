@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
@@ -35,6 +36,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private readonly LoginNegotiation _login;
     private long _nextBackground;
     private int _queuedSenders;
+    private readonly List<ArraySegment<byte>> _gather = new(3);
     private bool _batchingResponses;
     private bool _fullFeature;
     private bool _sendHeaderDigest;
@@ -274,16 +276,16 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
             try
             {
-                if (data.Length >= DirectSendThreshold && !_sendDataDigest)
+                if (data.Length >= DirectSendThreshold && !_sendDataDigest && MemoryMarshal.TryGetArray(data, out var segment))
                 {
-                    WritePdu(header, ReadOnlySpan<byte>.Empty, numbering, data.Length);
+                    // What is buffered goes first; then header, data and padding leave in one gathered send.
+                    int headerLength = PrepareHeader(header, numbering);
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await SendDirectAsync(data, cancellationToken).ConfigureAwait(false);
-                    _writer.Write(Padding.AsSpan(0, (4 - (data.Length & 3)) & 3));
+                    await SendGatheredAsync(new ArraySegment<byte>(header, 0, headerLength), segment, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    WritePdu(header, data.Span, numbering, data.Length);
+                    WritePdu(header, data.Span, numbering);
                 }
 
                 // Whoever holds the lock next flushes what is buffered: the last sender in a burst writes them all,
@@ -318,22 +320,30 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         }
     }
 
-    private async ValueTask SendDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    private async ValueTask SendGatheredAsync(ArraySegment<byte> header, ArraySegment<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
+        int padding = (4 - (data.Count & 3)) & 3;
+        _gather.Clear();
+        _gather.Add(header);
+        _gather.Add(data);
+        if (padding > 0)
         {
-            int sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (sent <= 0)
-            {
-                throw new IOException("The connection is closed.");
-            }
+            _gather.Add(new ArraySegment<byte>(Padding, 0, padding));
+        }
 
-            data = data[sent..];
+        // A stream socket's send of a buffer list completes once every byte is sent, or fails.
+        int sent = await _socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (sent != header.Count + data.Count + padding)
+        {
+            throw new IOException("The connection is closed.");
         }
     }
 
-    /// <summary>Writes a PDU into the pipe; with an empty <paramref name="data"/> but a non-zero length, the header only.</summary>
-    private void WritePdu(byte[] header, ReadOnlySpan<byte> data, StatusNumber numbering, int dataLength)
+    /// <summary>
+    /// Fills StatSN, ExpCmdSN and MaxCmdSN (bytes 24-35) and, when negotiated, the header digest after the 48 bytes;
+    /// returns the length to send.
+    /// </summary>
+    private int PrepareHeader(byte[] header, StatusNumber numbering)
     {
         var bhs = header.AsSpan(0, BasicHeaderSegment.Size);
         switch (numbering)
@@ -349,15 +359,20 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         uint expected = Volatile.Read(ref _expCmdSN);
         BinaryPrimitives.WriteUInt32BigEndian(bhs[28..], expected);
         BinaryPrimitives.WriteUInt32BigEndian(bhs[32..], NextMaxCmdSN(expected));
-        _writer.Write(bhs);
-        Span<byte> digest = stackalloc byte[4];
-        if (_sendHeaderDigest)
+        if (!_sendHeaderDigest)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(digest, Crc32C.Compute(bhs));
-            _writer.Write(digest);
+            return BasicHeaderSegment.Size;
         }
 
-        if (data.IsEmpty || data.Length != dataLength)
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(BasicHeaderSegment.Size, 4), Crc32C.Compute(bhs));
+        return BasicHeaderSegment.Size + 4;
+    }
+
+    /// <summary>Writes a PDU into the pipe: header (and digest), data, padding and data digest.</summary>
+    private void WritePdu(byte[] header, ReadOnlySpan<byte> data, StatusNumber numbering)
+    {
+        _writer.Write(header.AsSpan(0, PrepareHeader(header, numbering)));
+        if (data.IsEmpty)
         {
             return;
         }
@@ -367,6 +382,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _writer.Write(padding);
         if (_sendDataDigest)
         {
+            Span<byte> digest = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(digest, Crc32C.Compute(data, padding));
             _writer.Write(digest);
         }
@@ -385,7 +401,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         return max;
     }
 
-    private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size);
+    private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size + 4); // room for the header digest
 
     /// <summary>
     /// Runs work beside the read loop; every such task is awaited before the connection closes. With
