@@ -230,7 +230,7 @@ internal sealed partial class IscsiConnection
     {
         try
         {
-            if (task.IsAborted)
+            if (!task.TryBeginResponse())
             {
                 return;
             }

@@ -202,8 +202,8 @@ internal sealed partial class IscsiConnection
             case 1: // ABORT TASK
                 if (_tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
                 {
-                    await AbortAsync([task]).ConfigureAwait(false);
-                    return 0;
+                    // A task whose response is already on its way has completed: "Task does not exist".
+                    return await AbortAsync([task]).ConfigureAwait(false) > 0 ? (byte)0 : (byte)1;
                 }
 
                 // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
@@ -237,12 +237,21 @@ internal sealed partial class IscsiConnection
         }
     }
 
-    /// <summary>Aborts tasks: no response will follow for them; waits until running ones have stopped.</summary>
-    private async Task AbortAsync(IReadOnlyList<IscsiTask> tasks)
+    /// <summary>
+    /// Aborts tasks: no response will follow for them; waits until running ones have stopped. Returns how many were
+    /// aborted (a task whose response was already being sent completes instead).
+    /// </summary>
+    private async Task<int> AbortAsync(IscsiTask[] tasks)
     {
+        var aborted = new List<IscsiTask>(tasks.Length);
         foreach (var task in tasks)
         {
-            task.IsAborted = true;
+            if (!task.TryAbort())
+            {
+                continue;
+            }
+
+            aborted.Add(task);
             await task.Cancellation.CancelAsync().ConfigureAwait(false);
             if (!task.IsStarted && _tasks.TryRemove(task.InitiatorTaskTag, out _))
             {
@@ -250,10 +259,12 @@ internal sealed partial class IscsiConnection
             }
         }
 
-        foreach (var task in tasks.Where(t => t.IsStarted))
+        foreach (var task in aborted.Where(t => t.IsStarted))
         {
             await task.Completion.ConfigureAwait(false);
         }
+
+        return aborted.Count;
     }
 
     /// <summary>A Reject PDU (§11.17): reason in byte 2, the offending header as data.</summary>

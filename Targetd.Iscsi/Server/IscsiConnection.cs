@@ -436,7 +436,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         Close();
         foreach (var task in _tasks.Values)
         {
-            task.IsAborted = true;
+            task.TryAbort();
             await task.Cancellation.CancelAsync().ConfigureAwait(false);
             if (!task.IsStarted && _tasks.TryRemove(task.InitiatorTaskTag, out _))
             {

@@ -8,6 +8,10 @@ namespace Targetd.Iscsi.Server;
 /// </summary>
 internal sealed class IscsiTask : IDisposable
 {
+    private const int Open = 0;
+    private const int Responding = 1;
+    private const int Aborted = 2;
+
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _dataOut;
 
@@ -46,8 +50,20 @@ internal sealed class IscsiTask : IDisposable
 
     public CancellationTokenSource Cancellation { get; } = new();
 
-    /// <summary>Set once a task management function has aborted the task: no response may follow.</summary>
-    public bool IsAborted { get; set; }
+    private int _outcome;
+
+    /// <summary>Set once a task management function (or the connection's end) has aborted the task: no response may follow.</summary>
+    public bool IsAborted => Volatile.Read(ref _outcome) == Aborted;
+
+    /// <summary>
+    /// Aborts the task unless its response is already on its way; true when it is (or already was) aborted. Either
+    /// the abort or the response wins, never both: an initiator must not see a response for a task the target
+    /// reported as aborted (RFC 7143 §11.5.1 "Function complete").
+    /// </summary>
+    public bool TryAbort() => Interlocked.CompareExchange(ref _outcome, Aborted, Open) != Responding;
+
+    /// <summary>Claims the right to send the task's response; false when the task was aborted first.</summary>
+    public bool TryBeginResponse() => Interlocked.CompareExchange(ref _outcome, Responding, Open) == Open;
 
     /// <summary>Whether execution started (all data received).</summary>
     public bool IsStarted { get; set; }
