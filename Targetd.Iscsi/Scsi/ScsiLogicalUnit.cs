@@ -103,6 +103,9 @@ internal sealed partial class ScsiLogicalUnit
                     await VerifyAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 =>
                     await SynchronizeCacheAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.CompareAndWrite => await CompareAndWriteAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.OrWrite16 => await OrWriteAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
                     await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
@@ -135,7 +138,8 @@ internal sealed partial class ScsiLogicalUnit
 
     private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
         or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
-        or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap;
+        or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
+        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16;
 
     private SenseData? TakeUnitAttention(ulong nexus)
     {

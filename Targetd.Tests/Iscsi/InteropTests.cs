@@ -116,7 +116,8 @@ public sealed partial class InteropTests
         await using var target = await FileBackedTarget.StartAsync(Size);
         const string suites = "SCSI.Inquiry,SCSI.ReadCapacity10,SCSI.ReadCapacity16,SCSI.Read10,SCSI.Read16,SCSI.Write10,SCSI.Write16," +
             "SCSI.Verify10,SCSI.TestUnitReady,SCSI.Unmap,SCSI.WriteSame10,SCSI.WriteSame16,SCSI.GetLBAStatus,SCSI.ModeSense6," +
-            "SCSI.ReportSupportedOpcodes,iSCSI.iSCSIcmdsn,iSCSI.iSCSIdatasn,iSCSI.iSCSIResiduals,iSCSI.iSCSITMF";
+            "SCSI.ReportSupportedOpcodes,iSCSI.iSCSIcmdsn,iSCSI.iSCSIdatasn,iSCSI.iSCSIResiduals,iSCSI.iSCSITMF," +
+            "SCSI.CompareAndWrite,SCSI.OrWrite,SCSI.Prefetch10,SCSI.Prefetch16";
 
         var (_, output) = await InteropTool.RunAsync("iscsi-test-cu", ["--dataloss", "-t", suites, target.LunUrl()], timeoutSeconds: 280);
         string log = Path.Combine(TestContext.CurrentContext.WorkDirectory, "iscsi-test-cu.log");
