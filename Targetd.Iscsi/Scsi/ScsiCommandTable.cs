@@ -30,6 +30,7 @@ internal static class ScsiCommandTable
         (ScsiOpcode.Verify10, null, 10),
         (ScsiOpcode.PreFetch10, null, 10),
         (ScsiOpcode.SynchronizeCache10, null, 10),
+        (ScsiOpcode.ReadDefectData10, null, 10),
         (ScsiOpcode.WriteSame10, null, 10),
         (ScsiOpcode.Unmap, null, 10),
         (ScsiOpcode.ModeSelect10, null, 10),
@@ -55,6 +56,7 @@ internal static class ScsiCommandTable
         (ScsiOpcode.Write12, null, 12),
         (ScsiOpcode.WriteAndVerify12, null, 12),
         (ScsiOpcode.Verify12, null, 12),
+        (ScsiOpcode.ReadDefectData12, null, 12),
     ];
 
     /// <summary>Whether the opcode has service actions (byte 1, bits 0-4).</summary>

@@ -106,6 +106,7 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.CompareAndWrite => await CompareAndWriteAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.OrWrite16 => await OrWriteAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
+                ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => ReadDefectData(request),
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
                     await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),

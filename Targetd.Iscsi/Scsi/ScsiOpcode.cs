@@ -18,6 +18,7 @@ internal enum ScsiOpcode : byte
     Verify10 = 0x2F,
     PreFetch10 = 0x34,
     SynchronizeCache10 = 0x35,
+    ReadDefectData10 = 0x37,
     WriteSame10 = 0x41,
     Unmap = 0x42,
     ModeSelect10 = 0x55,
@@ -39,4 +40,5 @@ internal enum ScsiOpcode : byte
     Write12 = 0xAA,
     WriteAndVerify12 = 0xAE,
     Verify12 = 0xAF,
+    ReadDefectData12 = 0xB7,
 }

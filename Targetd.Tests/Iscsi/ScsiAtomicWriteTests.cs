@@ -134,6 +134,23 @@ public sealed class ScsiAtomicWriteTests
     }
 
     [Test]
+    public async Task Read_defect_data_returns_an_empty_list_in_the_format_asked_for()
+    {
+        var (unit, _) = Unit();
+        var ten = new byte[32];
+        var twelve = new byte[32];
+
+        var result10 = await unit.ExecuteAsync(new ScsiRequest(new byte[] { 0x37, 0, 0x1D, 0, 0, 0, 0, 0, 32, 0 }, 1, Array.Empty<byte>(), ten), CancellationToken.None);
+        var result12 = await unit.ExecuteAsync(new ScsiRequest(new byte[] { 0xB7, 0x05, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0 }, 1, Array.Empty<byte>(), twelve), CancellationToken.None);
+
+        result10.Status.Should().Be(ScsiStatus.Good);
+        result10.DataInLength.Should().Be(4);
+        ten[..4].Should().Equal(0x00, 0x1D, 0x00, 0x00);
+        result12.DataInLength.Should().Be(8);
+        twelve[..8].Should().Equal(0x00, 0x05, 0, 0, 0, 0, 0, 0);
+    }
+
+    [Test]
     public async Task Block_limits_report_the_maximum_compare_and_write_length()
     {
         var (unit, _) = Unit();
