@@ -118,7 +118,8 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.WriteProtected());
         }
 
-        if (!noDataOut && request.DataOut.Length < BlockSize)
+        // The data-out buffer is one logical block (SBC-3 §5.45): shorter or longer is refused, nothing written.
+        if (!noDataOut && request.DataOut.Length != BlockSize)
         {
             return ScsiResult.Check(Sense.InvalidFieldInInformationUnit());
         }

@@ -208,6 +208,20 @@ public sealed class ScsiLogicalUnitTests
         zero.Sense!.Value.Asc.Should().Be(0x24, "WSNZ: zero blocks is refused");
     }
 
+    [TestCase(256)]
+    [TestCase(1024)]
+    public async Task Write_same_refuses_a_data_out_buffer_that_is_not_one_block(int length)
+    {
+        var unit = Unit();
+
+        var (result, _) = await RunAsync(unit, Cdb.WriteSame16(5, 3, unmap: false), dataOut: Enumerable.Repeat((byte)0xA6, length).ToArray());
+        var (_, back) = await RunAsync(unit, Cdb.Read10(5, 3), 3 * 512);
+
+        result.Status.Should().Be(ScsiStatus.CheckCondition);
+        result.Sense!.Value.Key.Should().Be(SenseKey.IllegalRequest);
+        back.Should().OnlyContain(b => b == 0, "nothing is written");
+    }
+
     [Test]
     public async Task Get_lba_status_describes_mapped_and_deallocated_ranges()
     {
