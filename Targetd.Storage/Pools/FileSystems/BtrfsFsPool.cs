@@ -200,17 +200,7 @@ public sealed class BtrfsFsPool : IFsPool
     {
         // targetd-peer §7.6 fs_clone: "btrfs subvolume snapshot <src> <mount>/targetd_fs/<dest> (src = targetd_ss/<fs>/<ss> or
         // targetd_fs/<fs>), dest exists → -51".
-        string source = _layout.ExistingFileSystem(name);
-        if (snapshot is not null)
-        {
-            source = _layout.ExistingSnapshot(name, snapshot);
-        }
-
-        string target = _layout.FileSystem(destination);
-        if (FsLayout.Taken(target))
-        {
-            throw TargetdErrors.CloneNameExists();
-        }
+        var (source, target) = _layout.CloneEnds(name, snapshot, destination);
 
         await RunAsync(BtrfsCommands.Snapshot(source, target, readOnly: false), cancellationToken).ConfigureAwait(false);
     }

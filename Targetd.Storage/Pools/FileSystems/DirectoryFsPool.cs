@@ -231,17 +231,7 @@ public sealed class DirectoryFsPool : IFsPool
     /// <inheritdoc />
     public async Task CloneAsync(string name, string? snapshot, string destination, CancellationToken cancellationToken = default)
     {
-        string source = _layout.ExistingFileSystem(name);
-        if (snapshot is not null)
-        {
-            source = _layout.ExistingSnapshot(name, snapshot);
-        }
-
-        string target = _layout.FileSystem(destination);
-        if (FsLayout.Taken(target))
-        {
-            throw TargetdErrors.CloneNameExists();
-        }
+        var (source, target) = _layout.CloneEnds(name, snapshot, destination);
 
         var index = await LoadAsync(cancellationToken).ConfigureAwait(false);
         await CopyAsync(source, target, cancellationToken).ConfigureAwait(false);

@@ -51,4 +51,20 @@ internal sealed class FsLayout(string root)
 
     /// <summary>Whether something (file, folder or link) exists at <paramref name="path"/>.</summary>
     public static bool Taken(string path) => Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>
+    /// The two ends of fs_clone: the live file system or one of its snapshots, and a destination file system that
+    /// must not exist yet (-51).
+    /// </summary>
+    public (string Source, string Target) CloneEnds(string name, string? snapshot, string destination)
+    {
+        string source = ExistingFileSystem(name);
+        if (snapshot is not null)
+        {
+            source = ExistingSnapshot(name, snapshot);
+        }
+
+        string target = FileSystem(destination);
+        return Taken(target) ? throw TargetdErrors.CloneNameExists() : (source, target);
+    }
 }
