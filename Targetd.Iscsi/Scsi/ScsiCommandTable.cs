@@ -20,6 +20,8 @@ internal static class ScsiCommandTable
         (ScsiOpcode.Read6, null, 6),
         (ScsiOpcode.Write6, null, 6),
         (ScsiOpcode.Inquiry, null, 6),
+        (ScsiOpcode.Reserve6, null, 6),
+        (ScsiOpcode.Release6, null, 6),
         (ScsiOpcode.ModeSelect6, null, 6),
         (ScsiOpcode.ModeSense6, null, 6),
         (ScsiOpcode.StartStopUnit, null, 6),
@@ -34,11 +36,20 @@ internal static class ScsiCommandTable
         (ScsiOpcode.WriteSame10, null, 10),
         (ScsiOpcode.Unmap, null, 10),
         (ScsiOpcode.ModeSelect10, null, 10),
+        (ScsiOpcode.Reserve10, null, 10),
+        (ScsiOpcode.Release10, null, 10),
         (ScsiOpcode.ModeSense10, null, 10),
         (ScsiOpcode.PersistentReserveIn, 0x00, 10),
         (ScsiOpcode.PersistentReserveIn, 0x01, 10),
         (ScsiOpcode.PersistentReserveIn, 0x02, 10),
         (ScsiOpcode.PersistentReserveIn, 0x03, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x00, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x01, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x02, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x03, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x04, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x05, 10),
+        (ScsiOpcode.PersistentReserveOut, 0x06, 10),
         (ScsiOpcode.Read16, null, 16),
         (ScsiOpcode.CompareAndWrite, null, 16),
         (ScsiOpcode.Write16, null, 16),
@@ -61,5 +72,6 @@ internal static class ScsiCommandTable
 
     /// <summary>Whether the opcode has service actions (byte 1, bits 0-4).</summary>
     public static bool HasServiceActions(byte opcode) =>
-        opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn or (byte)ScsiOpcode.PersistentReserveIn;
+        opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn or (byte)ScsiOpcode.PersistentReserveIn
+        or (byte)ScsiOpcode.PersistentReserveOut;
 }

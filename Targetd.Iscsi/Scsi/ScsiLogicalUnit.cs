@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Targetd.Core.BlockDevices;
+using Targetd.Iscsi.Scsi.Reservations;
 
 namespace Targetd.Iscsi.Scsi;
 
@@ -20,6 +21,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private readonly ConcurrentDictionary<ulong, long> _seenResetGeneration = new();
     private long _resetGeneration;
+    private readonly ReservationState _reservations = new(new PortAttentions());
     private SenseData _resetSense = Sense.ResetOccurred();
 
     public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null)
@@ -57,13 +59,18 @@ internal sealed partial class ScsiLogicalUnit
     {
         _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
         Interlocked.Increment(ref _resetGeneration);
+        _reservations.Reset();
     }
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
     public void AttachNexus(ulong nexus) => _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
 
     /// <summary>Drops what is held for an I_T nexus that has gone.</summary>
-    public void ForgetNexus(ulong nexus) => _seenResetGeneration.TryRemove(nexus, out _);
+    public void ForgetNexus(ulong nexus)
+    {
+        _seenResetGeneration.TryRemove(nexus, out _);
+        _reservations.NexusLost(nexus);
+    }
 
     /// <summary>Executes one command.</summary>
     public async ValueTask<ScsiResult> ExecuteAsync(ScsiRequest request, CancellationToken cancellationToken)
@@ -77,9 +84,14 @@ internal sealed partial class ScsiLogicalUnit
         var opcode = (ScsiOpcode)cdb[0];
 
         // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
-        if (opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense) && TakeUnitAttention(request.Nexus) is { } attention)
+        if (opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense) && TakeUnitAttention(request) is { } attention)
         {
             return ScsiResult.Check(attention);
+        }
+
+        if (_reservations.Conflicts(request.Nexus, request.Port, ReservationAccess(cdb), AllowedUnderReserve(opcode)))
+        {
+            return ScsiResult.Conflict();
         }
 
         try
@@ -111,6 +123,9 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
                     await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.PersistentReserveIn => PersistentReserveIn(request),
+                ScsiOpcode.PersistentReserveOut => PersistentReserveOut(request),
+                ScsiOpcode.Reserve6 or ScsiOpcode.Reserve10 => Reserve(request),
+                ScsiOpcode.Release6 or ScsiOpcode.Release10 => Release(request),
                 ScsiOpcode.ServiceActionIn16 => await ServiceActionInAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.MaintenanceIn when (cdb[1] & 0x1F) == ScsiCommandTable.ReportSupportedOperationCodes =>
                     ScsiSupportedOperationCodes.Report(request),
@@ -142,16 +157,16 @@ internal sealed partial class ScsiLogicalUnit
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
         or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16;
 
-    private SenseData? TakeUnitAttention(ulong nexus)
+    private SenseData? TakeUnitAttention(ScsiRequest request)
     {
         long current = Interlocked.Read(ref _resetGeneration);
-        long seen = _seenResetGeneration.GetOrAdd(nexus, current);
+        long seen = _seenResetGeneration.GetOrAdd(request.Nexus, current);
         if (seen == current)
         {
-            return null;
+            return _reservations.Attentions.Take(request.Port);
         }
 
-        _seenResetGeneration[nexus] = current;
+        _seenResetGeneration[request.Nexus] = current;
         return _resetSense;
     }
 
@@ -164,7 +179,7 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 0));
         }
 
-        var sense = TakeUnitAttention(request.Nexus) ?? Sense.NoSense();
+        var sense = TakeUnitAttention(request) ?? Sense.NoSense();
         return ScsiResult.Data(sense.ToArray(), cdb[4], request.DataIn);
     }
 
@@ -175,28 +190,6 @@ internal sealed partial class ScsiLogicalUnit
         BinaryPrimitives.WriteUInt32BigEndian(response, lastLba > uint.MaxValue ? uint.MaxValue : (uint)lastLba);
         BinaryPrimitives.WriteUInt32BigEndian(response[4..], (uint)BlockSize);
         return ScsiResult.Data(response, 8, request.DataIn);
-    }
-
-    /// <summary>
-    /// PERSISTENT RESERVE IN (SPC-4 §6.14): the logical unit takes no registrations, so READ KEYS, READ RESERVATION
-    /// and READ FULL STATUS report none and REPORT CAPABILITIES reports no reservation type.
-    /// </summary>
-    private static ScsiResult PersistentReserveIn(ScsiRequest request)
-    {
-        var cdb = request.Cdb.Span;
-        int allocation = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
-        Span<byte> data = stackalloc byte[8];
-        data.Clear();
-        switch (cdb[1] & 0x1F)
-        {
-            case 0x00 or 0x01 or 0x03:
-                return ScsiResult.Data(data, allocation, request.DataIn);
-            case 0x02:
-                BinaryPrimitives.WriteUInt16BigEndian(data, 8);
-                return ScsiResult.Data(data, allocation, request.DataIn);
-            default:
-                return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
-        }
     }
 
     private async ValueTask<ScsiResult> ServiceActionInAsync(ScsiRequest request, CancellationToken cancellationToken)

@@ -5,4 +5,13 @@ namespace Targetd.Iscsi.Scsi;
 /// <param name="Nexus">An identifier of the I_T nexus (initiator port, target port), unique while the nexus exists.</param>
 /// <param name="DataOut">The data the initiator sent (writes); empty otherwise.</param>
 /// <param name="DataIn">The buffer for data to the initiator (reads), as long as the initiator expects; empty otherwise.</param>
-internal readonly record struct ScsiRequest(ReadOnlyMemory<byte> Cdb, ulong Nexus, ReadOnlyMemory<byte> DataOut, Memory<byte> DataIn);
+/// <param name="InitiatorPort">
+/// The initiator port name of the nexus (for iSCSI "name,i,0x" + ISID, SPC-4 §7.5.4.6): reservations are kept per port so
+/// that they survive a new connection from the same initiator port. Null when the transport has none.
+/// </param>
+internal readonly record struct ScsiRequest(
+    ReadOnlyMemory<byte> Cdb, ulong Nexus, ReadOnlyMemory<byte> DataOut, Memory<byte> DataIn, string? InitiatorPort = null)
+{
+    /// <summary>The initiator port, or a name unique to the nexus when the transport gave none.</summary>
+    public string Port => InitiatorPort ?? "nexus-" + Nexus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

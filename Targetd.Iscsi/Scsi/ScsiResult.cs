@@ -11,6 +11,9 @@ internal readonly record struct ScsiResult(ScsiStatus Status, SenseData? Sense, 
 
     public static ScsiResult Check(SenseData sense) => new(ScsiStatus.CheckCondition, sense, 0, 0);
 
+    /// <summary>RESERVATION CONFLICT (SAM-5 §5.3.1): the command meets a reservation held through another I_T nexus.</summary>
+    public static ScsiResult Conflict() => new(ScsiStatus.ReservationConflict, null, 0, 0);
+
     /// <summary>GOOD with response bytes copied into the data-in buffer, cut at the allocation length (SPC-4 §4.2.5.6).</summary>
     public static ScsiResult Data(ReadOnlySpan<byte> response, int allocationLength, Memory<byte> dataIn)
     {

@@ -55,4 +55,16 @@ internal static class Sense
 
     /// <summary>ILLEGAL REQUEST, INVALID FIELD IN INFORMATION UNIT (0Eh/03h): the transfer length does not fit the CDB.</summary>
     public static SenseData InvalidFieldInInformationUnit() => new(SenseKey.IllegalRequest, 0x0E, 0x03);
+
+    /// <summary>UNIT ATTENTION, RESERVATIONS PREEMPTED (2Ah/03h): another initiator cleared the reservations.</summary>
+    public static SenseData ReservationsPreempted() => UnitAttention(0x2A, 0x03);
+
+    /// <summary>UNIT ATTENTION, RESERVATIONS RELEASED (2Ah/04h): a registrants-only or all-registrants reservation was released.</summary>
+    public static SenseData ReservationsReleased() => UnitAttention(0x2A, 0x04);
+
+    /// <summary>UNIT ATTENTION, REGISTRATIONS PREEMPTED (2Ah/05h): this initiator's registration was removed by another.</summary>
+    public static SenseData RegistrationsPreempted() => UnitAttention(0x2A, 0x05);
+
+    /// <summary>ILLEGAL REQUEST, INVALID RELEASE OF PERSISTENT RESERVATION (26h/04h): the type differs from the one held.</summary>
+    public static SenseData InvalidReleaseOfPersistentReservation() => new(SenseKey.IllegalRequest, 0x26, 0x04);
 }

@@ -199,7 +199,8 @@ internal sealed partial class IscsiConnection
                     task.Cdb,
                     _sessionId,
                     task.DataOut[..task.Received],
-                    dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength));
+                    dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
+                    _initiatorPort);
                 result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)

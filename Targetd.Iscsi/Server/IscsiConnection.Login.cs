@@ -77,6 +77,9 @@ internal sealed partial class IscsiConnection
             Local,
             Remote);
         _sessionId = _registry.Register(info, _login.Target, Close);
+
+        // SPC-4 §7.5.4.6: the iSCSI initiator port name, "<iSCSI name>,i,0x<ISID>".
+        _initiatorPort = info.InitiatorName + ",i,0x" + info.Isid;
         _registered = true;
         if (_login.Target is { } target)
         {

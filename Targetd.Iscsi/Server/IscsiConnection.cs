@@ -45,6 +45,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private uint _expCmdSN;
     private uint _maxCmdSN;
     private ulong _sessionId;
+    private string? _initiatorPort;
     private bool _registered;
 
     public IscsiConnection(Socket socket, IscsiTargetRegistry registry, ILogger logger)

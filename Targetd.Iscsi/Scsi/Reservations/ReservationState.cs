@@ -1,0 +1,121 @@
+namespace Targetd.Iscsi.Scsi.Reservations;
+
+/// <summary>
+/// The reservations of one logical unit: persistent reservations (SPC-4 §5.9) with their registrations keyed by
+/// initiator port, and the older RESERVE/RELEASE reservation (SPC-2 §7.21) held by one I_T nexus. All changes
+/// happen under one lock; the command path reads a volatile flag first, so an unreserved unit pays nothing.
+/// </summary>
+internal sealed partial class ReservationState
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Registration> _registrations = new(StringComparer.Ordinal);
+    private string? _holder;
+    private PersistentReservationType? _type;
+    private uint _generation;
+    private ulong? _legacyHolder;
+    private volatile bool _active;
+
+    public ReservationState(PortAttentions attentions)
+    {
+        Attentions = attentions;
+    }
+
+    /// <summary>Unit attentions reservations establish for initiator ports.</summary>
+    public PortAttentions Attentions { get; }
+
+    /// <summary>Whether a command through the nexus meets a reservation held by another (SPC-4 §5.9.1; SPC-2 §5.5.1).</summary>
+    /// <param name="nexus">The I_T nexus.</param>
+    /// <param name="port">Its initiator port.</param>
+    /// <param name="access">How the command meets persistent reservations.</param>
+    /// <param name="allowedUnderReserve">Whether the command is one RESERVE(6/10) lets through (INQUIRY, REQUEST SENSE, RELEASE).</param>
+    public bool Conflicts(ulong nexus, string port, CommandAccess access, bool allowedUnderReserve)
+    {
+        if (!_active)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_legacyHolder is { } holder && holder != nexus && !allowedUnderReserve)
+            {
+                return true;
+            }
+
+            if (_type is not { } type || access == CommandAccess.Allowed || HasAccess(port, type))
+            {
+                return false;
+            }
+
+            return access == CommandAccess.Write || !IsWriteExclusive(type);
+        }
+    }
+
+    /// <summary>RESERVE(6) and RESERVE(10) (SPC-2 §7.21): the whole logical unit for one I_T nexus.</summary>
+    public bool TryReserve(ulong nexus)
+    {
+        lock (_gate)
+        {
+            // SPC-4 §5.9.3: RESERVE meets RESERVATION CONFLICT while persistent registrations exist.
+            if (_registrations.Count > 0 || (_legacyHolder is { } holder && holder != nexus))
+            {
+                return false;
+            }
+
+            _legacyHolder = nexus;
+            UpdateActive();
+            return true;
+        }
+    }
+
+    /// <summary>RELEASE(6) and RELEASE(10): releases the nexus's own reservation; from any other nexus it does nothing.</summary>
+    public void Release(ulong nexus)
+    {
+        lock (_gate)
+        {
+            if (_legacyHolder == nexus)
+            {
+                _legacyHolder = null;
+                UpdateActive();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The I_T nexus is gone (logout, lost connection): its RESERVE reservation ends with it; persistent
+    /// registrations and reservations stay (SPC-4 §5.9.2).
+    /// </summary>
+    public void NexusLost(ulong nexus) => Release(nexus);
+
+    /// <summary>A logical unit or target reset clears RESERVE reservations (SPC-2 §5.5.1) but not persistent ones.</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _legacyHolder = null;
+            UpdateActive();
+        }
+    }
+
+    private static bool IsWriteExclusive(PersistentReservationType type) => type is PersistentReservationType.WriteExclusive
+        or PersistentReservationType.WriteExclusiveRegistrantsOnly or PersistentReservationType.WriteExclusiveAllRegistrants;
+
+    private static bool IsAllRegistrants(PersistentReservationType type) =>
+        type is PersistentReservationType.WriteExclusiveAllRegistrants or PersistentReservationType.ExclusiveAccessAllRegistrants;
+
+    private static bool IsRegistrantsOnly(PersistentReservationType type) =>
+        type is PersistentReservationType.WriteExclusiveRegistrantsOnly or PersistentReservationType.ExclusiveAccessRegistrantsOnly;
+
+    /// <summary>SPC-4 §5.9.10: registrants-only and all-registrants types give every registrant access; the others only the holder.</summary>
+    private bool HasAccess(string port, PersistentReservationType type) =>
+        IsAllRegistrants(type) || IsRegistrantsOnly(type) ? _registrations.ContainsKey(port) : _holder == port;
+
+    /// <summary>SPC-4 §5.9.10: with an all-registrants type every registrant is a reservation holder.</summary>
+    private bool IsHolder(string port) =>
+        _type is { } type && (IsAllRegistrants(type) ? _registrations.ContainsKey(port) : _holder == port);
+
+    private void UpdateActive() => _active = _legacyHolder is not null || _type is not null;
+
+    /// <summary>A registration: the key and the order it was made in.</summary>
+    private readonly record struct Registration(ulong Key, long Order);
+}

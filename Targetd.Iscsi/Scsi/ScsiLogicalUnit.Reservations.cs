@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using Targetd.Iscsi.Scsi.Reservations;
+
+namespace Targetd.Iscsi.Scsi;
+
+/// <summary>Reservations: PERSISTENT RESERVE IN/OUT (SPC-4 §6.14, §6.15) and RESERVE/RELEASE 6 and 10 (SPC-2 §7.21, §7.17).</summary>
+internal sealed partial class ScsiLogicalUnit
+{
+    /// <summary>How a command meets a persistent reservation held through another nexus (SPC-4 §5.9.1, table 59).</summary>
+    private static CommandAccess ReservationAccess(ReadOnlySpan<byte> cdb) => (ScsiOpcode)cdb[0] switch
+    {
+        ScsiOpcode.TestUnitReady or ScsiOpcode.RequestSense or ScsiOpcode.Inquiry or ScsiOpcode.ReadCapacity10
+            or ScsiOpcode.MaintenanceIn or ScsiOpcode.PersistentReserveIn or ScsiOpcode.PersistentReserveOut
+            or ScsiOpcode.ReportLuns or ScsiOpcode.Reserve6 or ScsiOpcode.Reserve10
+            or ScsiOpcode.Release6 or ScsiOpcode.Release10 => CommandAccess.Allowed,
+        ScsiOpcode.ServiceActionIn16 when cdb.Length > 1 && (cdb[1] & 0x1F) == ScsiCommandTable.ReadCapacity16 => CommandAccess.Allowed,
+        ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16
+            or ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16
+            or ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 or ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10
+            or ScsiOpcode.ServiceActionIn16 or ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => CommandAccess.Read,
+        _ => CommandAccess.Write,
+    };
+
+    /// <summary>The commands a RESERVE(6/10) held by another I_T nexus lets through (SPC-2 §5.5.1).</summary>
+    private static bool AllowedUnderReserve(ScsiOpcode opcode) => opcode is ScsiOpcode.Inquiry or ScsiOpcode.RequestSense
+        or ScsiOpcode.ReportLuns or ScsiOpcode.Release6 or ScsiOpcode.Release10;
+
+    private ScsiResult PersistentReserveIn(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        int allocation = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
+        byte[] data = (cdb[1] & 0x1F) switch
+        {
+            0x00 => _reservations.ReadKeys(),
+            0x01 => _reservations.ReadReservation(),
+            0x02 => ReservationState.ReportCapabilities(),
+            0x03 => _reservations.ReadFullStatus(),
+            _ => [],
+        };
+        return data.Length == 0 ? ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)) : ScsiResult.Data(data, allocation, request.DataIn);
+    }
+
+    private ScsiResult PersistentReserveOut(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        var action = (PersistentReserveOutAction)(cdb[1] & 0x1F);
+        if (!Enum.IsDefined(action))
+        {
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
+        }
+
+        // SPC-4 §6.15.3: without SPEC_I_PT the parameter list is exactly 24 bytes.
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(cdb[5..]);
+        if (length != ReservationState.ParameterListLength || request.DataOut.Length < ReservationState.ParameterListLength)
+        {
+            return ScsiResult.Check(Sense.ParameterListLengthError());
+        }
+
+        var result = _reservations.Out(request.Nexus, request.Port, action, cdb[2], request.DataOut.Span);
+        return result.Status == ScsiStatus.Good ? ScsiResult.Good(ReservationState.ParameterListLength) : result;
+    }
+
+    private ScsiResult Reserve(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        if (cdb[0] == (byte)ScsiOpcode.Reserve10 && (cdb[1] & 0x12) != 0)
+        {
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(1, (cdb[1] & 0x10) != 0 ? 4 : 1)); // third-party reservations
+        }
+
+        return _reservations.TryReserve(request.Nexus) ? ScsiResult.Good() : ScsiResult.Conflict();
+    }
+
+    private ScsiResult Release(ScsiRequest request)
+    {
+        var cdb = request.Cdb.Span;
+        if (cdb[0] == (byte)ScsiOpcode.Release10 && (cdb[1] & 0x12) != 0)
+        {
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(1, (cdb[1] & 0x10) != 0 ? 4 : 1));
+        }
+
+        _reservations.Release(request.Nexus);
+        return ScsiResult.Good();
+    }
+}
