@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Targetd.Core.BlockDevices;
@@ -21,13 +22,20 @@ internal sealed partial class ScsiLogicalUnit
 
     private readonly ConcurrentDictionary<ulong, long> _seenResetGeneration = new();
     private long _resetGeneration;
-    private readonly ReservationState _reservations = new(new PortAttentions());
+    /// <summary>
+    /// Reservations belong to the logical unit, not to one view of it: every <see cref="ScsiLogicalUnit"/> over the
+    /// same device (the LUN of each initiator's ACL, the same disk in two targets) shares them.
+    /// </summary>
+    private static readonly ConditionalWeakTable<IBlockDevice, ReservationState> SharedReservations = [];
+
+    private readonly ReservationState _reservations;
     private SenseData _resetSense = Sense.ResetOccurred();
 
     public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         Device = device;
+        _reservations = SharedReservations.GetValue(device, _ => new ReservationState(new PortAttentions()));
         BlockSize = device.LogicalBlockSize;
         BlockCount = device.Length / BlockSize;
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{serial ?? targetName}/{lun}"));

@@ -343,6 +343,20 @@ public sealed class PersistentReservationTests
         (await RegisterAsync(unit, First, 0, 0x10)).Status.Should().Be(ScsiStatus.ReservationConflict);
     }
 
+    [Test]
+    public async Task Every_view_of_one_device_shares_its_reservations()
+    {
+        var device = new MemoryBlockDevice(1024 * 1024);
+        var firstView = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:pr", 0);
+        var secondView = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:pr", 3);
+        await RegisterAsync(firstView, First, 0, 0x10);
+        await ReserveAsync(firstView, First, 0x10, WriteExclusive);
+
+        (await CanWriteAsync(secondView, Second)).Should().BeFalse();
+        (await ReadKeysAsync(secondView, Second)).Keys.Should().Equal(0x10UL);
+        (await CanWriteAsync(Unit(), Second)).Should().BeTrue("another device is not reserved");
+    }
+
     private static ScsiLogicalUnit Unit() =>
         new(new MemoryBlockDevice(1024 * 1024), "iqn.2024-01.net.targetd.test:pr", 0);
 
