@@ -38,11 +38,17 @@ internal sealed class FileBackedTarget : IAsyncDisposable
 
     public string LunUrl(string? credentials = null) => $"iscsi://{(credentials is null ? string.Empty : credentials + "@")}{Address}/{TargetName}/0";
 
-    public static async Task<FileBackedTarget> StartAsync(long size)
+    public static async Task<FileBackedTarget> StartAsync(long size, bool readOnly = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("targetd-iscsi-");
         string path = Path.Combine(directory.FullName, "lun0.img");
         var device = FileBlockDevice.Create(path, size);
+        if (readOnly)
+        {
+            await device.DisposeAsync();
+            device = FileBlockDevice.Open(path, new FileBlockDeviceOptions { ReadOnly = true });
+        }
+
         var target = new IscsiTarget(TargetName);
         target.AddLun(0, device);
         var registry = new IscsiTargetRegistry();

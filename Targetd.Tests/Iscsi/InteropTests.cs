@@ -137,6 +137,21 @@ public sealed partial class InteropTests
         score.Clean.Should().Contain(["ProutReserve.AccessEA", "Reserve6.2Initiators", "MultipathIO.Reset"]);
     }
 
+    /// <summary>The write-protection suite needs a LUN that is read-only from the start, so it runs on its own.</summary>
+    [Test]
+    [CancelAfter(120000)]
+    public async Task Iscsi_test_cu_read_only_suite_passes_on_a_write_protected_lun()
+    {
+        await using var target = await FileBackedTarget.StartAsync(ConformanceSize, readOnly: true);
+
+        var (_, output) = await InteropTool.RunAsync("iscsi-test-cu", ["--dataloss", "-v", "-t", "SCSI.ReadOnly", target.LunUrl()], timeoutSeconds: 100);
+
+        var score = TestCuScore.Parse(output);
+        await TestContext.Out.WriteLineAsync($"iscsi-test-cu --dataloss -t SCSI.ReadOnly (read-only LUN): {score}");
+        score.Failed.Should().BeEmpty(output);
+        score.Clean.Should().Contain("ReadOnly.ReadOnlySBC", output);
+    }
+
     private static async Task WaitForNoSessionsAsync(FileBackedTarget target)
     {
         var deadline = DateTime.UtcNow.AddSeconds(5);
