@@ -303,41 +303,4 @@ internal sealed partial class IscsiConnection
             .UInt32(44, residual);
         await SendAsync(header, data, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// Data-In PDUs (§11.7): each at most the initiator's MaxRecvDataSegmentLength, F closing every MaxBurstLength
-    /// sequence; with <paramref name="withStatus"/> the last carries S, the status and the residual (§11.7.2).
-    /// </summary>
-    private async ValueTask SendDataInAsync(
-        IscsiTask task, ReadOnlyMemory<byte> data, bool withStatus, ScsiStatus status, byte residualFlags, uint residual, CancellationToken cancellationToken)
-    {
-        int segment = Parameters.InitiatorMaxRecvDataSegmentLength;
-        int burst = Parameters.MaxBurstLength;
-        for (int offset = 0; offset < data.Length;)
-        {
-            int burstEnd = ((offset / burst) + 1) * burst;
-            int length = Math.Min(segment, Math.Min(data.Length, burstEnd) - offset);
-            bool last = offset + length == data.Length;
-            bool final = last || offset + length == burstEnd;
-            byte flags = (byte)(final ? 0x80 : 0);
-            if (last && withStatus)
-            {
-                flags |= (byte)(0x01 | residualFlags);
-            }
-
-            var header = RentHeader();
-            _ = new HeaderWriter(header, IscsiOpcode.DataIn, flags)
-                .Byte(3, last && withStatus ? (byte)status : (byte)0)
-                .DataSegmentLength(length)
-                .Lun(task.LunField)
-                .InitiatorTaskTag(task.InitiatorTaskTag)
-                .UInt32(20, BasicHeaderSegment.ReservedTag)
-                .UInt32(36, task.DataSequence++)
-                .UInt32(40, (uint)offset)
-                .UInt32(44, last && withStatus ? residual : 0);
-            await SendAsync(header, data.Slice(offset, length), last && withStatus ? StatusNumber.Advance : StatusNumber.Reserved, cancellationToken)
-                .ConfigureAwait(false);
-            offset += length;
-        }
-    }
 }

@@ -77,6 +77,54 @@ public sealed class TargetSessionTests
     }
 
     [Test]
+    public async Task A_large_read_is_cut_into_numbered_pdus_and_bursts_with_the_status_on_the_last()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+        (await initiator.LoginAsync(
+            LoopbackTarget.TargetName,
+            operational: [new("MaxRecvDataSegmentLength", "24576"), new("MaxBurstLength", "65536")]))
+            .Should().Be(0);
+        var data = new byte[400 * 512];
+        new Random(5).NextBytes(data);
+        await target.Device.WriteAsync(0, data);
+        var ping = await initiator.NopAsync([]);
+
+        var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 77);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)data.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
+        Cdb.Read10(0, 400).CopyTo(header, 32);
+        await initiator.SendAsync(header, []);
+
+        var received = new byte[data.Length];
+        var pdus = new List<ReceivedPdu>();
+        do
+        {
+            pdus.Add(await initiator.ReceiveAsync());
+        }
+        while ((pdus[^1].Flags & 0x01) == 0);
+
+        // 200 KiB in 64 KiB bursts of 24 + 24 + 16 KiB, the last burst 8 KiB.
+        pdus.Select(p => p.Data.Length).Should().Equal(24576, 24576, 16384, 24576, 24576, 16384, 24576, 24576, 16384, 8192);
+        for (int i = 0; i < pdus.Count; i++)
+        {
+            var pdu = pdus[i];
+            pdu.Opcode.Should().Be(IscsiOpcode.DataIn);
+            pdu.InitiatorTaskTag.Should().Be(77);
+            pdu.UInt32At(36).Should().Be((uint)i, "DataSN counts the PDUs of the command");
+            uint offset = pdu.UInt32At(40);
+            bool burstEnd = (offset + pdu.Data.Length) % 65536 == 0 || i == pdus.Count - 1;
+            ((pdu.Flags & 0x80) != 0).Should().Be(burstEnd, "F closes each MaxBurstLength sequence");
+            ((pdu.Flags & 0x01) != 0).Should().Be(i == pdus.Count - 1, "only the last carries the status");
+            pdu.Data.CopyTo(received, offset);
+        }
+
+        received.Should().Equal(data);
+        pdus[^1].StatSN.Should().Be(ping.StatSN + 1, "the status takes the next StatSN");
+        pdus[^1].Header[3].Should().Be((byte)ScsiStatus.Good);
+    }
+
+    [Test]
     public async Task Residuals_report_underflow_and_overflow()
     {
         await using var target = await LoopbackTarget.StartAsync();
