@@ -43,7 +43,7 @@ internal static partial class Daemon
 
         await using var service = new Qcow2TargetService(
             new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile },
-            new IscsiTargetPort(registry),
+            new IscsiTargetPort(registry, options.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(options.StateFile)!, "reservations")),
             loggerFactory.CreateLogger<Qcow2TargetService>());
         await service.RestoreAsync(stop.Token).ConfigureAwait(false);
 

@@ -7,13 +7,17 @@ using Targetd.Iscsi.Targets;
 namespace Targetd.Iscsi;
 
 /// <summary>The storage services' view of this engine: targets, LUNs and nexuses of a target registry.</summary>
-public sealed class IscsiTargetPort(IscsiTargetRegistry registry) : IIscsiTargetPort
+/// <param name="registry">The registry the portals serve.</param>
+/// <param name="reservationsDirectory">
+/// Where the targets it creates keep persistent reservations that must survive a restart (APTPL); null offers none.
+/// </param>
+public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reservationsDirectory = null) : IIscsiTargetPort
 {
     /// <inheritdoc />
     public bool HasTarget(string targetName) => registry.TryGet(targetName, out _);
 
     /// <inheritdoc />
-    public void AddTarget(string targetName) => registry.Add(new IscsiTarget(targetName));
+    public void AddTarget(string targetName) => registry.Add(new IscsiTarget(targetName) { ReservationsDirectory = reservationsDirectory });
 
     /// <inheritdoc />
     public bool RemoveTarget(string targetName) => registry.Remove(targetName);

@@ -33,14 +33,14 @@ internal sealed partial class ScsiLogicalUnit
         {
             0x00 => _reservations.ReadKeys(),
             0x01 => _reservations.ReadReservation(),
-            0x02 => ReservationState.ReportCapabilities(),
+            0x02 => _reservations.ReportCapabilities(),
             0x03 => _reservations.ReadFullStatus(),
             _ => [],
         };
         return data.Length == 0 ? ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)) : ScsiResult.Data(data, allocation, request.DataIn);
     }
 
-    private ScsiResult PersistentReserveOut(ScsiRequest request)
+    private async ValueTask<ScsiResult> PersistentReserveOutAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
         var cdb = request.Cdb.Span;
         var action = (PersistentReserveOutAction)(cdb[1] & 0x1F);
@@ -56,7 +56,19 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.ParameterListLengthError());
         }
 
-        var result = _reservations.Out(request.Nexus, request.Port, action, cdb[2], request.DataOut.Span);
+        var result = _reservations.Out(request.Nexus, request.Port, action, cdb[2], request.DataOut.Span, out var persist);
+        if (persist is not null)
+        {
+            try
+            {
+                await _reservations.File!.SaveAsync(persist, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
+            }
+        }
+
         return result.Status == ScsiStatus.Good ? ScsiResult.Good(ReservationState.ParameterListLength) : result;
     }
 

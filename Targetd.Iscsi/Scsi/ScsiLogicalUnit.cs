@@ -31,11 +31,18 @@ internal sealed partial class ScsiLogicalUnit
     private readonly ReservationState _reservations;
     private SenseData _resetSense = Sense.ResetOccurred();
 
-    public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null)
+    /// <param name="device">The backing device.</param>
+    /// <param name="targetName">The target's name, from which the serial and NAA identifier derive.</param>
+    /// <param name="lun">The LUN.</param>
+    /// <param name="serial">A stable serial number; derived from the target name and LUN when null.</param>
+    /// <param name="reservationsDirectory">
+    /// Where persistent reservations are kept when an initiator asks for persistence through power loss (APTPL);
+    /// null offers none.
+    /// </param>
+    public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null, string? reservationsDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         Device = device;
-        _reservations = SharedReservations.GetValue(device, _ => new ReservationState(new PortAttentions()));
         BlockSize = device.LogicalBlockSize;
         BlockCount = device.Length / BlockSize;
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{serial ?? targetName}/{lun}"));
@@ -43,6 +50,10 @@ internal sealed partial class ScsiLogicalUnit
 
         // NAA 3 (locally assigned, SPC-4 §7.8.6.6.3): a 4-bit NAA field then 60 bits derived from the name and LUN.
         NaaIdentifier = (BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x0FFFFFFFFFFFFFFFUL) | 0x3000000000000000UL;
+        var file = reservationsDirectory is null
+            ? null
+            : new ReservationFile(Path.Combine(reservationsDirectory, NaaIdentifier.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".pr"));
+        _reservations = SharedReservations.GetValue(device, _ => new ReservationState(new PortAttentions(), file));
     }
 
     public IBlockDevice Device { get; }
@@ -131,7 +142,7 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
                     await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.PersistentReserveIn => PersistentReserveIn(request),
-                ScsiOpcode.PersistentReserveOut => PersistentReserveOut(request),
+                ScsiOpcode.PersistentReserveOut => await PersistentReserveOutAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.Reserve6 or ScsiOpcode.Reserve10 => Reserve(request),
                 ScsiOpcode.Release6 or ScsiOpcode.Release10 => Release(request),
                 ScsiOpcode.ServiceActionIn16 => await ServiceActionInAsync(request, cancellationToken).ConfigureAwait(false),

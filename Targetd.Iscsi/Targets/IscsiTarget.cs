@@ -74,7 +74,7 @@ public sealed class IscsiTarget
         ArgumentOutOfRangeException.ThrowIfGreaterThan(mappedLun, MaxLun);
         ArgumentNullException.ThrowIfNull(device);
         var mapped = _mappedUnits.GetOrAdd(initiatorName, _ => new ConcurrentDictionary<int, ScsiLogicalUnit>());
-        if (!mapped.TryAdd(mappedLun, new ScsiLogicalUnit(device, Name, mappedLun, serial)))
+        if (!mapped.TryAdd(mappedLun, new ScsiLogicalUnit(device, Name, mappedLun, serial, ReservationsDirectory)))
         {
             throw new InvalidOperationException($"LUN {mappedLun} is already mapped for {initiatorName} on {Name}.");
         }
@@ -97,6 +97,13 @@ public sealed class IscsiTarget
         return true;
     }
 
+    /// <summary>
+    /// The folder where logical units keep persistent reservations an initiator asked to survive power loss
+    /// (APTPL), one file per unit named by its NAA identifier; null (the default) offers no such persistence.
+    /// Applies to LUNs added after it is set.
+    /// </summary>
+    public string? ReservationsDirectory { get; set; }
+
     /// <summary>Maps <paramref name="device"/> at <paramref name="lun"/>.</summary>
     /// <param name="lun">The LUN, 0 to <see cref="MaxLun"/>, not already mapped.</param>
     /// <param name="device">The backing device; the target does not dispose it.</param>
@@ -106,7 +113,7 @@ public sealed class IscsiTarget
         ArgumentOutOfRangeException.ThrowIfNegative(lun);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lun, MaxLun);
         ArgumentNullException.ThrowIfNull(device);
-        if (!_units.TryAdd(lun, new ScsiLogicalUnit(device, Name, lun, serial)))
+        if (!_units.TryAdd(lun, new ScsiLogicalUnit(device, Name, lun, serial, ReservationsDirectory)))
         {
             throw new InvalidOperationException($"LUN {lun} is already mapped on {Name}.");
         }

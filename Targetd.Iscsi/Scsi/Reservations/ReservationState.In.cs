@@ -51,14 +51,19 @@ internal sealed partial class ReservationState
 
     /// <summary>
     /// REPORT CAPABILITIES (SPC-4 §6.14.4, table 167): ALL_TG_PT accepted (a target has one target port), no
-    /// SPEC_I_PT, no APTPL; every reservation type supported; TEST UNIT READY allowed under every type.
+    /// SPEC_I_PT, APTPL where a file can keep the state; every reservation type supported; TEST UNIT READY allowed
+    /// under every type.
     /// </summary>
-    public static byte[] ReportCapabilities()
+    public byte[] ReportCapabilities()
     {
         var data = new byte[8];
         BinaryPrimitives.WriteUInt16BigEndian(data, 8);
-        data[2] = 0x04;        // ATP_C
-        data[3] = 0x80 | 0x10; // TMV, ALLOW COMMANDS 001b
+        data[2] = (byte)(0x04 | (File is null ? 0 : 0x01)); // ATP_C, PTPL_C
+        lock (_gate)
+        {
+            data[3] = (byte)(0x80 | 0x10 | (_persistThroughPowerLoss ? 0x01 : 0)); // TMV, ALLOW COMMANDS 001b, PTPL_A
+        }
+
         data[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
         data[5] = 0x01;        // EX_AC_AR
         return data;

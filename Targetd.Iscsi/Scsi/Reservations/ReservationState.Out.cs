@@ -16,8 +16,11 @@ internal sealed partial class ReservationState
     /// <param name="action">The service action (CDB byte 1).</param>
     /// <param name="scopeAndType">CDB byte 2: SCOPE in bits 7-4, TYPE in bits 3-0.</param>
     /// <param name="parameters">The parameter list.</param>
-    public ScsiResult Out(ulong nexus, string port, PersistentReserveOutAction action, byte scopeAndType, ReadOnlySpan<byte> parameters)
+    /// <param name="persist">A snapshot to save when persistence through power loss is (or was until now) active.</param>
+    public ScsiResult Out(
+        ulong nexus, string port, PersistentReserveOutAction action, byte scopeAndType, ReadOnlySpan<byte> parameters, out ReservationFile.Snapshot? persist)
     {
+        persist = null;
         ulong key = BinaryPrimitives.ReadUInt64BigEndian(parameters);
         ulong serviceActionKey = BinaryPrimitives.ReadUInt64BigEndian(parameters[8..]);
         byte flags = parameters[20];
@@ -26,57 +29,69 @@ internal sealed partial class ReservationState
             return ScsiResult.Check(Sense.InvalidFieldInParameterList(20)); // SPEC_I_PT: SIP_C is zero
         }
 
-        if ((flags & 0x01) != 0)
+        bool aptpl = (flags & 0x01) != 0;
+        if (aptpl && File is null)
         {
             return ScsiResult.Check(Sense.InvalidFieldInParameterList(20)); // APTPL: PTPL_C is zero
         }
 
         lock (_gate)
         {
-            // SPC-2 §5.5.1: a RESERVE reservation held by another I_T nexus stops PERSISTENT RESERVE OUT too.
-            if (_legacyHolder is { } legacy && legacy != nexus)
-            {
-                return ScsiResult.Conflict();
-            }
-
-            bool registered = _registrations.TryGetValue(port, out var current);
-            ScsiResult result;
-            switch (action)
-            {
-                case PersistentReserveOutAction.Register:
-                    // SPC-4 §5.9.7: the RESERVATION KEY must be the registered key, or zero for an unregistered nexus.
-                    if (key != (registered ? current.Key : 0))
-                    {
-                        return ScsiResult.Conflict();
-                    }
-
-                    return Register(port, serviceActionKey, registered);
-                case PersistentReserveOutAction.RegisterAndIgnoreExistingKey:
-                    return Register(port, serviceActionKey, registered);
-                case PersistentReserveOutAction.RegisterAndMove or PersistentReserveOutAction.ReplaceLostReservation:
-                    return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
-                default:
-                    break;
-            }
-
-            // Every other service action needs a registered I_T nexus and its key (SPC-4 §6.15.2).
-            if (!registered || key != current.Key)
-            {
-                return ScsiResult.Conflict();
-            }
-
-            result = action switch
-            {
-                PersistentReserveOutAction.Reserve => Reserve(port, scopeAndType),
-                PersistentReserveOutAction.Release => ReleasePersistent(port, scopeAndType),
-                PersistentReserveOutAction.Clear => Clear(port),
-                PersistentReserveOutAction.Preempt or PersistentReserveOutAction.PreemptAndAbort =>
-                    Preempt(port, serviceActionKey, scopeAndType),
-                _ => ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)),
-            };
+            bool wasPersistent = _persistThroughPowerLoss;
+            var result = OutLocked(nexus, port, action, scopeAndType, key, serviceActionKey, aptpl);
             UpdateActive();
+            if (result.Status == ScsiStatus.Good && File is not null && (wasPersistent || _persistThroughPowerLoss))
+            {
+                persist = TakeSnapshot();
+            }
+
             return result;
         }
+    }
+
+    private ScsiResult OutLocked(
+        ulong nexus, string port, PersistentReserveOutAction action, byte scopeAndType, ulong key, ulong serviceActionKey, bool aptpl)
+    {
+        // SPC-2 §5.5.1: a RESERVE reservation held by another I_T nexus stops PERSISTENT RESERVE OUT too.
+        if (_legacyHolder is { } legacy && legacy != nexus)
+        {
+            return ScsiResult.Conflict();
+        }
+
+        bool registered = _registrations.TryGetValue(port, out var current);
+        switch (action)
+        {
+            case PersistentReserveOutAction.Register:
+                // SPC-4 §5.9.7: the RESERVATION KEY must be the registered key, or zero for an unregistered nexus.
+                if (key != (registered ? current.Key : 0))
+                {
+                    return ScsiResult.Conflict();
+                }
+
+                return Register(port, serviceActionKey, registered, aptpl);
+            case PersistentReserveOutAction.RegisterAndIgnoreExistingKey:
+                return Register(port, serviceActionKey, registered, aptpl);
+            case PersistentReserveOutAction.RegisterAndMove or PersistentReserveOutAction.ReplaceLostReservation:
+                return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4));
+            default:
+                break;
+        }
+
+        // Every other service action needs a registered I_T nexus and its key (SPC-4 §6.15.2).
+        if (!registered || key != current.Key)
+        {
+            return ScsiResult.Conflict();
+        }
+
+        return action switch
+        {
+            PersistentReserveOutAction.Reserve => Reserve(port, scopeAndType),
+            PersistentReserveOutAction.Release => ReleasePersistent(port, scopeAndType),
+            PersistentReserveOutAction.Clear => Clear(port),
+            PersistentReserveOutAction.Preempt or PersistentReserveOutAction.PreemptAndAbort =>
+                Preempt(port, serviceActionKey, scopeAndType),
+            _ => ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)),
+        };
     }
 
     private static bool TryReadType(byte scopeAndType, out PersistentReservationType type, out ScsiResult refusal)
@@ -98,9 +113,10 @@ internal sealed partial class ReservationState
         return true;
     }
 
-    /// <summary>REGISTER and REGISTER AND IGNORE EXISTING KEY (SPC-4 §5.9.7).</summary>
-    private ScsiResult Register(string port, ulong serviceActionKey, bool registered)
+    /// <summary>REGISTER and REGISTER AND IGNORE EXISTING KEY (SPC-4 §5.9.7); their APTPL bit applies to the whole unit (§5.9.4).</summary>
+    private ScsiResult Register(string port, ulong serviceActionKey, bool registered, bool aptpl)
     {
+        _persistThroughPowerLoss = aptpl;
         if (serviceActionKey == 0)
         {
             if (registered)

@@ -14,11 +14,33 @@ internal sealed partial class ReservationState
     private uint _generation;
     private ulong? _legacyHolder;
     private volatile bool _active;
+    private bool _persistThroughPowerLoss;
+    private long _version;
 
-    public ReservationState(PortAttentions attentions)
+    /// <param name="attentions">Where unit attentions for initiator ports are established.</param>
+    /// <param name="file">Where registrations are kept when an initiator sets APTPL; null offers no persistence (PTPL_C 0).</param>
+    public ReservationState(PortAttentions attentions, ReservationFile? file = null)
     {
         Attentions = attentions;
+        File = file;
+        if (file?.Load() is { PersistThroughPowerLoss: true } saved)
+        {
+            // SPC-4 §5.9.4: after power loss the registrations and the reservation are restored, the nexuses are not.
+            _persistThroughPowerLoss = true;
+            _generation = saved.Generation;
+            foreach (var (port, key) in saved.Registrations)
+            {
+                _registrations[port] = new Registration(key, ++_registrationOrder);
+            }
+
+            _type = saved.Type;
+            _holder = saved.Holder;
+            UpdateActive();
+        }
     }
+
+    /// <summary>Where persistence through power loss keeps its state, if offered.</summary>
+    public ReservationFile? File { get; }
 
     /// <summary>Unit attentions reservations establish for initiator ports.</summary>
     public PortAttentions Attentions { get; }
@@ -113,6 +135,15 @@ internal sealed partial class ReservationState
     /// <summary>SPC-4 §5.9.10: with an all-registrants type every registrant is a reservation holder.</summary>
     private bool IsHolder(string port) =>
         _type is { } type && (IsAllRegistrants(type) ? _registrations.ContainsKey(port) : _holder == port);
+
+    /// <summary>The state as it would be restored after power loss; taken under the lock.</summary>
+    private ReservationFile.Snapshot TakeSnapshot() => new(
+        ++_version,
+        _persistThroughPowerLoss,
+        _generation,
+        _type,
+        _holder,
+        [.. _registrations.OrderBy(r => r.Value.Order).Select(r => (r.Key, r.Value.Key))]);
 
     private void UpdateActive() => _active = _legacyHolder is not null || _type is not null;
 
