@@ -56,7 +56,13 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.ParameterListLengthError());
         }
 
-        var result = _reservations.Out(request.Nexus, request.Port, action, cdb[2], request.DataOut.Span, out var persist);
+        var result = _reservations.Out(request.Nexus, request.Port, action, cdb[2], request.DataOut.Span, out var persist, out var preempted);
+        if (action == PersistentReserveOutAction.PreemptAndAbort && preempted.Count > 0)
+        {
+            // SPC-4 §5.9.11.5: the preempted I_T nexuses' tasks on this logical unit are aborted.
+            await _reservations.AbortTasksOfAsync(preempted).ConfigureAwait(false);
+        }
+
         if (persist is not null)
         {
             try

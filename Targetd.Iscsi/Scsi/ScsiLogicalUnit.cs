@@ -82,7 +82,17 @@ internal sealed partial class ScsiLogicalUnit
     }
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
-    public void AttachNexus(ulong nexus) => _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
+    /// <param name="nexus">The I_T nexus.</param>
+    /// <param name="port">Its initiator port, when the transport knows it.</param>
+    /// <param name="abortTasks">Aborts the nexus's tasks on this unit (PREEMPT AND ABORT), when the transport can.</param>
+    public void AttachNexus(ulong nexus, string? port = null, Func<ValueTask>? abortTasks = null)
+    {
+        _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
+        if (port is not null && abortTasks is not null)
+        {
+            _reservations.Attach(nexus, port, abortTasks);
+        }
+    }
 
     /// <summary>Drops what is held for an I_T nexus that has gone.</summary>
     public void ForgetNexus(ulong nexus)

@@ -83,9 +83,9 @@ internal sealed partial class IscsiConnection
         _registered = true;
         if (_login.Target is { } target)
         {
-            foreach (var unit in target.UnitsFor(_login.InitiatorName).Values)
+            foreach (var (lun, unit) in target.UnitsFor(_login.InitiatorName))
             {
-                unit.AttachNexus(_sessionId);
+                unit.AttachNexus(_sessionId, _initiatorPort, async () => await AbortAsync([.. _tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
             }
         }
         _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);

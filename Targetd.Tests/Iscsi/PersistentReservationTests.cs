@@ -222,6 +222,27 @@ public sealed class PersistentReservationTests
             .Should().Be(ScsiStatus.ReservationConflict, "no registration holds that key any more");
     }
 
+    [TestCase(0x04, 0, TestName = "PREEMPT leaves the preempted initiator's tasks running")]
+    [TestCase(0x05, 1, TestName = "PREEMPT AND ABORT aborts the preempted initiator's tasks")]
+    public async Task Preempt_and_abort_aborts_only_the_preempted_nexus_tasks(byte action, int expectedAborts)
+    {
+        var unit = Unit();
+        int firstAborts = 0;
+        int secondAborts = 0;
+        unit.AttachNexus(First.Nexus, First.Port, () => { firstAborts++; return ValueTask.CompletedTask; });
+        unit.AttachNexus(Second.Nexus, Second.Port, () => { secondAborts++; return ValueTask.CompletedTask; });
+        await RegisterAsync(unit, First, 0, 0x10);
+        await RegisterAsync(unit, Second, 0, 0x20);
+        await ReserveAsync(unit, First, 0x10, WriteExclusiveRegistrantsOnly);
+
+        (await OutAsync(unit, Second, action, WriteExclusiveRegistrantsOnly, Parameters(0x20, 0x10))).Status.Should().Be(ScsiStatus.Good);
+
+        firstAborts.Should().Be(expectedAborts);
+        secondAborts.Should().Be(0);
+        (await RunAsync(unit, First, Cdb.TestUnitReady())).Result.Sense!.Value.Ascq.Should().Be(0x05, "REGISTRATIONS PREEMPTED");
+        (await CanWriteAsync(unit, First)).Should().BeFalse("the fenced initiator is no longer a registrant");
+    }
+
     [Test]
     public async Task Service_actions_other_than_register_need_a_registration()
     {

@@ -9,6 +9,7 @@ internal sealed partial class ReservationState
     public const int ParameterListLength = 24;
 
     private long _registrationOrder;
+    private string[] _preempted = [];
 
     /// <summary>Executes PERSISTENT RESERVE OUT with its 24-byte parameter list already length-checked.</summary>
     /// <param name="nexus">The I_T nexus.</param>
@@ -17,10 +18,18 @@ internal sealed partial class ReservationState
     /// <param name="scopeAndType">CDB byte 2: SCOPE in bits 7-4, TYPE in bits 3-0.</param>
     /// <param name="parameters">The parameter list.</param>
     /// <param name="persist">A snapshot to save when persistence through power loss is (or was until now) active.</param>
+    /// <param name="preempted">The initiator ports whose registrations a PREEMPT removed.</param>
     public ScsiResult Out(
-        ulong nexus, string port, PersistentReserveOutAction action, byte scopeAndType, ReadOnlySpan<byte> parameters, out ReservationFile.Snapshot? persist)
+        ulong nexus,
+        string port,
+        PersistentReserveOutAction action,
+        byte scopeAndType,
+        ReadOnlySpan<byte> parameters,
+        out ReservationFile.Snapshot? persist,
+        out IReadOnlyCollection<string> preempted)
     {
         persist = null;
+        preempted = [];
         ulong key = BinaryPrimitives.ReadUInt64BigEndian(parameters);
         ulong serviceActionKey = BinaryPrimitives.ReadUInt64BigEndian(parameters[8..]);
         byte flags = parameters[20];
@@ -38,7 +47,9 @@ internal sealed partial class ReservationState
         lock (_gate)
         {
             bool wasPersistent = _persistThroughPowerLoss;
+            _preempted = [];
             var result = OutLocked(nexus, port, action, scopeAndType, key, serviceActionKey, aptpl);
+            preempted = _preempted;
             UpdateActive();
             if (result.Status == ScsiStatus.Good && File is not null && (wasPersistent || _persistThroughPowerLoss))
             {
@@ -276,6 +287,7 @@ internal sealed partial class ReservationState
         }
 
         Attentions.Establish(removed, Sense.RegistrationsPreempted());
+        _preempted = [.. _preempted, .. removed];
         if (_type is { } type && IsAllRegistrants(type) && _registrations.Count == 0)
         {
             _type = null;

@@ -9,6 +9,7 @@ internal sealed partial class ReservationState
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Registration> _registrations = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (string Port, Func<ValueTask> AbortTasks)> _nexuses = new();
     private string? _holder;
     private PersistentReservationType? _type;
     private uint _generation;
@@ -103,11 +104,30 @@ internal sealed partial class ReservationState
         }
     }
 
+    /// <summary>Knows an I_T nexus by its port, with how to abort its tasks on this unit (PREEMPT AND ABORT).</summary>
+    public void Attach(ulong nexus, string port, Func<ValueTask> abortTasks) => _nexuses[nexus] = (port, abortTasks);
+
     /// <summary>
     /// The I_T nexus is gone (logout, lost connection): its RESERVE reservation ends with it; persistent
     /// registrations and reservations stay (SPC-4 §5.9.2).
     /// </summary>
-    public void NexusLost(ulong nexus) => Release(nexus);
+    public void NexusLost(ulong nexus)
+    {
+        _nexuses.TryRemove(nexus, out _);
+        Release(nexus);
+    }
+
+    /// <summary>Aborts the tasks every attached nexus of the given ports has on this unit (SPC-4 §5.9.11.5).</summary>
+    public async ValueTask AbortTasksOfAsync(IReadOnlyCollection<string> ports)
+    {
+        foreach (var (_, (port, abortTasks)) in _nexuses)
+        {
+            if (ports.Contains(port))
+            {
+                await abortTasks().ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>A logical unit or target reset clears RESERVE reservations (SPC-2 §5.5.1) but not persistent ones.</summary>
     public void Reset()
