@@ -93,7 +93,7 @@ internal sealed partial class ScsiLogicalUnit
     private byte[] BlockLimits()
     {
         var body = new byte[0x3C];
-        body[0] = 0x01; // WSNZ: a WRITE SAME of zero blocks is refused
+        body[0] = 0x00; // WSNZ clear: a WRITE SAME of zero blocks runs to the end of the medium
         body[5 - 4] = MaxCompareAndWriteBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(8 - 4), (uint)MaxTransferBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(12 - 4), (uint)Math.Max(1, (1024 * 1024) / BlockSize));

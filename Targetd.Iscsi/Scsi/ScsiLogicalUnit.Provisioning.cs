@@ -102,10 +102,20 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         bool noDataOut = sixteen && (flags & 0x01) != 0;
-        if (blocks == 0 || blocks > MaxTransferBlocks)
+        if (blocks == 0)
         {
-            // WSNZ is set in the Block Limits page: zero blocks is refused, as is more than MAXIMUM WRITE SAME LENGTH.
-            return ScsiResult.Check(Sense.InvalidFieldInCdb(sixteen ? 10 : 7));
+            // SBC-3 §5.45 with WSNZ clear in the Block Limits page: zero blocks means up to the end of the medium.
+            if (lba > BlockCount)
+            {
+                return ScsiResult.Check(Sense.LbaOutOfRange());
+            }
+
+            blocks = BlockCount - lba;
+        }
+
+        if (blocks > MaxTransferBlocks)
+        {
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(sixteen ? 10 : 7)); // beyond MAXIMUM WRITE SAME LENGTH
         }
 
         if (CheckRange(lba, blocks) is { } range)
@@ -125,20 +135,19 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         var block = noDataOut ? ReadOnlyMemory<byte>.Empty : request.DataOut[..BlockSize];
-        bool zeroes = noDataOut || !block.Span.ContainsAnyExcept((byte)0);
         long offset = lba * BlockSize;
         long length = blocks * BlockSize;
-        if (zeroes)
+        if ((flags & 0x08) != 0 && Device.IsThin)
         {
-            if ((flags & 0x08) != 0)
-            {
-                await Device.DiscardAsync(offset, length, cancellationToken).ConfigureAwait(false); // UNMAP bit
-            }
-            else
-            {
-                await Device.WriteZeroesAsync(offset, length, cancellationToken).ConfigureAwait(false);
-            }
+            // SBC-3 §5.45: the UNMAP bit asks for the blocks to be unmapped; they then read as zeroes (LBPRZ), whatever
+            // the data-out block held, as tgt and LIO do.
+            await Device.DiscardAsync(offset, length, cancellationToken).ConfigureAwait(false);
+            return ScsiResult.Good(noDataOut ? 0 : BlockSize);
+        }
 
+        if (noDataOut || !block.Span.ContainsAnyExcept((byte)0))
+        {
+            await Device.WriteZeroesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             return ScsiResult.Good(noDataOut ? 0 : BlockSize);
         }
 

@@ -175,7 +175,7 @@ public sealed class ScsiLogicalUnitTests
     }
 
     [Test]
-    public async Task Unmap_and_write_same_with_unmap_release_storage_and_read_zeroes()
+    public async Task Unmap_and_write_same_with_unmap_release_storage_and_read_zeroes_whatever_the_data_block_held()
     {
         var device = new MemoryBlockDevice(1024 * 1024, chunkSize: 4096);
         var unit = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:disk", 0);
@@ -183,7 +183,7 @@ public sealed class ScsiLogicalUnitTests
 
         var (unmap, _) = await RunAsync(unit, Cdb.Unmap(24), dataOut: Cdb.UnmapParameters(0, 32));
         long afterUnmap = device.AllocatedBytes;
-        var (same, _) = await RunAsync(unit, Cdb.WriteSame16(32, 32, unmap: true), dataOut: new byte[512]);
+        var (same, _) = await RunAsync(unit, Cdb.WriteSame16(32, 32, unmap: true), dataOut: Enumerable.Repeat((byte)0xFF, 512).ToArray());
         var (_, back) = await RunAsync(unit, Cdb.Read10(0, 64), 64 * 512);
 
         unmap.Status.Should().Be(ScsiStatus.Good);
@@ -201,11 +201,39 @@ public sealed class ScsiLogicalUnitTests
 
         var (result, _) = await RunAsync(unit, Cdb.WriteSame16(5, 3, unmap: false), dataOut: block);
         var (_, back) = await RunAsync(unit, Cdb.Read10(5, 3), 3 * 512);
-        var (zero, _) = await RunAsync(unit, Cdb.WriteSame16(5, 0, unmap: false), dataOut: block);
 
         result.Status.Should().Be(ScsiStatus.Good);
         back.Should().Equal([.. block, .. block, .. block]);
-        zero.Sense!.Value.Asc.Should().Be(0x24, "WSNZ: zero blocks is refused");
+    }
+
+    [Test]
+    public async Task Write_same_of_zero_blocks_runs_to_the_end_of_the_medium()
+    {
+        var unit = Unit(); // 2048 blocks
+        var block = Enumerable.Range(0, 512).Select(i => (byte)(i * 3)).ToArray();
+
+        var (result, _) = await RunAsync(unit, Cdb.WriteSame16(2040, 0, unmap: false), dataOut: block);
+        var (_, back) = await RunAsync(unit, Cdb.Read10(2039, 9), 9 * 512);
+        var (beyond, _) = await RunAsync(unit, Cdb.WriteSame16(2049, 0, unmap: false), dataOut: block);
+
+        result.Status.Should().Be(ScsiStatus.Good);
+        back.AsSpan(0, 512).ToArray().Should().OnlyContain(b => b == 0, "the block before the LBA is untouched");
+        back.AsSpan(512).ToArray().Should().Equal(Enumerable.Repeat(block, 8).SelectMany(b => b));
+        beyond.Sense!.Value.Asc.Should().Be(0x21, "an LBA past the end is out of range");
+    }
+
+    [Test]
+    public async Task Write_same_of_zero_blocks_longer_than_the_maximum_write_same_length_is_refused()
+    {
+        var unit = Unit(size: 2L * ScsiLogicalUnit.MaxTransferBytes);
+        var block = new byte[512];
+        block[0] = 1;
+
+        var (refused, _) = await RunAsync(unit, Cdb.WriteSame16(0, 0, unmap: false), dataOut: block);
+        var (_, first) = await RunAsync(unit, Cdb.Read10(0, 1), 512);
+
+        refused.Sense!.Value.Asc.Should().Be(0x24);
+        first.Should().OnlyContain(b => b == 0, "nothing was written");
     }
 
     [TestCase(256)]
