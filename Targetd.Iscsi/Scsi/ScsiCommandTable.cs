@@ -59,6 +59,7 @@ internal static class ScsiCommandTable
         (ScsiOpcode.PreFetch16, null, 16),
         (ScsiOpcode.SynchronizeCache16, null, 16),
         (ScsiOpcode.WriteSame16, null, 16),
+        (ScsiOpcode.WriteAtomic16, null, 16),
         (ScsiOpcode.ServiceActionIn16, ReadCapacity16, 16),
         (ScsiOpcode.ServiceActionIn16, GetLbaStatus, 16),
         (ScsiOpcode.ReportLuns, null, 12),

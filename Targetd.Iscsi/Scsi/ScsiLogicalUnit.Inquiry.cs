@@ -101,6 +101,8 @@ internal sealed partial class ScsiLogicalUnit
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(24 - 4), MaxUnmapDescriptors);
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(28 - 4), 1);
         BinaryPrimitives.WriteUInt64BigEndian(body.AsSpan(36 - 4), (ulong)MaxTransferBlocks);
+        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(44 - 4), (uint)MaxAtomicTransferBlocks); // MAXIMUM ATOMIC TRANSFER LENGTH
+        // ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY stay zero: any LBA, any length.
         return body;
     }
 

@@ -146,6 +146,7 @@ internal sealed partial class ScsiLogicalUnit
                     await SynchronizeCacheAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.CompareAndWrite => await CompareAndWriteAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.OrWrite16 => await OrWriteAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.WriteAtomic16 => await WriteAtomicAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
                 ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => ReadDefectData(request),
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
@@ -184,7 +185,7 @@ internal sealed partial class ScsiLogicalUnit
     private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
         or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
-        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16;
+        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16;
 
     private SenseData? TakeUnitAttention(ScsiRequest request)
     {

@@ -38,6 +38,7 @@ internal enum ScsiOpcode : byte
     PreFetch16 = 0x90,
     SynchronizeCache16 = 0x91,
     WriteSame16 = 0x93,
+    WriteAtomic16 = 0x9C,
     ServiceActionIn16 = 0x9E,
     ReportLuns = 0xA0,
     MaintenanceIn = 0xA3,

@@ -1,0 +1,40 @@
+using Targetd.Core.BlockDevices;
+
+namespace Targetd.Tests.Iscsi;
+
+/// <summary>A device that writes one block at a time and yields between blocks, so concurrent writes can interleave.</summary>
+internal sealed class PiecewiseBlockDevice(MemoryBlockDevice inner) : IBlockDevice
+{
+    public long Length => inner.Length;
+
+    public int LogicalBlockSize => inner.LogicalBlockSize;
+
+    public bool IsReadOnly => inner.IsReadOnly;
+
+    public bool IsThin => inner.IsThin;
+
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(offset, destination, cancellationToken);
+
+    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    {
+        for (int done = 0; done < source.Length; done += LogicalBlockSize)
+        {
+            await Task.Yield();
+            await inner.WriteAsync(offset + done, source.Slice(done, Math.Min(LogicalBlockSize, source.Length - done)), cancellationToken);
+        }
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+    public ValueTask DiscardAsync(long offset, long length, CancellationToken cancellationToken = default) =>
+        inner.DiscardAsync(offset, length, cancellationToken);
+
+    public ValueTask WriteZeroesAsync(long offset, long length, CancellationToken cancellationToken = default) =>
+        inner.WriteZeroesAsync(offset, length, cancellationToken);
+
+    public ValueTask<IReadOnlyList<BlockExtent>> GetAllocatedExtentsAsync(long offset, long length, CancellationToken cancellationToken = default) =>
+        inner.GetAllocatedExtentsAsync(offset, length, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
