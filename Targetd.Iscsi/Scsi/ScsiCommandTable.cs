@@ -50,6 +50,9 @@ internal static class ScsiCommandTable
         (ScsiOpcode.PersistentReserveOut, 0x04, 10),
         (ScsiOpcode.PersistentReserveOut, 0x05, 10),
         (ScsiOpcode.PersistentReserveOut, 0x06, 10),
+        (ScsiOpcode.ExtendedCopy, 0x00, 16),
+        (ScsiOpcode.ReceiveCopyResults, 0x00, 16),
+        (ScsiOpcode.ReceiveCopyResults, 0x03, 16),
         (ScsiOpcode.Read16, null, 16),
         (ScsiOpcode.CompareAndWrite, null, 16),
         (ScsiOpcode.Write16, null, 16),
@@ -74,5 +77,5 @@ internal static class ScsiCommandTable
     /// <summary>Whether the opcode has service actions (byte 1, bits 0-4).</summary>
     public static bool HasServiceActions(byte opcode) =>
         opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn or (byte)ScsiOpcode.PersistentReserveIn
-        or (byte)ScsiOpcode.PersistentReserveOut;
+        or (byte)ScsiOpcode.PersistentReserveOut or (byte)ScsiOpcode.ExtendedCopy or (byte)ScsiOpcode.ReceiveCopyResults;
 }

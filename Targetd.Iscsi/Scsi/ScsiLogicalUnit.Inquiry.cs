@@ -6,7 +6,7 @@ namespace Targetd.Iscsi.Scsi;
 /// <content>INQUIRY with its vital product data pages (SPC-4 §6.6, §7.8; SBC-3 §6.6) and MODE SENSE (SPC-4 §6.11).</content>
 internal sealed partial class ScsiLogicalUnit
 {
-    private static readonly byte[] SupportedVpdPages = [0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2];
+    private static readonly byte[] SupportedVpdPages = [0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2];
 
     /// <summary>
     /// Standard INQUIRY data (SPC-4 §6.6.2): 96 bytes with the version descriptors SAM-5, iSCSI, SPC-4 and SBC-3.
@@ -54,6 +54,7 @@ internal sealed partial class ScsiLogicalUnit
             0x00 => VpdPage(0x00, SupportedVpdPages),
             0x80 => VpdPage(0x80, Encoding.ASCII.GetBytes(Serial)),
             0x83 => VpdPage(0x83, DeviceIdentification()),
+            0x8F => VpdPage(0x8F, ThirdPartyCopy()),
             0xB0 => VpdPage(0xB0, BlockLimits()),
             0xB1 => VpdPage(0xB1, BlockDeviceCharacteristics()),
             0xB2 => VpdPage(0xB2, LogicalBlockProvisioning()),

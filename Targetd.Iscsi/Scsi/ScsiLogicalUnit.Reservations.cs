@@ -17,7 +17,8 @@ internal sealed partial class ScsiLogicalUnit
         ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16
             or ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16
             or ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 or ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10
-            or ScsiOpcode.ServiceActionIn16 or ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => CommandAccess.Read,
+            or ScsiOpcode.ServiceActionIn16 or ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12
+            or ScsiOpcode.ReceiveCopyResults => CommandAccess.Read,
         _ => CommandAccess.Write,
     };
 

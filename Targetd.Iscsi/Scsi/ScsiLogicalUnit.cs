@@ -99,6 +99,10 @@ internal sealed partial class ScsiLogicalUnit
     {
         _seenResetGeneration.TryRemove(nexus, out _);
         _reservations.NexusLost(nexus);
+        foreach (var key in _copyResults.Keys.Where(k => k.Nexus == nexus))
+        {
+            _copyResults.TryRemove(key, out _);
+        }
     }
 
     /// <summary>Executes one command.</summary>
@@ -147,6 +151,8 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.CompareAndWrite => await CompareAndWriteAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.OrWrite16 => await OrWriteAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.WriteAtomic16 => await WriteAtomicAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.ExtendedCopy => await ExtendedCopyAsync(request, cancellationToken).ConfigureAwait(false),
+                ScsiOpcode.ReceiveCopyResults => ReceiveCopyResults(request),
                 ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
                 ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => ReadDefectData(request),
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
@@ -185,7 +191,7 @@ internal sealed partial class ScsiLogicalUnit
     private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
         or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
-        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16;
+        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy;
 
     private SenseData? TakeUnitAttention(ScsiRequest request)
     {

@@ -29,6 +29,8 @@ internal enum ScsiOpcode : byte
     ModeSense10 = 0x5A,
     PersistentReserveIn = 0x5E,
     PersistentReserveOut = 0x5F,
+    ExtendedCopy = 0x83,
+    ReceiveCopyResults = 0x84,
     Read16 = 0x88,
     CompareAndWrite = 0x89,
     Write16 = 0x8A,

@@ -67,4 +67,22 @@ internal static class Sense
 
     /// <summary>ILLEGAL REQUEST, INVALID RELEASE OF PERSISTENT RESERVATION (26h/04h): the type differs from the one held.</summary>
     public static SenseData InvalidReleaseOfPersistentReservation() => new(SenseKey.IllegalRequest, 0x26, 0x04);
+
+    /// <summary>ILLEGAL REQUEST, TOO MANY TARGET DESCRIPTORS (26h/06h).</summary>
+    public static SenseData TooManyTargetDescriptors() => new(SenseKey.IllegalRequest, 0x26, 0x06);
+
+    /// <summary>ILLEGAL REQUEST, UNSUPPORTED TARGET DESCRIPTOR TYPE CODE (26h/07h), pointing at the descriptor.</summary>
+    public static SenseData UnsupportedTargetDescriptorType(int fieldByte) => new(SenseKey.IllegalRequest, 0x26, 0x07, (ushort)fieldByte, InCdb: false);
+
+    /// <summary>ILLEGAL REQUEST, TOO MANY SEGMENT DESCRIPTORS (26h/08h).</summary>
+    public static SenseData TooManySegmentDescriptors() => new(SenseKey.IllegalRequest, 0x26, 0x08);
+
+    /// <summary>ILLEGAL REQUEST, UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE (26h/09h), pointing at the descriptor.</summary>
+    public static SenseData UnsupportedSegmentDescriptorType(int fieldByte) => new(SenseKey.IllegalRequest, 0x26, 0x09, (ushort)fieldByte, InCdb: false);
+
+    /// <summary>COPY ABORTED, UNREACHABLE COPY TARGET (08h/04h): a descriptor names a logical unit this copy cannot reach.</summary>
+    public static SenseData UnreachableCopyTarget() => new(SenseKey.CopyAborted, 0x08, 0x04);
+
+    /// <summary>COPY ABORTED with no additional sense code: a segment cannot be processed (its blocks lie beyond the medium).</summary>
+    public static SenseData CopyAborted() => new(SenseKey.CopyAborted, 0x00, 0x00);
 }

@@ -11,6 +11,7 @@ internal enum SenseKey : byte
     IllegalRequest = 0x5,
     UnitAttention = 0x6,
     DataProtect = 0x7,
+    CopyAborted = 0xA,
     AbortedCommand = 0xB,
     Miscompare = 0xE,
 }

@@ -57,7 +57,7 @@ public sealed class ScsiLogicalUnitTests
         var (_, serial) = await RunAsync(unit, Cdb.Inquiry(true, 0x80), 255);
         var (_, ids) = await RunAsync(unit, Cdb.Inquiry(true, 0x83), 255);
 
-        pages[4..].Should().Equal(0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2);
+        pages[4..].Should().Equal(0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2);
         Encoding.ASCII.GetString(serial, 4, serial.Length - 4).Should().Be(unit.Serial);
         ids[4].Should().Be(0x01);
         ids[5].Should().Be(0x03);

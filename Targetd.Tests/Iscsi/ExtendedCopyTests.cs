@@ -1,0 +1,226 @@
+using System.Buffers.Binary;
+using Targetd.Core.BlockDevices;
+using Targetd.Iscsi.Scsi;
+
+namespace Targetd.Tests.Iscsi;
+
+public sealed class ExtendedCopyTests
+{
+    private const int Block = 512;
+
+    [Test]
+    public async Task A_block_to_block_segment_copies_inside_the_unit_and_reports_its_results()
+    {
+        var (unit, device) = Unit();
+        var data = Pattern(64 * Block, 3);
+        await device.WriteAsync(0, data);
+
+        var result = await CopyAsync(unit, ParameterList(unit, listId: 7, (0, 0, 64, 0, 1000)));
+        var (status, statusData) = await RunAsync(unit, ReceiveCopyResults(0x00, 7), 64);
+
+        result.Status.Should().Be(ScsiStatus.Good);
+        (await ReadAsync(device, 1000, 64)).Should().Equal(data);
+        status.Status.Should().Be(ScsiStatus.Good);
+        statusData.Should().Equal(0, 0, 0, 8, 0x01, 0, 1, 0x00, 0, 0, 0x80, 0x00);
+    }
+
+    [Test]
+    public async Task An_overlapping_copy_to_higher_blocks_moves_the_data_like_memmove()
+    {
+        var (unit, device) = Unit();
+        var data = Pattern(64 * Block, 9);
+        await device.WriteAsync(0, data);
+
+        (await CopyAsync(unit, ParameterList(unit, 1, (0, 0, 64, 0, 10)))).Status.Should().Be(ScsiStatus.Good);
+
+        (await ReadAsync(device, 10, 64)).Should().Equal(data);
+    }
+
+    [Test]
+    public async Task A_descriptor_naming_another_unit_is_unreachable_and_nothing_is_copied()
+    {
+        var (unit, device) = Unit();
+        var (other, _) = Unit(target: "iqn.2024-01.net.targetd.test:other");
+        await device.WriteAsync(0, Pattern(8 * Block, 1));
+        var parameters = ParameterList(other, 1, (0, 0, 8, 0, 100));
+
+        var result = await CopyAsync(unit, parameters);
+
+        result.Sense.Should().Be(Sense.UnreachableCopyTarget());
+        result.Sense!.Value.Key.Should().Be(SenseKey.CopyAborted);
+        device.AllocatedBytes.Should().Be(4096, "only the source block range was ever written");
+    }
+
+    [Test]
+    public async Task A_list_whose_second_segment_runs_past_the_end_copies_nothing()
+    {
+        var (unit, device) = Unit();
+        await device.WriteAsync(0, Pattern(8 * Block, 1));
+
+        var result = await CopyAsync(unit, ParameterList(unit, 1, (0, 0, 8, 0, 100), (0, 0, 8, 0, 2045)));
+
+        result.Sense!.Value.Key.Should().Be(SenseKey.CopyAborted);
+        (await ReadAsync(device, 100, 8)).Should().OnlyContain(b => b == 0);
+    }
+
+    [Test]
+    public async Task A_segment_naming_a_missing_target_descriptor_is_unreachable()
+    {
+        var (unit, _) = Unit();
+
+        (await CopyAsync(unit, ParameterList(unit, 1, (0, 1, 8, 0, 100)))).Sense.Should().Be(Sense.UnreachableCopyTarget());
+    }
+
+    [Test]
+    public async Task Malformed_parameter_lists_get_the_sense_spc4_names()
+    {
+        var (unit, _) = Unit();
+        var good = ParameterList(unit, 1, (0, 0, 8, 0, 100));
+
+        (await CopyAsync(unit, good[..(16 + 32 - 1)])).Sense.Should().Be(Sense.ParameterListLengthError(), "a cut target descriptor");
+        (await CopyAsync(unit, good[..^1])).Sense.Should().Be(Sense.ParameterListLengthError(), "a cut segment descriptor");
+
+        var wrongTarget = (byte[])good.Clone();
+        wrongTarget[16] = 0xE0;
+        (await CopyAsync(unit, wrongTarget)).Sense!.Value.Ascq.Should().Be(0x07, "UNSUPPORTED TARGET DESCRIPTOR TYPE CODE");
+
+        var wrongSegment = (byte[])good.Clone();
+        wrongSegment[48] = 0x01;
+        (await CopyAsync(unit, wrongSegment)).Sense!.Value.Ascq.Should().Be(0x09, "UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE");
+
+        var fiveTargets = ParameterList(unit, 1, 5, (0, 0, 8, 0, 100));
+        (await CopyAsync(unit, fiveTargets)).Sense.Should().Be(Sense.TooManyTargetDescriptors());
+
+        var segments = Enumerable.Repeat((0, 0, 1, 0UL, 100UL), ExtendedCopyList.MaxSegmentDescriptors + 1).ToArray();
+        (await CopyAsync(unit, ParameterList(unit, 1, 1, segments))).Sense.Should().Be(Sense.TooManySegmentDescriptors());
+    }
+
+    [Test]
+    public async Task A_zero_parameter_list_length_copies_nothing_and_is_good()
+    {
+        var (unit, _) = Unit();
+
+        (await RunAsync(unit, ExtendedCopyCdb(0), 0, [])).Result.Status.Should().Be(ScsiStatus.Good);
+    }
+
+    [Test]
+    public async Task Copy_status_of_an_unknown_list_is_an_invalid_field_and_operating_parameters_list_the_limits()
+    {
+        var (unit, _) = Unit();
+
+        var (unknown, _) = await RunAsync(unit, ReceiveCopyResults(0x00, 9), 64);
+        var (_, parameters) = await RunAsync(unit, ReceiveCopyResults(0x03, 0), 64);
+
+        unknown.Sense.Should().Be(Sense.InvalidFieldInCdb(2));
+        parameters.Should().HaveCount(46);
+        BinaryPrimitives.ReadUInt32BigEndian(parameters).Should().Be(42);
+        BinaryPrimitives.ReadUInt16BigEndian(parameters.AsSpan(8)).Should().Be(ExtendedCopyList.MaxTargetDescriptors);
+        BinaryPrimitives.ReadUInt16BigEndian(parameters.AsSpan(10)).Should().Be(ExtendedCopyList.MaxSegmentDescriptors);
+        BinaryPrimitives.ReadUInt32BigEndian(parameters.AsSpan(12)).Should().Be(ExtendedCopyList.MaxDescriptorListLength);
+        parameters[43..].Should().Equal(2, 0x02, 0xE4);
+    }
+
+    [Test]
+    public async Task The_third_party_copy_vpd_page_lists_the_copy_commands_and_descriptors()
+    {
+        var (unit, _) = Unit();
+
+        var (_, page) = await RunAsync(unit, Cdb.Inquiry(true, 0x8F), 255);
+        var (_, supported) = await RunAsync(unit, Cdb.Inquiry(true, 0x00), 255);
+
+        page.Should().Equal(
+            0x00, 0x8F, 0x00, 0x14,
+            0x00, 0x01, 0x00, 0x08, 7, 0x83, 1, 0x00, 0x84, 2, 0x00, 0x03,
+            0x00, 0x08, 0x00, 0x04, 2, 0x02, 0xE4, 0x00);
+        supported[4..].Should().Contain(0x8F);
+    }
+
+    private static (ScsiLogicalUnit Unit, MemoryBlockDevice Device) Unit(string target = "iqn.2024-01.net.targetd.test:xcopy")
+    {
+        var device = new MemoryBlockDevice(1024 * 1024, chunkSize: 4096);
+        return (new ScsiLogicalUnit(device, target, 0), device);
+    }
+
+    private static byte[] ParameterList(ScsiLogicalUnit named, byte listId, params (int Source, int Destination, int Blocks, ulong SourceLba, ulong DestinationLba)[] segments) =>
+        ParameterList(named, listId, 1, segments);
+
+    /// <summary>A LID1 parameter list (SPC-4 §6.4.3.1): header, identification target descriptors naming the unit by NAA, segments.</summary>
+    private static byte[] ParameterList(
+        ScsiLogicalUnit named, byte listId, int targets, params (int Source, int Destination, int Blocks, ulong SourceLba, ulong DestinationLba)[] segments)
+    {
+        var list = new byte[16 + (32 * targets) + (28 * segments.Length)];
+        list[0] = listId;
+        BinaryPrimitives.WriteUInt16BigEndian(list.AsSpan(2), (ushort)(32 * targets));
+        BinaryPrimitives.WriteUInt32BigEndian(list.AsSpan(8), (uint)(28 * segments.Length));
+        for (int i = 0; i < targets; i++)
+        {
+            var target = list.AsSpan(16 + (32 * i), 32);
+            target[0] = 0xE4;
+            target[4] = 0x01; // binary
+            target[5] = 0x03; // LU association, NAA
+            target[7] = 8;
+            BinaryPrimitives.WriteUInt64BigEndian(target[8..], named.NaaIdentifier);
+            target[29] = (byte)(Block >> 16); // DISK BLOCK LENGTH, 24 bits
+            target[30] = (byte)(Block >> 8);
+            target[31] = unchecked((byte)Block);
+        }
+
+        for (int i = 0; i < segments.Length; i++)
+        {
+            var segment = list.AsSpan(16 + (32 * targets) + (28 * i), 28);
+            segment[0] = 0x02;
+            BinaryPrimitives.WriteUInt16BigEndian(segment[2..], 0x18);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[4..], (ushort)segments[i].Source);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[6..], (ushort)segments[i].Destination);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[10..], (ushort)segments[i].Blocks);
+            BinaryPrimitives.WriteUInt64BigEndian(segment[12..], segments[i].SourceLba);
+            BinaryPrimitives.WriteUInt64BigEndian(segment[20..], segments[i].DestinationLba);
+        }
+
+        return list;
+    }
+
+    private static async Task<ScsiResult> CopyAsync(ScsiLogicalUnit unit, byte[] parameters) =>
+        (await RunAsync(unit, ExtendedCopyCdb((uint)parameters.Length), 0, parameters)).Result;
+
+    private static byte[] ExtendedCopyCdb(uint length)
+    {
+        var cdb = new byte[16];
+        cdb[0] = 0x83;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), length);
+        return cdb;
+    }
+
+    private static byte[] ReceiveCopyResults(byte action, byte listId)
+    {
+        var cdb = new byte[16];
+        cdb[0] = 0x84;
+        cdb[1] = action;
+        cdb[2] = listId;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 1024);
+        return cdb;
+    }
+
+    private static async Task<(ScsiResult Result, byte[] Data)> RunAsync(ScsiLogicalUnit unit, byte[] cdb, int dataIn, byte[]? dataOut = null)
+    {
+        var cdb16 = new byte[16];
+        cdb.CopyTo(cdb16, 0);
+        var buffer = new byte[dataIn];
+        var result = await unit.ExecuteAsync(new ScsiRequest(cdb16, 1, dataOut ?? [], buffer), CancellationToken.None);
+        return (result, buffer[..result.DataInLength]);
+    }
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static async Task<byte[]> ReadAsync(MemoryBlockDevice device, long lba, int blocks)
+    {
+        var data = new byte[blocks * Block];
+        await device.ReadAsync(lba * Block, data);
+        return data;
+    }
+}
