@@ -35,6 +35,8 @@ internal static class ScsiCommandTable
         (ScsiOpcode.ReadDefectData10, null, 10),
         (ScsiOpcode.WriteSame10, null, 10),
         (ScsiOpcode.Unmap, null, 10),
+        (ScsiOpcode.Sanitize, 0x02, 10),
+        (ScsiOpcode.Sanitize, 0x1F, 10),
         (ScsiOpcode.ModeSelect10, null, 10),
         (ScsiOpcode.Reserve10, null, 10),
         (ScsiOpcode.Release10, null, 10),
@@ -77,5 +79,6 @@ internal static class ScsiCommandTable
     /// <summary>Whether the opcode has service actions (byte 1, bits 0-4).</summary>
     public static bool HasServiceActions(byte opcode) =>
         opcode is (byte)ScsiOpcode.ServiceActionIn16 or (byte)ScsiOpcode.MaintenanceIn or (byte)ScsiOpcode.PersistentReserveIn
-        or (byte)ScsiOpcode.PersistentReserveOut or (byte)ScsiOpcode.ExtendedCopy or (byte)ScsiOpcode.ReceiveCopyResults;
+        or (byte)ScsiOpcode.PersistentReserveOut or (byte)ScsiOpcode.ExtendedCopy or (byte)ScsiOpcode.ReceiveCopyResults
+        or (byte)ScsiOpcode.Sanitize;
 }

@@ -55,9 +55,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Good();
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         var verify = request.DataOut[..length];
@@ -112,9 +112,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Good();
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         int length = (int)blocks * BlockSize;

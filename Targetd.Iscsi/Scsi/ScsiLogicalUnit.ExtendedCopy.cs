@@ -54,9 +54,9 @@ internal sealed partial class ScsiLogicalUnit
             }
         }
 
-        if (Device.IsReadOnly && list.Segments.Any(s => s.Blocks > 0))
+        if (IsWriteProtected && list.Segments.Any(s => s.Blocks > 0))
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         long copied = 0;

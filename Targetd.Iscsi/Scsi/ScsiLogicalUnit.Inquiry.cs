@@ -108,10 +108,12 @@ internal sealed partial class ScsiLogicalUnit
     }
 
     /// <summary>Block Device Characteristics (SBC-3 §6.6.2): a non-rotating medium.</summary>
+    /// <summary>Block Device Characteristics (SBC-3 §6.6.2): non-rotating medium; reads after a SANITIZE BLOCK ERASE succeed (WABEREQ 01b).</summary>
     private static byte[] BlockDeviceCharacteristics()
     {
         var body = new byte[0x3C];
-        BinaryPrimitives.WriteUInt16BigEndian(body, 0x0001);
+        BinaryPrimitives.WriteUInt16BigEndian(body, 0x0001); // MEDIUM ROTATION RATE: non-rotating
+        body[7 - 4] = 0x40; // WABEREQ 01b
         return body;
     }
 
@@ -156,7 +158,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (pageCode is 0x0A or 0x3F)
         {
-            pages.Add(ModePage(0x0A, 0x0A, 0));
+            pages.Add(ControlPage(changeable));
         }
 
         if (pageCode is 0x1C or 0x3F)
@@ -172,7 +174,7 @@ internal sealed partial class ScsiLogicalUnit
         int headerLength = ten ? 8 : 4;
         int descriptorLength = dbd ? 0 : 8;
         var data = new byte[headerLength + descriptorLength + pages.Sum(p => p.Length)];
-        byte deviceSpecific = (byte)((Device.IsReadOnly ? 0x80 : 0) | 0x10); // WP, DPOFUA
+        byte deviceSpecific = (byte)((IsWriteProtected ? 0x80 : 0) | 0x10); // WP, DPOFUA
         if (ten)
         {
             BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)(data.Length - 2));

@@ -6,10 +6,11 @@ namespace Targetd.Iscsi.Scsi;
 internal sealed partial class ScsiLogicalUnit
 {
     /// <summary>
-    /// MODE SELECT(6)/(10): the pages we report have no changeable fields, so a parameter list is accepted when
-    /// it repeats the current values and refused at the first byte that differs (INVALID FIELD IN PARAMETER LIST).
+    /// MODE SELECT(6)/(10): the one changeable field is SWP in the Control page (software write protection, shared
+    /// by every view of the device; the other initiators get MODE PARAMETERS CHANGED). Any other byte must repeat
+    /// the current value; the first that differs is refused (INVALID FIELD IN PARAMETER LIST) and nothing changes.
     /// </summary>
-    private static ScsiResult ModeSelect(ScsiRequest request)
+    private ScsiResult ModeSelect(ScsiRequest request)
     {
         var cdb = request.Cdb.Span;
         bool ten = cdb[0] == (byte)ScsiOpcode.ModeSelect10;
@@ -40,6 +41,7 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         var current = CurrentModePages();
+        bool? softwareWriteProtect = null;
         while (position < list.Length)
         {
             if (position + 2 > list.Length)
@@ -59,26 +61,46 @@ internal sealed partial class ScsiLogicalUnit
                 return ScsiResult.Check(Sense.InvalidFieldInParameterList(position + 1));
             }
 
+            var changeable = code == 0x0A ? ControlPage(changeable: true) : null;
             for (int i = 2; i < page.Length; i++)
             {
-                if (list[position + i] != page[i])
+                if (((list[position + i] ^ page[i]) & ~(changeable?[i] ?? 0)) != 0)
                 {
                     return ScsiResult.Check(Sense.InvalidFieldInParameterList(position + i));
                 }
             }
 
+            if (code == 0x0A)
+            {
+                softwareWriteProtect = (list[position + 4] & 0x08) != 0;
+            }
+
             position += 2 + pageLength;
+        }
+
+        if (softwareWriteProtect is { } swp && swp != _shared.SoftwareWriteProtect)
+        {
+            _shared.SoftwareWriteProtect = swp;
+            _reservations.Attentions.Establish(_reservations.AttachedPorts().Where(p => p != request.Port), Sense.ModeParametersChanged());
         }
 
         return ScsiResult.Good();
     }
 
-    private static Dictionary<int, byte[]> CurrentModePages() => new()
+    private Dictionary<int, byte[]> CurrentModePages() => new()
     {
         [0x08] = ModePage(0x08, 0x12, 0x04),
-        [0x0A] = ModePage(0x0A, 0x0A, 0),
+        [0x0A] = ControlPage(changeable: false),
         [0x1C] = ModePage(0x1C, 0x0A, 0),
     };
+
+    /// <summary>The Control mode page (SPC-4 §7.5.8): SWP (byte 4, bit 3) is the changeable field.</summary>
+    private byte[] ControlPage(bool changeable)
+    {
+        var page = ModePage(0x0A, 0x0A, 0);
+        page[4] = (byte)(changeable || _shared.SoftwareWriteProtect ? 0x08 : 0);
+        return page;
+    }
 
     /// <summary>WRITE AND VERIFY: the write reaches the medium before status; BYTCHK 01b compares what was written.</summary>
     private async ValueTask<ScsiResult> WriteAndVerifyAsync(ScsiRequest request, CancellationToken cancellationToken)

@@ -56,9 +56,9 @@ internal sealed partial class ScsiLogicalUnit
             ranges.Add(((long)lba, blocks));
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         foreach (var (lba, blocks) in ranges)
@@ -123,9 +123,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(range);
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         // The data-out buffer is one logical block (SBC-3 §5.45): shorter or longer is refused, nothing written.

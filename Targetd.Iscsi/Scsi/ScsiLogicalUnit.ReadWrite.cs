@@ -85,9 +85,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(range);
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         // When the transport delivered less than the CDB asks for, only the whole blocks received are written and the

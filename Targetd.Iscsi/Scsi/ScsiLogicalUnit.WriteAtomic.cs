@@ -43,9 +43,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Good();
         }
 
-        if (Device.IsReadOnly)
+        if (IsWriteProtected)
         {
-            return ScsiResult.Check(Sense.WriteProtected());
+            return ScsiResult.Check(WriteProtectedSense);
         }
 
         // All or nothing: a data-out buffer shorter than the blocks is refused before anything is written.

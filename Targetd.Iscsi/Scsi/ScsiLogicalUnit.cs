@@ -22,12 +22,10 @@ internal sealed partial class ScsiLogicalUnit
 
     private readonly ConcurrentDictionary<ulong, long> _seenResetGeneration = new();
     private long _resetGeneration;
-    /// <summary>
-    /// Reservations belong to the logical unit, not to one view of it: every <see cref="ScsiLogicalUnit"/> over the
-    /// same device (the LUN of each initiator's ACL, the same disk in two targets) shares them.
-    /// </summary>
-    private static readonly ConditionalWeakTable<IBlockDevice, ReservationState> SharedReservations = [];
+    /// <summary>Reservations and write protection belong to the device, shared by every view of it.</summary>
+    private static readonly ConditionalWeakTable<IBlockDevice, SharedUnitState> SharedStates = [];
 
+    private readonly SharedUnitState _shared;
     private readonly ReservationState _reservations;
     private SenseData _resetSense = Sense.ResetOccurred();
 
@@ -53,7 +51,8 @@ internal sealed partial class ScsiLogicalUnit
         var file = reservationsDirectory is null
             ? null
             : new ReservationFile(Path.Combine(reservationsDirectory, NaaIdentifier.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".pr"));
-        _reservations = SharedReservations.GetValue(device, _ => new ReservationState(new PortAttentions(), file));
+        _shared = SharedStates.GetValue(device, _ => new SharedUnitState(new ReservationState(new PortAttentions(), file)));
+        _reservations = _shared.Reservations;
     }
 
     public IBlockDevice Device { get; }
@@ -69,6 +68,12 @@ internal sealed partial class ScsiLogicalUnit
     public ulong NaaIdentifier { get; }
 
     private int MaxTransferBlocks => MaxTransferBytes / BlockSize;
+
+    /// <summary>Whether writes are refused: a read-only device, or software write protection (SWP) set by MODE SELECT.</summary>
+    private bool IsWriteProtected => Device.IsReadOnly || _shared.SoftwareWriteProtect;
+
+    /// <summary>DATA PROTECT with WRITE PROTECTED for a read-only device, LOGICAL UNIT SOFTWARE WRITE PROTECTED for SWP.</summary>
+    private SenseData WriteProtectedSense => Device.IsReadOnly ? Sense.WriteProtected() : Sense.SoftwareWriteProtected();
 
     /// <summary>
     /// Establishes a unit attention for every I_T nexus (SAM-5 §5.14): after a LOGICAL UNIT RESET with
@@ -116,6 +121,18 @@ internal sealed partial class ScsiLogicalUnit
 
         var opcode = (ScsiOpcode)cdb[0];
 
+        // SBC-3 §4.11: while a SANITIZE runs only INQUIRY, REPORT LUNS and REQUEST SENSE are served; after one failed,
+        // medium access waits for EXIT FAILURE MODE or a new SANITIZE.
+        if (_shared.Sanitizing && opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense))
+        {
+            return ScsiResult.Check(Sense.SanitizeInProgress());
+        }
+
+        if (_shared.SanitizeFailed && IsMediumAccess(opcode))
+        {
+            return ScsiResult.Check(Sense.SanitizeCommandFailed());
+        }
+
         // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
         if (opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense) && TakeUnitAttention(request) is { } attention)
         {
@@ -153,6 +170,7 @@ internal sealed partial class ScsiLogicalUnit
                 ScsiOpcode.WriteAtomic16 => await WriteAtomicAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.ExtendedCopy => await ExtendedCopyAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.ReceiveCopyResults => ReceiveCopyResults(request),
+                ScsiOpcode.Sanitize => await SanitizeAsync(request, cancellationToken).ConfigureAwait(false),
                 ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
                 ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => ReadDefectData(request),
                 ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
@@ -191,7 +209,7 @@ internal sealed partial class ScsiLogicalUnit
     private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
         or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
-        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy;
+        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy or ScsiOpcode.Sanitize;
 
     private SenseData? TakeUnitAttention(ScsiRequest request)
     {

@@ -23,6 +23,7 @@ internal enum ScsiOpcode : byte
     ReadDefectData10 = 0x37,
     WriteSame10 = 0x41,
     Unmap = 0x42,
+    Sanitize = 0x48,
     ModeSelect10 = 0x55,
     Reserve10 = 0x56,
     Release10 = 0x57,

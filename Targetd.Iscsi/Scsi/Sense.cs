@@ -41,6 +41,12 @@ internal static class Sense
     /// <summary>DATA PROTECT, WRITE PROTECTED (27h/00h).</summary>
     public static SenseData WriteProtected() => new(SenseKey.DataProtect, 0x27, 0x00);
 
+    /// <summary>DATA PROTECT, LOGICAL UNIT SOFTWARE WRITE PROTECTED (27h/02h): the SWP bit of the Control mode page is set.</summary>
+    public static SenseData SoftwareWriteProtected() => new(SenseKey.DataProtect, 0x27, 0x02);
+
+    /// <summary>UNIT ATTENTION, MODE PARAMETERS CHANGED (2Ah/01h): another initiator changed a mode page.</summary>
+    public static SenseData ModeParametersChanged() => UnitAttention(0x2A, 0x01);
+
     /// <summary>MEDIUM ERROR, UNRECOVERED READ ERROR (11h/00h).</summary>
     public static SenseData ReadError() => new(SenseKey.MediumError, 0x11, 0x00);
 
@@ -85,4 +91,10 @@ internal static class Sense
 
     /// <summary>COPY ABORTED with no additional sense code: a segment cannot be processed (its blocks lie beyond the medium).</summary>
     public static SenseData CopyAborted() => new(SenseKey.CopyAborted, 0x00, 0x00);
+
+    /// <summary>NOT READY, LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS (04h/1Bh).</summary>
+    public static SenseData SanitizeInProgress() => new(SenseKey.NotReady, 0x04, 0x1B);
+
+    /// <summary>MEDIUM ERROR, SANITIZE COMMAND FAILED (31h/03h): the medium is in failure mode until EXIT FAILURE MODE.</summary>
+    public static SenseData SanitizeCommandFailed() => new(SenseKey.MediumError, 0x31, 0x03);
 }

@@ -152,6 +152,26 @@ public sealed partial class InteropTests
         score.Clean.Should().Contain("ReadOnly.ReadOnlySBC", output);
     }
 
+    /// <summary>
+    /// The SANITIZE suite is destructive beyond --dataloss and runs only with --allow-sanitize; on its own, because
+    /// its reservation test leaves a RESERVE(6) held by the second path when that path is a multipath URL.
+    /// </summary>
+    [Test]
+    [CancelAfter(120000)]
+    public async Task Iscsi_test_cu_sanitize_suite_passes_with_sanitize_allowed()
+    {
+        await using var target = await FileBackedTarget.StartAsync(ConformanceSize);
+
+        var (_, output) = await InteropTool.RunAsync(
+            "iscsi-test-cu", ["--dataloss", "--allow-sanitize", "-v", "-t", "SCSI.Sanitize", target.LunUrl()], timeoutSeconds: 100);
+
+        var score = TestCuScore.Parse(output);
+        await TestContext.Out.WriteLineAsync($"iscsi-test-cu --dataloss --allow-sanitize -t SCSI.Sanitize: {score}");
+        await TestContext.Out.WriteLineAsync("skipped: " + string.Join(", ", score.Skipped));
+        score.Failed.Should().BeEmpty(output);
+        score.Clean.Should().Contain(["Sanitize.BlockErase", "Sanitize.ExitFailureMode", "Sanitize.InvalidServiceAction"], output);
+    }
+
     private static async Task WaitForNoSessionsAsync(FileBackedTarget target)
     {
         var deadline = DateTime.UtcNow.AddSeconds(5);

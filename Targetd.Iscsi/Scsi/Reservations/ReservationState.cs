@@ -117,6 +117,9 @@ internal sealed partial class ReservationState
         Release(nexus);
     }
 
+    /// <summary>The initiator ports of the attached I_T nexuses.</summary>
+    public IReadOnlyCollection<string> AttachedPorts() => [.. _nexuses.Values.Select(n => n.Port).Distinct(StringComparer.Ordinal)];
+
     /// <summary>Aborts the tasks every attached nexus of the given ports has on this unit (SPC-4 §5.9.11.5).</summary>
     public async ValueTask AbortTasksOfAsync(IReadOnlyCollection<string> ports)
     {
