@@ -130,8 +130,8 @@ public sealed partial class InteropTests
         TestContext.AddTestAttachment(log);
 
         var score = TestCuScore.Parse(output);
-        await TestContext.Out.WriteLineAsync($"iscsi-test-cu --dataloss -t ALL: {score}");
-        await TestContext.Out.WriteLineAsync("skipped: " + string.Join(", ", score.Skipped));
+        await TestContext.Progress.WriteLineAsync($"iscsi-test-cu --dataloss -t ALL: {score}");
+        await TestContext.Progress.WriteLineAsync("skipped: " + string.Join(", ", score.Skipped));
         score.Failed.Should().BeEmpty(output);
         (score.Clean.Count + score.Skipped.Count).Should().BeGreaterThan(200, "the whole suite ran");
         score.Clean.Should().Contain(["ProutReserve.AccessEA", "Reserve6.2Initiators", "MultipathIO.Reset"]);
@@ -147,7 +147,7 @@ public sealed partial class InteropTests
         var (_, output) = await InteropTool.RunAsync("iscsi-test-cu", ["--dataloss", "-v", "-t", "SCSI.ReadOnly", target.LunUrl()], timeoutSeconds: 100);
 
         var score = TestCuScore.Parse(output);
-        await TestContext.Out.WriteLineAsync($"iscsi-test-cu --dataloss -t SCSI.ReadOnly (read-only LUN): {score}");
+        await TestContext.Progress.WriteLineAsync($"iscsi-test-cu --dataloss -t SCSI.ReadOnly (read-only LUN): {score}");
         score.Failed.Should().BeEmpty(output);
         score.Clean.Should().Contain("ReadOnly.ReadOnlySBC", output);
     }
@@ -172,8 +172,8 @@ public sealed partial class InteropTests
         TestContext.AddTestAttachment(log);
 
         var score = TestCuScore.Parse(output);
-        await TestContext.Out.WriteLineAsync($"iscsi-test-cu --dataloss --allow-sanitize -t ALL: {score}");
-        await TestContext.Out.WriteLineAsync("skipped: " + string.Join(", ", score.Skipped));
+        await TestContext.Progress.WriteLineAsync($"iscsi-test-cu --dataloss --allow-sanitize -t ALL: {score}");
+        await TestContext.Progress.WriteLineAsync("skipped: " + string.Join(", ", score.Skipped));
         score.Failed.Should().BeEmpty(output);
         score.Clean.Should().Contain(["Sanitize.BlockErase", "Sanitize.ExitFailureMode", "Sanitize.InvalidServiceAction"], output);
     }
