@@ -158,7 +158,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (pageCode is 0x0A or 0x3F)
         {
-            pages.Add(ControlPage(changeable));
+            pages.Add(pageControl == 2 ? ModePage(0x0A, 0x0A, 0) : ControlPage(changeable)); // default values: SWP clear
         }
 
         if (pageCode is 0x1C or 0x3F)

@@ -30,6 +30,8 @@ public sealed class SanitizeAndWriteProtectTests
         (mode[2] & 0x80).Should().Be(0x80, "WP in the mode parameter header");
         (mode[4 + 8 + 4] & 0x08).Should().Be(0x08, "SWP in the current Control page");
         (await RunAsync(unit, Cdb.Read10(0, 1), Block)).Result.Status.Should().Be(ScsiStatus.Good, "reads go on");
+        var (_, defaults) = await RunAsync(unit, [0x1A, 0x08, 0x80 | 0x0A, 0, 255, 0], 255);
+        (defaults[4 + 4] & 0x08).Should().Be(0, "SWP is clear in the default values");
 
         await RunAsync(unit, ModeSelect6(ControlPage(swp: false)), 0, ModeSelectList(ControlPage(swp: false)));
         (await RunAsync(unit, Cdb.Write10(0, 1), 0, new byte[Block])).Result.Status.Should().Be(ScsiStatus.Good);
