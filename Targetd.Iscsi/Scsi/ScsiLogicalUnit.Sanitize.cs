@@ -91,8 +91,9 @@ internal sealed partial class ScsiLogicalUnit
             await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
             _shared.SanitizeFailed = false;
         }
-        catch (Exception ex) when (ex is IOException or NotSupportedException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or NotSupportedException or OperationCanceledException or ObjectDisposedException)
         {
+            // The device failed or went away under the erase (IMMED keeps it running after the command).
             _shared.SanitizeFailed = true;
         }
         finally
