@@ -2,9 +2,15 @@ using Targetd.Core.BlockDevices;
 
 namespace Targetd.Tests.Iscsi;
 
-/// <summary>A device that writes one block at a time and yields between blocks, so concurrent writes can interleave.</summary>
+/// <summary>
+/// A device that writes one block at a time and yields between blocks, so concurrent writes can interleave; a
+/// discard waits for <see cref="DiscardGate"/> when one is set.
+/// </summary>
 internal sealed class PiecewiseBlockDevice(MemoryBlockDevice inner) : IBlockDevice
 {
+    /// <summary>When set, discards wait until it completes.</summary>
+    public TaskCompletionSource? DiscardGate { get; set; }
+
     public long Length => inner.Length;
 
     public int LogicalBlockSize => inner.LogicalBlockSize;
@@ -27,8 +33,15 @@ internal sealed class PiecewiseBlockDevice(MemoryBlockDevice inner) : IBlockDevi
 
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
 
-    public ValueTask DiscardAsync(long offset, long length, CancellationToken cancellationToken = default) =>
-        inner.DiscardAsync(offset, length, cancellationToken);
+    public async ValueTask DiscardAsync(long offset, long length, CancellationToken cancellationToken = default)
+    {
+        if (DiscardGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        await inner.DiscardAsync(offset, length, cancellationToken);
+    }
 
     public ValueTask WriteZeroesAsync(long offset, long length, CancellationToken cancellationToken = default) =>
         inner.WriteZeroesAsync(offset, length, cancellationToken);

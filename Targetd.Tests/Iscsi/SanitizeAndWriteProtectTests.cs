@@ -73,6 +73,36 @@ public sealed class SanitizeAndWriteProtectTests
         (await RunAsync(unit, Cdb.Read10(0, 64), 64 * Block)).Data.Should().OnlyContain(b => b == 0);
     }
 
+    [Test]
+    public async Task An_immediate_block_erase_answers_at_once_and_holds_other_commands_until_it_ends()
+    {
+        var memory = new MemoryBlockDevice(1024 * 1024, chunkSize: 4096);
+        var device = new PiecewiseBlockDevice(memory) { DiscardGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var unit = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:erase", 0);
+        await memory.WriteAsync(0, Enumerable.Repeat((byte)0x61, 8 * Block).ToArray());
+
+        var (erase, _) = await RunAsync(unit, Sanitize(0x82), 0);
+        var (during, _) = await RunAsync(unit, Cdb.Read10(0, 1), Block);
+        var (inquiry, _) = await RunAsync(unit, Cdb.Inquiry(), 255);
+        var (second, _) = await RunAsync(unit, Sanitize(0x02), 0);
+        device.DiscardGate.SetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        ScsiResult after;
+        do
+        {
+            await Task.Delay(10);
+            (after, _) = await RunAsync(unit, Cdb.TestUnitReady(), 0);
+        }
+        while (after.Status != ScsiStatus.Good && DateTime.UtcNow < deadline);
+
+        erase.Status.Should().Be(ScsiStatus.Good);
+        during.Sense.Should().Be(Sense.SanitizeInProgress());
+        inquiry.Status.Should().Be(ScsiStatus.Good, "INQUIRY is served during a sanitize");
+        second.Sense.Should().Be(Sense.SanitizeInProgress());
+        after.Status.Should().Be(ScsiStatus.Good);
+        memory.AllocatedBytes.Should().Be(0);
+    }
+
     [TestCase(0x01, 1, TestName = "OVERWRITE is not offered")]
     [TestCase(0x03, 1, TestName = "CRYPTOGRAPHIC ERASE is not offered")]
     [TestCase(0x05, 1, TestName = "An undefined service action is refused")]
