@@ -1,7 +1,11 @@
+using System.Buffers.Binary;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Newtonsoft.Json.Linq;
+using Targetd.Iscsi.Scsi;
 using Targetd.Qcow2;
+using Targetd.Tests.Iscsi;
 using Targetd.Tests.Support;
 
 namespace Targetd.Tests.Storage;
@@ -195,6 +199,78 @@ public sealed class Qcow2TargetDaemonInteropTests
 
         after.ToString().Should().Be(before.ToString());
         listing.Should().Contain(Target).And.Contain(Target + "-b").And.Contain("Lun:0");
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Persistent_reservations_made_with_aptpl_survive_a_kill_and_restart()
+    {
+        const string node = "iqn.2024-01.org.example:node1";
+        await CreateOverlayAsync("shared.qcow2", backing: null);
+        var daemon = await StartAsync();
+        await daemon.OkAsync("ADDTARGET", new { target_name = Target });
+        await daemon.OkAsync("ATTACH", new { target_name = Target, disk_path = "shared.qcow2" });
+        await using (var initiator = await LoginAsync(daemon, node))
+        {
+            (await initiator.ExecuteAsync(0, PersistentReserveOut(0x00, 0), 24, read: false, write: ReserveParameters(0, 0xC0FFEE, aptpl: true)))
+                .Status.Should().Be(ScsiStatus.Good);
+            (await initiator.ExecuteAsync(0, PersistentReserveOut(0x01, 0x01), 24, read: false, write: ReserveParameters(0xC0FFEE, 0, aptpl: false)))
+                .Status.Should().Be(ScsiStatus.Good);
+        }
+
+        daemon.KillHard();
+        await daemon.DisposeAsync();
+        var restarted = await StartAsync(daemon.Port);
+
+        await using var again = await LoginAsync(restarted, node);
+        var keys = await again.ExecuteAsync(0, PersistentReserveIn(0x00), 64, read: true);
+        var reservation = await again.ExecuteAsync(0, PersistentReserveIn(0x01), 64, read: true);
+        await using var other = await LoginAsync(restarted, "iqn.2024-01.org.example:node2");
+        var otherWrite = await other.ExecuteAsync(0, Iscsi.Cdb.Write10(0, 1), 512, read: false, write: new byte[512]);
+        var holderWrite = await again.ExecuteAsync(0, Iscsi.Cdb.Write10(0, 1), 512, read: false, write: new byte[512]);
+
+        BinaryPrimitives.ReadUInt32BigEndian(keys.Data.AsSpan(4)).Should().Be(8);
+        BinaryPrimitives.ReadUInt64BigEndian(keys.Data.AsSpan(8)).Should().Be(0xC0FFEE);
+        BinaryPrimitives.ReadUInt64BigEndian(reservation.Data.AsSpan(8)).Should().Be(0xC0FFEE);
+        reservation.Data[21].Should().Be(0x01, "WRITE EXCLUSIVE came back");
+        otherWrite.Status.Should().Be(ScsiStatus.ReservationConflict);
+        holderWrite.Status.Should().Be(ScsiStatus.Good);
+        Directory.GetFiles(Path.Combine(_folder.FullName, "reservations"), "*.pr").Should().ContainSingle();
+    }
+
+    private static async Task<TestInitiator> LoginAsync(Qcow2TargetDaemon daemon, string initiatorName)
+    {
+        var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, daemon.Port));
+        (await initiator.LoginAsync(Target, initiatorName)).Should().Be(0);
+        return initiator;
+    }
+
+    private static byte[] PersistentReserveOut(byte action, byte type)
+    {
+        var cdb = new byte[10];
+        cdb[0] = 0x5F;
+        cdb[1] = action;
+        cdb[2] = type;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(5), 24);
+        return cdb;
+    }
+
+    private static byte[] PersistentReserveIn(byte action)
+    {
+        var cdb = new byte[10];
+        cdb[0] = 0x5E;
+        cdb[1] = action;
+        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), 64);
+        return cdb;
+    }
+
+    private static byte[] ReserveParameters(ulong key, ulong serviceActionKey, bool aptpl)
+    {
+        var parameters = new byte[24];
+        BinaryPrimitives.WriteUInt64BigEndian(parameters, key);
+        BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), serviceActionKey);
+        parameters[20] = (byte)(aptpl ? 0x01 : 0x00);
+        return parameters;
     }
 
     [Test]
