@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Targetd.Iscsi.Scsi.Reservations;
 
 /// <summary>
@@ -14,7 +16,7 @@ internal sealed partial class ReservationState
     private PersistentReservationType? _type;
     private uint _generation;
     private ulong? _legacyHolder;
-    private volatile bool _active;
+    private volatile AccessView? _view;
     private bool _persistThroughPowerLoss;
     private long _version;
 
@@ -53,25 +55,24 @@ internal sealed partial class ReservationState
     /// <param name="allowedUnderReserve">Whether the command is one RESERVE(6/10) lets through (INQUIRY, REQUEST SENSE, RELEASE).</param>
     public bool Conflicts(ulong nexus, string port, CommandAccess access, bool allowedUnderReserve)
     {
-        if (!_active)
+        if (_view is not { } view)
         {
             return false;
         }
 
-        lock (_gate)
+        if (view.LegacyHolder is { } holder && holder != nexus && !allowedUnderReserve)
         {
-            if (_legacyHolder is { } holder && holder != nexus && !allowedUnderReserve)
-            {
-                return true;
-            }
-
-            if (_type is not { } type || access == CommandAccess.Allowed || HasAccess(port, type))
-            {
-                return false;
-            }
-
-            return access == CommandAccess.Write || !IsWriteExclusive(type);
+            return true;
         }
+
+        if (view.Type is not { } type || access == CommandAccess.Allowed)
+        {
+            return false;
+        }
+
+        // SPC-4 §5.9.10: registrants-only and all-registrants types give every registrant access; the others only the holder.
+        bool hasAccess = IsAllRegistrants(type) || IsRegistrantsOnly(type) ? view.Registered.Contains(port) : view.Holder == port;
+        return !hasAccess && (access == CommandAccess.Write || !IsWriteExclusive(type));
     }
 
     /// <summary>RESERVE(6) and RESERVE(10) (SPC-2 §7.21): the whole logical unit for one I_T nexus.</summary>
@@ -151,10 +152,6 @@ internal sealed partial class ReservationState
     private static bool IsRegistrantsOnly(PersistentReservationType type) =>
         type is PersistentReservationType.WriteExclusiveRegistrantsOnly or PersistentReservationType.ExclusiveAccessRegistrantsOnly;
 
-    /// <summary>SPC-4 §5.9.10: registrants-only and all-registrants types give every registrant access; the others only the holder.</summary>
-    private bool HasAccess(string port, PersistentReservationType type) =>
-        IsAllRegistrants(type) || IsRegistrantsOnly(type) ? _registrations.ContainsKey(port) : _holder == port;
-
     /// <summary>SPC-4 §5.9.10: with an all-registrants type every registrant is a reservation holder.</summary>
     private bool IsHolder(string port) =>
         _type is { } type && (IsAllRegistrants(type) ? _registrations.ContainsKey(port) : _holder == port);
@@ -168,7 +165,10 @@ internal sealed partial class ReservationState
         _holder,
         [.. _registrations.OrderBy(r => r.Value.Order).Select(r => (r.Key, r.Value.Key))]);
 
-    private void UpdateActive() => _active = _legacyHolder is not null || _type is not null;
+    /// <summary>Publishes the access picture after a change; null while nothing is reserved.</summary>
+    private void UpdateActive() => _view = _legacyHolder is null && _type is null
+        ? null
+        : new AccessView(_legacyHolder, _type, _holder, _registrations.Keys.ToFrozenSet(StringComparer.Ordinal));
 
     /// <summary>A registration: the key and the order it was made in.</summary>
     private readonly record struct Registration(ulong Key, long Order);
