@@ -9,9 +9,9 @@ namespace Targetd.Iscsi.Scsi;
 /// </summary>
 /// <param name="ListIdentifier">The LIST IDENTIFIER (byte 0).</param>
 /// <param name="HoldsResults">Whether the copy manager keeps the results for RECEIVE COPY RESULTS (LIST ID USAGE 00b).</param>
-/// <param name="Targets">For each target descriptor, whether it names the logical unit executing the copy.</param>
+/// <param name="Targets">For each target descriptor, the logical unit it names, or null when none the initiator may address.</param>
 /// <param name="Segments">The segments in order.</param>
-internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, IReadOnlyList<bool> Targets, IReadOnlyList<CopySegment> Segments)
+internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, IReadOnlyList<ScsiLogicalUnit?> Targets, IReadOnlyList<CopySegment> Segments)
 {
     /// <summary>The header before the target descriptor list (SPC-4 §6.4.3.1, table 102).</summary>
     public const int HeaderLength = 16;
@@ -31,6 +31,9 @@ internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, 
     /// <summary>MAXIMUM DESCRIPTOR LIST LENGTH: the target and segment descriptor lists together.</summary>
     public const int MaxDescriptorListLength = (MaxTargetDescriptors * TargetDescriptorLength) + (MaxSegmentDescriptors * SegmentDescriptorLength);
 
+    /// <summary>Finds the logical unit a designation descriptor names, or null.</summary>
+    public delegate ScsiLogicalUnit? UnitResolver(ReadOnlySpan<byte> designator);
+
     /// <summary>Identification descriptor target descriptor (CSCD) type code.</summary>
     public const byte IdentificationTargetDescriptor = 0xE4;
 
@@ -38,11 +41,11 @@ internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, 
     public const byte BlockToBlockSegment = 0x02;
 
     /// <summary>
-    /// Parses a parameter list. <paramref name="namesThisUnit"/> tells whether a designator (the 24 bytes of a
-    /// designation descriptor) identifies the executing unit; <paramref name="blockSize"/> is its logical block size.
+    /// Parses a parameter list. <paramref name="resolve"/> finds the logical unit a designator (the 24 bytes of a
+    /// designation descriptor) identifies among those the initiator may address.
     /// </summary>
     public static bool TryParse(
-        ReadOnlySpan<byte> parameters, int blockSize, Func<ReadOnlySpan<byte>, bool> namesThisUnit, out ExtendedCopyList? list, out SenseData error)
+        ReadOnlySpan<byte> parameters, UnitResolver resolve, out ExtendedCopyList? list, out SenseData error)
     {
         list = null;
         error = default;
@@ -84,11 +87,11 @@ internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, 
             return false;
         }
 
-        var targets = new bool[targetCount];
+        var targets = new ScsiLogicalUnit?[targetCount];
         for (int i = 0; i < targetCount; i++)
         {
             int at = HeaderLength + (i * TargetDescriptorLength);
-            if (!TryParseTarget(parameters.Slice(at, TargetDescriptorLength), at, blockSize, namesThisUnit, out targets[i], out error))
+            if (!TryParseTarget(parameters.Slice(at, TargetDescriptorLength), at, resolve, out targets[i], out error))
             {
                 return false;
             }
@@ -135,9 +138,9 @@ internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, 
 
     /// <summary>An identification descriptor target descriptor (SPC-4 §6.4.5.2, table 110) of a block device.</summary>
     private static bool TryParseTarget(
-        ReadOnlySpan<byte> descriptor, int at, int blockSize, Func<ReadOnlySpan<byte>, bool> namesThisUnit, out bool isThisUnit, out SenseData error)
+        ReadOnlySpan<byte> descriptor, int at, UnitResolver resolve, out ScsiLogicalUnit? unit, out SenseData error)
     {
-        isThisUnit = false;
+        unit = null;
         error = default;
         if (descriptor[0] != IdentificationTargetDescriptor)
         {
@@ -154,8 +157,8 @@ internal sealed record ExtendedCopyList(byte ListIdentifier, bool HoldsResults, 
 
         // Bytes 28-31, the block device type specific parameters: PAD, then the DISK BLOCK LENGTH.
         int diskBlockLength = (descriptor[29] << 16) | (descriptor[30] << 8) | descriptor[31];
-        isThisUnit = namesThisUnit(descriptor.Slice(4, 24));
-        if (isThisUnit && diskBlockLength != blockSize)
+        unit = resolve(descriptor.Slice(4, 24));
+        if (unit is not null && diskBlockLength != unit.BlockSize)
         {
             error = Sense.InvalidFieldInParameterList(at + 29);
             return false;

@@ -20,7 +20,7 @@ internal static class ScsiDispatcher
 
         if (units.TryGetValue(lun, out var unit))
         {
-            return unit.ExecuteAsync(request, cancellationToken);
+            return unit.ExecuteAsync(request with { VisibleUnits = units }, cancellationToken);
         }
 
         var result = cdb.IsEmpty ? ScsiResult.Check(Sense.InvalidOpcode()) : (ScsiOpcode)cdb[0] switch

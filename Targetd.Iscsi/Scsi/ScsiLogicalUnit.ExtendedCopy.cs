@@ -1,14 +1,15 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Targetd.Core.BlockDevices;
 
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>
-/// EXTENDED COPY (LID1, SPC-4 §6.4) and RECEIVE COPY RESULTS (SPC-4 §6.18): block-to-block copies inside the
-/// logical unit, so an initiator can copy without moving the data over the network. A target descriptor must name
-/// this unit: a copy never reaches another logical unit, whatever designator it names, so it cannot read a disk
-/// the initiator was not given. Every segment is checked before the first block moves.
+/// EXTENDED COPY (LID1, SPC-4 §6.4) and RECEIVE COPY RESULTS (SPC-4 §6.18): block-to-block copies within and
+/// between the logical units the initiator may address, so it can copy without moving the data over the network.
+/// A designator naming any other unit is an unreachable copy target, so a copy cannot read or write a disk the
+/// initiator was not given. Every segment is checked before the first block moves.
 /// </content>
 internal sealed partial class ScsiLogicalUnit
 {
@@ -33,38 +34,31 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Good();
         }
 
+        var visible = request.VisibleUnits;
         var parameters = request.DataOut.Span[..(int)Math.Min(length, request.DataOut.Length)];
-        if (!ExtendedCopyList.TryParse(parameters, BlockSize, NamesThisUnit, out var list, out var error))
+        if (!ExtendedCopyList.TryParse(parameters, designator => Resolve(designator, visible), out var list, out var error))
         {
             return ScsiResult.Check(error);
         }
 
-        foreach (var segment in list!.Segments)
+        if (CheckCopy(list!, request) is { } refusal)
         {
-            if (segment.Source >= list.Targets.Count || segment.Destination >= list.Targets.Count
-                || !list.Targets[segment.Source] || !list.Targets[segment.Destination])
-            {
-                return ScsiResult.Check(Sense.UnreachableCopyTarget());
-            }
-
-            if (segment.SourceLba > (ulong)BlockCount || segment.DestinationLba > (ulong)BlockCount
-                || (long)segment.SourceLba + segment.Blocks > BlockCount || (long)segment.DestinationLba + segment.Blocks > BlockCount)
-            {
-                return ScsiResult.Check(Sense.CopyAborted());
-            }
-        }
-
-        if (IsWriteProtected && list.Segments.Any(s => s.Blocks > 0))
-        {
-            return ScsiResult.Check(WriteProtectedSense);
+            return refusal;
         }
 
         long copied = 0;
-        foreach (var segment in list.Segments)
+        foreach (var segment in list!.Segments)
         {
-            await CopyBlocksAsync((long)segment.SourceLba * BlockSize, (long)segment.DestinationLba * BlockSize, (long)segment.Blocks * BlockSize, cancellationToken)
-                .ConfigureAwait(false);
-            copied += (long)segment.Blocks * BlockSize;
+            var source = list.Targets[segment.Source]!;
+            var destination = list.Targets[segment.Destination]!;
+            await CopyBlocksAsync(
+                source.Device,
+                (long)segment.SourceLba * source.BlockSize,
+                destination.Device,
+                (long)segment.DestinationLba * destination.BlockSize,
+                (long)segment.Blocks * source.BlockSize,
+                cancellationToken).ConfigureAwait(false);
+            copied += (long)segment.Blocks * source.BlockSize;
         }
 
         if (list.HoldsResults)
@@ -75,15 +69,83 @@ internal sealed partial class ScsiLogicalUnit
         return ScsiResult.Good(length);
     }
 
-    /// <summary>Copies bytes inside the device; overlapping ranges copy from the end when the destination is higher.</summary>
-    private async ValueTask CopyBlocksAsync(long source, long destination, long length, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every segment is checked before the first block moves: both units reachable, the blocks inside each medium,
+    /// the destination writable, and neither unit reserved against this initiator (SPC-4 §5.9.1).
+    /// </summary>
+    private ScsiResult? CheckCopy(ExtendedCopyList list, ScsiRequest request)
     {
-        if (length == 0 || source == destination)
+        foreach (var segment in list.Segments)
+        {
+            if (segment.Source >= list.Targets.Count || segment.Destination >= list.Targets.Count
+                || list.Targets[segment.Source] is not { } source || list.Targets[segment.Destination] is not { } destination)
+            {
+                return ScsiResult.Check(Sense.UnreachableCopyTarget());
+            }
+
+            if (segment.SourceLba > (ulong)source.BlockCount || (long)segment.SourceLba + segment.Blocks > source.BlockCount
+                || segment.DestinationLba > (ulong)destination.BlockCount || (long)segment.DestinationLba + segment.Blocks > destination.BlockCount)
+            {
+                return ScsiResult.Check(Sense.CopyAborted());
+            }
+
+            if (segment.Blocks == 0)
+            {
+                continue;
+            }
+
+            foreach (var (unit, access) in new[] { (source, Reservations.CommandAccess.Read), (destination, Reservations.CommandAccess.Write) })
+            {
+                if (unit != this && unit._reservations.Conflicts(request.Nexus, request.Port, access, allowedUnderReserve: false))
+                {
+                    return ScsiResult.Conflict();
+                }
+
+                if (unit._shared.Sanitizing)
+                {
+                    return ScsiResult.Check(Sense.SanitizeInProgress());
+                }
+            }
+
+            if (destination.IsWriteProtected)
+            {
+                return ScsiResult.Check(destination.WriteProtectedSense);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>This unit, or the visible unit a designator names; null when it names none the initiator may address.</summary>
+    private ScsiLogicalUnit? Resolve(ReadOnlySpan<byte> designator, IReadOnlyDictionary<int, ScsiLogicalUnit>? visible)
+    {
+        if (NamesThisUnit(designator))
+        {
+            return this;
+        }
+
+        foreach (var unit in visible?.Values ?? [])
+        {
+            if (unit.NamesThisUnit(designator))
+            {
+                return unit;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Copies bytes between devices; overlapping ranges of one device copy from the end when the destination is higher.</summary>
+    private static async ValueTask CopyBlocksAsync(
+        IBlockDevice sourceDevice, long source, IBlockDevice destinationDevice, long destination, long length, CancellationToken cancellationToken)
+    {
+        bool sameDevice = ReferenceEquals(sourceDevice, destinationDevice);
+        if (length == 0 || (sameDevice && source == destination))
         {
             return;
         }
 
-        bool backwards = destination > source && destination < source + length;
+        bool backwards = sameDevice && destination > source && destination < source + length;
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(CopyChunkBytes, length));
         try
         {
@@ -92,8 +154,8 @@ internal sealed partial class ScsiLogicalUnit
                 int chunk = (int)Math.Min(buffer.Length, length - done);
                 long at = backwards ? length - done - chunk : done;
                 var memory = buffer.AsMemory(0, chunk);
-                await Device.ReadAsync(source + at, memory, cancellationToken).ConfigureAwait(false);
-                await Device.WriteAsync(destination + at, memory, cancellationToken).ConfigureAwait(false);
+                await sourceDevice.ReadAsync(source + at, memory, cancellationToken).ConfigureAwait(false);
+                await destinationDevice.WriteAsync(destination + at, memory, cancellationToken).ConfigureAwait(false);
                 done += chunk;
             }
         }

@@ -9,8 +9,17 @@ namespace Targetd.Iscsi.Scsi;
 /// The initiator port name of the nexus (for iSCSI "name,i,0x" + ISID, SPC-4 §7.5.4.6): reservations are kept per port so
 /// that they survive a new connection from the same initiator port. Null when the transport has none.
 /// </param>
+/// <param name="VisibleUnits">
+/// The logical units this I_T nexus may address, by LUN (what EXTENDED COPY may name as source or destination);
+/// null when only the addressed unit is known.
+/// </param>
 internal readonly record struct ScsiRequest(
-    ReadOnlyMemory<byte> Cdb, ulong Nexus, ReadOnlyMemory<byte> DataOut, Memory<byte> DataIn, string? InitiatorPort = null)
+    ReadOnlyMemory<byte> Cdb,
+    ulong Nexus,
+    ReadOnlyMemory<byte> DataOut,
+    Memory<byte> DataIn,
+    string? InitiatorPort = null,
+    IReadOnlyDictionary<int, ScsiLogicalUnit>? VisibleUnits = null)
 {
     /// <summary>The initiator port, or a name unique to the nexus when the transport gave none.</summary>
     public string Port => InitiatorPort ?? "nexus-" + Nexus.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -52,6 +52,58 @@ public sealed class ExtendedCopyTests
     }
 
     [Test]
+    public async Task A_copy_between_two_units_the_initiator_sees_moves_the_blocks()
+    {
+        var (first, firstDevice) = Unit();
+        var (second, secondDevice) = Unit(target: "iqn.2024-01.net.targetd.test:second");
+        var data = Pattern(32 * Block, 4);
+        await firstDevice.WriteAsync(8 * Block, data);
+        var visible = new Dictionary<int, ScsiLogicalUnit> { [0] = first, [1] = second };
+
+        var result = await CopyAsync(first, TwoUnitList(first, second, 32, 8, 500), visible);
+
+        result.Status.Should().Be(ScsiStatus.Good);
+        (await ReadAsync(secondDevice, 500, 32)).Should().Equal(data);
+    }
+
+    [Test]
+    public async Task A_destination_reserved_by_another_initiator_conflicts_and_a_read_only_one_is_write_protected()
+    {
+        var (first, firstDevice) = Unit();
+        var (second, secondDevice) = Unit(target: "iqn.2024-01.net.targetd.test:second");
+        var readOnly = new ScsiLogicalUnit(new MemoryBlockDevice(1024 * 1024, isReadOnly: true), "iqn.2024-01.net.targetd.test:ro", 0);
+        await firstDevice.WriteAsync(0, Pattern(8 * Block, 2));
+        var reservation = new byte[24];
+        BinaryPrimitives.WriteUInt64BigEndian(reservation.AsSpan(8), 0x99);
+        const string owner = "iqn.2024-01.net.targetd.test:owner,i,0x000000000001";
+        await RunAsync(second, [0x5F, 0x00, 0, 0, 0, 0, 0, 0, 24, 0], 0, reservation, port: owner);
+        BinaryPrimitives.WriteUInt64BigEndian(reservation, 0x99);
+        BinaryPrimitives.WriteUInt64BigEndian(reservation.AsSpan(8), 0);
+        await RunAsync(second, [0x5F, 0x01, 0x01, 0, 0, 0, 0, 0, 24, 0], 0, reservation, port: owner);
+        var visible = new Dictionary<int, ScsiLogicalUnit> { [0] = first, [1] = second, [2] = readOnly };
+
+        var conflict = await CopyAsync(first, TwoUnitList(first, second, 8, 0, 100), visible, "iqn.2024-01.net.targetd.test:copier,i,0x000000000002");
+        var protectedCopy = await CopyAsync(first, TwoUnitList(first, readOnly, 8, 0, 100), visible);
+
+        conflict.Status.Should().Be(ScsiStatus.ReservationConflict);
+        (await ReadAsync(secondDevice, 100, 8)).Should().OnlyContain(b => b == 0);
+        protectedCopy.Sense.Should().Be(Sense.WriteProtected());
+    }
+
+    [Test]
+    public async Task A_unit_the_initiator_does_not_see_is_unreachable_even_if_it_exists()
+    {
+        var (first, _) = Unit();
+        var (hidden, hiddenDevice) = Unit(target: "iqn.2024-01.net.targetd.test:hidden");
+        await hiddenDevice.WriteAsync(0, Pattern(8 * Block, 6));
+        var visible = new Dictionary<int, ScsiLogicalUnit> { [0] = first };
+
+        var result = await CopyAsync(first, TwoUnitList(hidden, first, 8, 0, 100), visible);
+
+        result.Sense.Should().Be(Sense.UnreachableCopyTarget());
+    }
+
+    [Test]
     public async Task A_list_whose_second_segment_runs_past_the_end_copies_nothing()
     {
         var (unit, device) = Unit();
@@ -141,6 +193,14 @@ public sealed class ExtendedCopyTests
         return (new ScsiLogicalUnit(device, target, 0), device);
     }
 
+    /// <summary>A list whose target descriptor 0 names <paramref name="source"/> and 1 names <paramref name="destination"/>.</summary>
+    private static byte[] TwoUnitList(ScsiLogicalUnit source, ScsiLogicalUnit destination, int blocks, ulong sourceLba, ulong destinationLba)
+    {
+        var list = ParameterList(source, 1, 2, (0, 1, blocks, sourceLba, destinationLba));
+        BinaryPrimitives.WriteUInt64BigEndian(list.AsSpan(16 + 32 + 8), destination.NaaIdentifier);
+        return list;
+    }
+
     private static byte[] ParameterList(ScsiLogicalUnit named, byte listId, params (int Source, int Destination, int Blocks, ulong SourceLba, ulong DestinationLba)[] segments) =>
         ParameterList(named, listId, 1, segments);
 
@@ -180,8 +240,9 @@ public sealed class ExtendedCopyTests
         return list;
     }
 
-    private static async Task<ScsiResult> CopyAsync(ScsiLogicalUnit unit, byte[] parameters) =>
-        (await RunAsync(unit, ExtendedCopyCdb((uint)parameters.Length), 0, parameters)).Result;
+    private static async Task<ScsiResult> CopyAsync(
+        ScsiLogicalUnit unit, byte[] parameters, IReadOnlyDictionary<int, ScsiLogicalUnit>? visible = null, string? port = null) =>
+        (await RunAsync(unit, ExtendedCopyCdb((uint)parameters.Length), 0, parameters, visible, port)).Result;
 
     private static byte[] ExtendedCopyCdb(uint length)
     {
@@ -201,12 +262,13 @@ public sealed class ExtendedCopyTests
         return cdb;
     }
 
-    private static async Task<(ScsiResult Result, byte[] Data)> RunAsync(ScsiLogicalUnit unit, byte[] cdb, int dataIn, byte[]? dataOut = null)
+    private static async Task<(ScsiResult Result, byte[] Data)> RunAsync(
+        ScsiLogicalUnit unit, byte[] cdb, int dataIn, byte[]? dataOut = null, IReadOnlyDictionary<int, ScsiLogicalUnit>? visible = null, string? port = null)
     {
         var cdb16 = new byte[16];
         cdb.CopyTo(cdb16, 0);
         var buffer = new byte[dataIn];
-        var result = await unit.ExecuteAsync(new ScsiRequest(cdb16, 1, dataOut ?? [], buffer), CancellationToken.None);
+        var result = await unit.ExecuteAsync(new ScsiRequest(cdb16, 1, dataOut ?? [], buffer, port, visible), CancellationToken.None);
         return (result, buffer[..result.DataInLength]);
     }
 
