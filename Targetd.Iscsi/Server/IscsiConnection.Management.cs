@@ -145,6 +145,13 @@ internal sealed partial class IscsiConnection
             await task.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // The I_T nexus ends with the session (one connection per session): what it held on the units, RESERVE(6/10)
+        // reservations above all, is released before the initiator hears the logout succeeded.
+        if (response == 0)
+        {
+            ForgetNexusOnUnits();
+        }
+
         var header = RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.LogoutResponse, 0x80)
             .Byte(2, response)

@@ -402,6 +402,18 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         return max;
     }
 
+    /// <summary>Tells every unit of the target that this session's I_T nexus has gone; safe to repeat.</summary>
+    private void ForgetNexusOnUnits()
+    {
+        if (_registered && _login.Target is { } target)
+        {
+            foreach (var unit in target.UnitsFor(_login.InitiatorName).Values)
+            {
+                unit.ForgetNexus(_sessionId);
+            }
+        }
+    }
+
     private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size + 4); // room for the header digest
 
     /// <summary>
@@ -457,13 +469,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         if (_registered)
         {
             _registry.Unregister(_sessionId);
-            if (_login.Target is { } target)
-            {
-                foreach (var unit in target.UnitsFor(_login.InitiatorName).Values)
-                {
-                    unit.ForgetNexus(_sessionId);
-                }
-            }
+            ForgetNexusOnUnits();
         }
 
         try

@@ -125,6 +125,25 @@ public sealed class TargetSessionTests
     }
 
     [Test]
+    public async Task A_reserve6_is_released_by_the_time_its_initiator_hears_the_logout_succeeded()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var holder = await TestInitiator.ConnectAsync(target.EndPoint);
+        (await holder.LoginAsync(LoopbackTarget.TargetName, "iqn.2024-01.net.targetd.test:holder")).Should().Be(0);
+        await using var other = await TestInitiator.ConnectAsync(target.EndPoint);
+        (await other.LoginAsync(LoopbackTarget.TargetName, "iqn.2024-01.net.targetd.test:other")).Should().Be(0);
+        byte[] reserve6 = [0x16, 0, 0, 0, 0, 0];
+        (await holder.ExecuteAsync(0, reserve6, 0, read: false)).Status.Should().Be(ScsiStatus.Good);
+        (await other.ExecuteAsync(0, reserve6, 0, read: false)).Status.Should().Be(ScsiStatus.ReservationConflict);
+
+        var logout = await holder.LogoutAsync();
+        var after = await other.ExecuteAsync(0, reserve6, 0, read: false);
+
+        logout.Header[2].Should().Be(0, "the session closed");
+        after.Status.Should().Be(ScsiStatus.Good);
+    }
+
+    [Test]
     public async Task Residuals_report_underflow_and_overflow()
     {
         await using var target = await LoopbackTarget.StartAsync();
