@@ -104,6 +104,47 @@ internal static class Cdb
         return cdb;
     }
 
+    public static byte[] PersistentReserveIn(byte action, ushort allocation)
+    {
+        var cdb = new byte[10];
+        cdb[0] = 0x5E;
+        cdb[1] = action;
+        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), allocation);
+        return cdb;
+    }
+
+    public static byte[] PersistentReserveOut(byte action, byte scopeAndType, uint length)
+    {
+        var cdb = new byte[10];
+        cdb[0] = 0x5F;
+        cdb[1] = action;
+        cdb[2] = scopeAndType;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(5), length);
+        return cdb;
+    }
+
+    public static byte[] Reserve6() => [0x16, 0, 0, 0, 0, 0];
+
+    public static byte[] Release6() => [0x17, 0, 0, 0, 0, 0];
+
+    public static byte[] ExtendedCopy(uint length)
+    {
+        var cdb = new byte[16];
+        cdb[0] = 0x83;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), length);
+        return cdb;
+    }
+
+    public static byte[] ReceiveCopyResults(byte action, byte listId)
+    {
+        var cdb = new byte[16];
+        cdb[0] = 0x84;
+        cdb[1] = action;
+        cdb[2] = listId;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 1024);
+        return cdb;
+    }
+
     private static byte[] Transfer10(byte opcode, uint lba, ushort blocks, byte flags)
     {
         var cdb = new byte[10];

@@ -16,7 +16,7 @@ public sealed class ExtendedCopyTests
         await device.WriteAsync(0, data);
 
         var result = await CopyAsync(unit, ParameterList(unit, listId: 7, (0, 0, 64, 0, 1000)));
-        var (status, statusData) = await RunAsync(unit, ReceiveCopyResults(0x00, 7), 64);
+        var (status, statusData) = await RunAsync(unit, Cdb.ReceiveCopyResults(0x00, 7), 64);
 
         result.Status.Should().Be(ScsiStatus.Good);
         (await ReadAsync(device, 1000, 64)).Should().Equal(data);
@@ -152,7 +152,7 @@ public sealed class ExtendedCopyTests
     {
         var (unit, _) = Unit();
 
-        (await RunAsync(unit, ExtendedCopyCdb(0), 0, [])).Result.Status.Should().Be(ScsiStatus.Good);
+        (await RunAsync(unit, Cdb.ExtendedCopy(0), 0, [])).Result.Status.Should().Be(ScsiStatus.Good);
     }
 
     [Test]
@@ -160,8 +160,8 @@ public sealed class ExtendedCopyTests
     {
         var (unit, _) = Unit();
 
-        var (unknown, _) = await RunAsync(unit, ReceiveCopyResults(0x00, 9), 64);
-        var (_, parameters) = await RunAsync(unit, ReceiveCopyResults(0x03, 0), 64);
+        var (unknown, _) = await RunAsync(unit, Cdb.ReceiveCopyResults(0x00, 9), 64);
+        var (_, parameters) = await RunAsync(unit, Cdb.ReceiveCopyResults(0x03, 0), 64);
 
         unknown.Sense.Should().Be(Sense.InvalidFieldInCdb(2));
         parameters.Should().HaveCount(46);
@@ -242,25 +242,7 @@ public sealed class ExtendedCopyTests
 
     private static async Task<ScsiResult> CopyAsync(
         ScsiLogicalUnit unit, byte[] parameters, IReadOnlyDictionary<int, ScsiLogicalUnit>? visible = null, string? port = null) =>
-        (await RunAsync(unit, ExtendedCopyCdb((uint)parameters.Length), 0, parameters, visible, port)).Result;
-
-    private static byte[] ExtendedCopyCdb(uint length)
-    {
-        var cdb = new byte[16];
-        cdb[0] = 0x83;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), length);
-        return cdb;
-    }
-
-    private static byte[] ReceiveCopyResults(byte action, byte listId)
-    {
-        var cdb = new byte[16];
-        cdb[0] = 0x84;
-        cdb[1] = action;
-        cdb[2] = listId;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 1024);
-        return cdb;
-    }
+        (await RunAsync(unit, Cdb.ExtendedCopy((uint)parameters.Length), 0, parameters, visible, port)).Result;
 
     private static async Task<(ScsiResult Result, byte[] Data)> RunAsync(
         ScsiLogicalUnit unit, byte[] cdb, int dataIn, byte[]? dataOut = null, IReadOnlyDictionary<int, ScsiLogicalUnit>? visible = null, string? port = null)

@@ -2,20 +2,12 @@ using System.Buffers.Binary;
 using System.Text;
 using Targetd.Core.BlockDevices;
 using Targetd.Iscsi.Scsi;
+using static Targetd.Tests.Iscsi.ReservationDriver;
 
 namespace Targetd.Tests.Iscsi;
 
 public sealed class PersistentReservationTests
 {
-    private const byte WriteExclusive = 1;
-    private const byte ExclusiveAccess = 3;
-    private const byte WriteExclusiveRegistrantsOnly = 5;
-    private const byte ExclusiveAccessRegistrantsOnly = 6;
-    private const byte ExclusiveAccessAllRegistrants = 8;
-
-    private static readonly Initiator First = new(1, "iqn.2024-01.net.targetd.test:one,i,0x23d000000001");
-    private static readonly Initiator Second = new(2, "iqn.2024-01.net.targetd.test:two,i,0x23d000000002");
-
     [Test]
     public async Task Register_shows_in_read_keys_and_unregister_removes_it_each_bumping_the_generation()
     {
@@ -63,7 +55,7 @@ public sealed class PersistentReservationTests
         await RegisterAsync(unit, First, 0, 0x10);
         await RegisterAsync(unit, Second, 0, 0x20);
 
-        var (result, data) = await RunAsync(unit, First, PersistentReserveIn(0x00, 8), 8);
+        var (result, data) = await RunAsync(unit, First, Cdb.PersistentReserveIn(0x00, 8), 8);
 
         result.Status.Should().Be(ScsiStatus.Good);
         data.Should().HaveCount(8);
@@ -102,7 +94,7 @@ public sealed class PersistentReservationTests
         await RegisterAsync(unit, First, 0, 0x10);
         await ReserveAsync(unit, First, 0x10, WriteExclusive);
 
-        var (_, data) = await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64);
+        var (_, data) = await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64);
         data.Should().HaveCount(24);
         BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(4)).Should().Be(16);
         BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(8)).Should().Be(0x10);
@@ -110,7 +102,7 @@ public sealed class PersistentReservationTests
 
         await ReleaseAsync(unit, First, 0x10, WriteExclusive);
         await ReserveAsync(unit, First, 0x10, ExclusiveAccessAllRegistrants);
-        (_, data) = await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64);
+        (_, data) = await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64);
         BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(8)).Should().Be(0);
         data[21].Should().Be(ExclusiveAccessAllRegistrants);
     }
@@ -162,7 +154,7 @@ public sealed class PersistentReservationTests
         attention.Sense!.Value.Key.Should().Be(SenseKey.UnitAttention);
         attention.Sense!.Value.Asc.Should().Be(0x2A);
         attention.Sense!.Value.Ascq.Should().Be(0x04);
-        (await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8, "nothing is reserved");
+        (await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8, "nothing is reserved");
     }
 
     [Test]
@@ -174,11 +166,11 @@ public sealed class PersistentReservationTests
         await ReserveAsync(unit, First, 0x10, ExclusiveAccessAllRegistrants);
 
         await RegisterAsync(unit, First, 0x10, 0);
-        (await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(24);
+        (await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(24);
         (await CanReadAsync(unit, First)).Should().BeFalse("First is no longer a registrant");
 
         await RegisterAsync(unit, Second, 0x20, 0);
-        (await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8);
+        (await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8);
     }
 
     [Test]
@@ -212,7 +204,7 @@ public sealed class PersistentReservationTests
         var keys = await ReadKeysAsync(unit, Second);
         keys.Keys.Should().Equal(0x20UL);
         keys.Generation.Should().Be(before + 1);
-        var (_, reservation) = await RunAsync(unit, Second, PersistentReserveIn(0x01, 64), 64);
+        var (_, reservation) = await RunAsync(unit, Second, Cdb.PersistentReserveIn(0x01, 64), 64);
         BinaryPrimitives.ReadUInt64BigEndian(reservation.AsSpan(8)).Should().Be(0x20);
         reservation[21].Should().Be(WriteExclusive);
         var attention = (await RunAsync(unit, First, Cdb.TestUnitReady())).Result;
@@ -265,7 +257,7 @@ public sealed class PersistentReservationTests
         await RegisterAsync(unit, First, 0, 0x10);
         var parameters = Parameters(0x10, 0x77);
         parameters[20] = flags;
-        var cdb = PersistentReserveOut(action, scopeAndType, (uint)length);
+        var cdb = Cdb.PersistentReserveOut(action, scopeAndType, (uint)length);
 
         var (result, _) = await RunAsync(unit, First, cdb, 0, parameters[..Math.Min(length, 24)]);
 
@@ -275,13 +267,13 @@ public sealed class PersistentReservationTests
         var keys = await ReadKeysAsync(unit, First);
         keys.Keys.Should().Equal(0x10UL);
         keys.Generation.Should().Be(1);
-        (await RunAsync(unit, First, PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8);
+        (await RunAsync(unit, First, Cdb.PersistentReserveIn(0x01, 64), 64)).Data.Should().HaveCount(8);
     }
 
     [Test]
     public async Task Report_capabilities_lists_every_type_and_no_persistence_through_power_loss()
     {
-        var (result, data) = await RunAsync(Unit(), First, PersistentReserveIn(0x02, 64), 64);
+        var (result, data) = await RunAsync(Unit(), First, Cdb.PersistentReserveIn(0x02, 64), 64);
 
         result.Status.Should().Be(ScsiStatus.Good);
         data.Should().Equal(0x00, 0x08, 0x04, 0x90, 0xEA, 0x01, 0x00, 0x00);
@@ -294,7 +286,7 @@ public sealed class PersistentReservationTests
         await RegisterAsync(unit, First, 0, 0x10);
         await ReserveAsync(unit, First, 0x10, WriteExclusive);
 
-        var (_, data) = await RunAsync(unit, First, PersistentReserveIn(0x03, 1024), 1024);
+        var (_, data) = await RunAsync(unit, First, Cdb.PersistentReserveIn(0x03, 1024), 1024);
 
         string name = First.Port;
         int padded = (name.Length + 1 + 3) & ~3;
@@ -312,59 +304,6 @@ public sealed class PersistentReservationTests
     }
 
     [Test]
-    public async Task Reserve6_stops_other_initiators_but_lets_inquiry_and_their_release_through()
-    {
-        var unit = Unit();
-
-        (await RunAsync(unit, First, Reserve6())).Result.Status.Should().Be(ScsiStatus.Good);
-        (await RunAsync(unit, First, Reserve6())).Result.Status.Should().Be(ScsiStatus.Good, "the holder may reserve again");
-
-        (await RunAsync(unit, Second, Reserve6())).Result.Status.Should().Be(ScsiStatus.ReservationConflict);
-        (await RunAsync(unit, Second, Cdb.ModeSense6(0x3F))).Result.Status.Should().Be(ScsiStatus.ReservationConflict);
-        (await RunAsync(unit, Second, Cdb.Inquiry(), 255)).Result.Status.Should().Be(ScsiStatus.Good);
-        (await RunAsync(unit, Second, Release6())).Result.Status.Should().Be(ScsiStatus.Good);
-        (await CanReadAsync(unit, Second)).Should().BeFalse("a release from another initiator does nothing");
-        (await CanWriteAsync(unit, First)).Should().BeTrue();
-
-        (await RunAsync(unit, First, Release6())).Result.Status.Should().Be(ScsiStatus.Good);
-        (await CanWriteAsync(unit, Second)).Should().BeTrue();
-    }
-
-    [TestCase("nexus loss")]
-    [TestCase("logical unit reset")]
-    [TestCase("target reset")]
-    public async Task Reserve6_ends_with_its_nexus_and_with_resets(string cause)
-    {
-        var unit = Unit();
-        await RunAsync(unit, First, Reserve6());
-
-        switch (cause)
-        {
-            case "nexus loss":
-                unit.ForgetNexus(First.Nexus);
-                break;
-            default:
-                unit.Reset(logicalUnitReset: cause == "logical unit reset");
-                await RunAsync(unit, Second, Cdb.TestUnitReady()); // the reset's unit attention
-                break;
-        }
-
-        (await RunAsync(unit, Second, Reserve6())).Result.Status.Should().Be(ScsiStatus.Good);
-    }
-
-    [Test]
-    public async Task Reserve6_conflicts_while_persistent_registrations_exist_and_persistent_reserve_out_conflicts_under_reserve6()
-    {
-        var unit = Unit();
-        await RegisterAsync(unit, First, 0, 0x10);
-        (await RunAsync(unit, Second, Reserve6())).Result.Status.Should().Be(ScsiStatus.ReservationConflict);
-
-        await RegisterAsync(unit, First, 0x10, 0);
-        (await RunAsync(unit, Second, Reserve6())).Result.Status.Should().Be(ScsiStatus.Good);
-        (await RegisterAsync(unit, First, 0, 0x10)).Status.Should().Be(ScsiStatus.ReservationConflict);
-    }
-
-    [Test]
     public async Task Every_view_of_one_device_shares_its_reservations()
     {
         var device = new MemoryBlockDevice(1024 * 1024);
@@ -377,151 +316,4 @@ public sealed class PersistentReservationTests
         (await ReadKeysAsync(secondView, Second)).Keys.Should().Equal(0x10UL);
         (await CanWriteAsync(Unit(), Second)).Should().BeTrue("another device is not reserved");
     }
-
-    [Test]
-    public Task Registrations_made_with_aptpl_survive_a_restart_of_the_unit() => InTemporaryDirectoryAsync(async directory =>
-    {
-        var before = PersistentUnit(directory);
-        (await OutAsync(before, First, 0x00, 0, Parameters(0, 0x10, aptpl: true))).Status.Should().Be(ScsiStatus.Good);
-        await OutAsync(before, Second, 0x00, 0, Parameters(0, 0x20, aptpl: true)); // the latest REGISTER's APTPL applies
-        await ReserveAsync(before, First, 0x10, ExclusiveAccess);
-        uint generation = (await ReadKeysAsync(before, First)).Generation;
-
-        var after = PersistentUnit(directory);
-
-        var keys = await ReadKeysAsync(after, Second);
-        keys.Keys.Should().Equal(0x10UL, 0x20UL);
-        keys.Generation.Should().Be(generation);
-        (await CanReadAsync(after, Second)).Should().BeFalse("the exclusive access reservation came back");
-        (await CanWriteAsync(after, First with { Nexus = 42 })).Should().BeTrue("the holder's port logged in again");
-        var (_, capabilities) = await RunAsync(after, First, PersistentReserveIn(0x02, 8), 8);
-        capabilities[2].Should().Be(0x05, "ATP_C and PTPL_C");
-        capabilities[3].Should().Be(0x91, "TMV, ALLOW COMMANDS 001b and PTPL_A");
-    });
-
-    [Test]
-    public Task A_register_without_aptpl_ends_persistence_and_a_restart_then_starts_empty() => InTemporaryDirectoryAsync(async directory =>
-    {
-        var before = PersistentUnit(directory);
-        await OutAsync(before, First, 0x00, 0, Parameters(0, 0x10, aptpl: true));
-        await OutAsync(before, Second, 0x00, 0, Parameters(0, 0x20, aptpl: false));
-
-        var after = PersistentUnit(directory);
-
-        (await ReadKeysAsync(after, First)).Keys.Should().BeEmpty();
-        (await RunAsync(after, First, PersistentReserveIn(0x02, 8), 8)).Data[3].Should().Be(0x90, "PTPL_A is clear");
-    });
-
-    [Test]
-    public Task An_unreadable_reservation_file_starts_the_unit_without_reservations() => InTemporaryDirectoryAsync(async directory =>
-    {
-        var before = PersistentUnit(directory);
-        await OutAsync(before, First, 0x00, 0, Parameters(0, 0x10, aptpl: true));
-        string file = Directory.GetFiles(directory).Single();
-        await File.WriteAllTextAsync(file, "targetd-persistent-reservations 1\naptpl 1\nregistration zz nobody\n");
-
-        var after = PersistentUnit(directory);
-
-        (await ReadKeysAsync(after, First)).Keys.Should().BeEmpty();
-        (await RegisterAsync(after, First, 0, 0x30)).Status.Should().Be(ScsiStatus.Good);
-    });
-
-    private static async Task InTemporaryDirectoryAsync(Func<string, Task> test)
-    {
-        var directory = Directory.CreateTempSubdirectory("targetd-pr-");
-        try
-        {
-            await test(directory.FullName);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
-    }
-
-    private static ScsiLogicalUnit PersistentUnit(string directory) =>
-        new(new MemoryBlockDevice(1024 * 1024), "iqn.2024-01.net.targetd.test:pr", 0, reservationsDirectory: directory);
-
-    private static ScsiLogicalUnit Unit() =>
-        new(new MemoryBlockDevice(1024 * 1024), "iqn.2024-01.net.targetd.test:pr", 0);
-
-    private static async Task<(ScsiResult Result, byte[] Data)> RunAsync(
-        ScsiLogicalUnit unit, Initiator initiator, byte[] cdb, int dataIn = 0, byte[]? dataOut = null)
-    {
-        var buffer = new byte[dataIn];
-        var cdb16 = new byte[16];
-        cdb.CopyTo(cdb16, 0);
-        var request = new ScsiRequest(cdb16, initiator.Nexus, dataOut ?? [], buffer, initiator.Port);
-        var result = await unit.ExecuteAsync(request, CancellationToken.None);
-        return (result, buffer[..result.DataInLength]);
-    }
-
-    private static async Task<bool> CanReadAsync(ScsiLogicalUnit unit, Initiator initiator)
-    {
-        var status = (await RunAsync(unit, initiator, Cdb.Read10(0, 1), 512)).Result.Status;
-        status.Should().BeOneOf(ScsiStatus.Good, ScsiStatus.ReservationConflict);
-        return status == ScsiStatus.Good;
-    }
-
-    private static async Task<bool> CanWriteAsync(ScsiLogicalUnit unit, Initiator initiator)
-    {
-        var status = (await RunAsync(unit, initiator, Cdb.Write10(0, 1), 0, new byte[512])).Result.Status;
-        status.Should().BeOneOf(ScsiStatus.Good, ScsiStatus.ReservationConflict);
-        return status == ScsiStatus.Good;
-    }
-
-    private static async Task<(uint Generation, ulong[] Keys)> ReadKeysAsync(ScsiLogicalUnit unit, Initiator initiator)
-    {
-        var (result, data) = await RunAsync(unit, initiator, PersistentReserveIn(0x00, 1024), 1024);
-        result.Status.Should().Be(ScsiStatus.Good);
-        uint length = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(4));
-        var keys = Enumerable.Range(0, (int)length / 8).Select(i => BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(8 + (8 * i)))).ToArray();
-        return (BinaryPrimitives.ReadUInt32BigEndian(data), keys);
-    }
-
-    private static Task<ScsiResult> RegisterAsync(ScsiLogicalUnit unit, Initiator initiator, ulong key, ulong newKey) =>
-        OutAsync(unit, initiator, 0x00, 0, Parameters(key, newKey));
-
-    private static Task<ScsiResult> ReserveAsync(ScsiLogicalUnit unit, Initiator initiator, ulong key, byte type) =>
-        OutAsync(unit, initiator, 0x01, type, Parameters(key, 0));
-
-    private static Task<ScsiResult> ReleaseAsync(ScsiLogicalUnit unit, Initiator initiator, ulong key, byte type) =>
-        OutAsync(unit, initiator, 0x02, type, Parameters(key, 0));
-
-    private static async Task<ScsiResult> OutAsync(ScsiLogicalUnit unit, Initiator initiator, byte action, byte scopeAndType, byte[] parameters) =>
-        (await RunAsync(unit, initiator, PersistentReserveOut(action, scopeAndType, 24), 0, parameters)).Result;
-
-    private static byte[] Parameters(ulong key, ulong serviceActionKey, bool aptpl = false)
-    {
-        var parameters = new byte[24];
-        parameters[20] = (byte)(aptpl ? 0x01 : 0x00);
-        BinaryPrimitives.WriteUInt64BigEndian(parameters, key);
-        BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), serviceActionKey);
-        return parameters;
-    }
-
-    private static byte[] PersistentReserveIn(byte action, ushort allocation)
-    {
-        var cdb = new byte[10];
-        cdb[0] = 0x5E;
-        cdb[1] = action;
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), allocation);
-        return cdb;
-    }
-
-    private static byte[] PersistentReserveOut(byte action, byte scopeAndType, uint length)
-    {
-        var cdb = new byte[10];
-        cdb[0] = 0x5F;
-        cdb[1] = action;
-        cdb[2] = scopeAndType;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(5), length);
-        return cdb;
-    }
-
-    private static byte[] Reserve6() => [0x16, 0, 0, 0, 0, 0];
-
-    private static byte[] Release6() => [0x17, 0, 0, 0, 0, 0];
-
-    private sealed record Initiator(ulong Nexus, string Port);
 }
