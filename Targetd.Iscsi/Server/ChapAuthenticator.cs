@@ -5,17 +5,15 @@ using Targetd.Iscsi.Targets;
 namespace Targetd.Iscsi.Server;
 
 /// <summary>
-/// The target side of CHAP (RFC 7143 §12.1.3, RFC 1994) with MD5: one-way, or mutual when the credentials
-/// carry the target's secret.
+/// The target side of CHAP (RFC 7143 §12.1.3, RFC 1994) with MD5, SHA-1, SHA-256 or SHA3-256, whichever the initiator
+/// lists first: one-way, or mutual when the credentials carry the target's secret.
 /// </summary>
 internal sealed class ChapAuthenticator
 {
-    /// <summary>CHAP_A value of MD5 (RFC 1994 §2, IANA PPP authentication algorithms).</summary>
-    private const string Md5Algorithm = "5";
-    private const int ChallengeLength = 16;
     private const int MaxInitiatorChallengeLength = 1024;
 
     private readonly ChapCredentials _credentials;
+    private ChapAlgorithm _algorithm;
     private byte _identifier;
     private byte[] _challenge = [];
     private State _state = State.AwaitingAlgorithm;
@@ -49,14 +47,15 @@ internal sealed class ChapAuthenticator
                     return answer;
                 }
 
-                if (!algorithms.Split(',').Contains(Md5Algorithm))
+                if (ChapDigest.Choose(algorithms) is not { } algorithm)
                 {
                     return Fail();
                 }
 
+                _algorithm = algorithm;
                 _identifier = RandomNumberGenerator.GetBytes(1)[0];
-                _challenge = RandomNumberGenerator.GetBytes(ChallengeLength);
-                answer.Add(new("CHAP_A", Md5Algorithm));
+                _challenge = RandomNumberGenerator.GetBytes(ChapDigest.Length(algorithm));
+                answer.Add(new("CHAP_A", ((int)algorithm).ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 answer.Add(new("CHAP_I", _identifier.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 answer.Add(new("CHAP_C", "0x" + Convert.ToHexStringLower(_challenge)));
                 _state = State.AwaitingResponse;
@@ -70,17 +69,15 @@ internal sealed class ChapAuthenticator
         }
     }
 
-    /// <summary>The CHAP response: MD5 over the identifier, the secret and the challenge (RFC 1994 §4.1).</summary>
-    internal static byte[] ComputeResponse(byte identifier, string secret, ReadOnlySpan<byte> challenge)
+    /// <summary>The CHAP response: the digest of the identifier, the secret and the challenge (RFC 1994 §4.1).</summary>
+    internal static byte[] ComputeResponse(ChapAlgorithm algorithm, byte identifier, string secret, ReadOnlySpan<byte> challenge)
     {
         byte[] secretBytes = Encoding.UTF8.GetBytes(secret);
         var input = new byte[1 + secretBytes.Length + challenge.Length];
         input[0] = identifier;
         secretBytes.CopyTo(input, 1);
         challenge.CopyTo(input.AsSpan(1 + secretBytes.Length));
-#pragma warning disable CA5351 // CHAP as iSCSI defines it (RFC 7143 §12.1.3) is MD5; no other algorithm is interoperable.
-        return MD5.HashData(input);
-#pragma warning restore CA5351
+        return ChapDigest.Hash(algorithm, input);
     }
 
     /// <summary>Decodes a CHAP binary value: "0x" hexadecimal or "0b" base64 (RFC 7143 §6.1).</summary>
@@ -115,7 +112,7 @@ internal sealed class ChapAuthenticator
         }
 
         var response = DecodeBinary(responseText);
-        var expected = ComputeResponse(_identifier, _credentials.Secret, _challenge);
+        var expected = ComputeResponse(_algorithm, _identifier, _credentials.Secret, _challenge);
         if (name != _credentials.UserName || response is null || !CryptographicOperations.FixedTimeEquals(response, expected))
         {
             return Fail();
@@ -144,7 +141,7 @@ internal sealed class ChapAuthenticator
             }
 
             answer.Add(new("CHAP_N", _credentials.MutualUserName!));
-            answer.Add(new("CHAP_R", "0x" + Convert.ToHexStringLower(ComputeResponse(id, _credentials.MutualSecret!, challenge))));
+            answer.Add(new("CHAP_R", "0x" + Convert.ToHexStringLower(ComputeResponse(_algorithm, id, _credentials.MutualSecret!, challenge))));
         }
 
         _state = State.Done;

@@ -94,7 +94,7 @@ public sealed class LoginNegotiationTests
     }
 
     [Test]
-    public void Chap_one_way_exchange_verifies_the_md5_response()
+    public void Chap_one_way_exchange_verifies_the_response_with_the_algorithm_the_initiator_prefers()
     {
         var registry = Registry(out var target);
         target.Chap = new ChapCredentials("user", "secret-secret");
@@ -104,12 +104,12 @@ public sealed class LoginNegotiationTests
         var challenge = login.Process(Request(0, 1, transit: false, ("CHAP_A", "7,5")));
         var keys = challenge.Keys.ToDictionary(k => k.Key, k => k.Value);
         byte id = byte.Parse(keys["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
-        var response = ChapAuthenticator.ComputeResponse(id, "secret-secret", Convert.FromHexString(keys["CHAP_C"][2..]));
+        var response = ChapAuthenticator.ComputeResponse(ChapAlgorithm.Sha256, id, "secret-secret", Convert.FromHexString(keys["CHAP_C"][2..]));
         var done = login.Process(Request(0, 1, ("CHAP_N", "user"), ("CHAP_R", "0x" + Convert.ToHexString(response))));
 
         method.Transit.Should().BeFalse("authentication has not happened yet");
-        keys["CHAP_A"].Should().Be("5");
-        Convert.FromHexString(keys["CHAP_C"][2..]).Should().HaveCount(16);
+        keys["CHAP_A"].Should().Be("7");
+        Convert.FromHexString(keys["CHAP_C"][2..]).Should().HaveCount(32);
         done.Status.Should().Be(LoginStatus.Success);
         done.Transit.Should().BeTrue();
     }
@@ -125,7 +125,7 @@ public sealed class LoginNegotiationTests
         var chap = new ChapAuthenticator(new ChapCredentials("user", "secret-secret"));
         var challenge = chap.Process(new Dictionary<string, string> { ["CHAP_A"] = "5" })!.ToDictionary(k => k.Key, k => k.Value);
         byte id = byte.Parse(challenge["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
-        var response = ChapAuthenticator.ComputeResponse(id, "secret-secret", Convert.FromHexString(challenge["CHAP_C"][2..]));
+        var response = ChapAuthenticator.ComputeResponse(ChapAlgorithm.Md5, id, "secret-secret", Convert.FromHexString(challenge["CHAP_C"][2..]));
 
         chap.Process(new Dictionary<string, string> { ["CHAP_N"] = "mallory", ["CHAP_R"] = "0b" + Convert.ToBase64String(response) })
             .Should().BeNull();
@@ -139,7 +139,7 @@ public sealed class LoginNegotiationTests
         var challenge = chap.Process(new Dictionary<string, string> { ["CHAP_A"] = "5" })!.ToDictionary(k => k.Key, k => k.Value);
         byte id = byte.Parse(challenge["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
         var ours = Convert.FromHexString(challenge["CHAP_C"][2..]);
-        var response = ChapAuthenticator.ComputeResponse(id, "secret-secret", ours);
+        var response = ChapAuthenticator.ComputeResponse(ChapAlgorithm.Md5, id, "secret-secret", ours);
 
         var answer = chap.Process(new Dictionary<string, string>
         {
@@ -152,17 +152,56 @@ public sealed class LoginNegotiationTests
         answer.Should().BeNull();
     }
 
-    [Test]
-    public void Chap_md5_matches_rfc_1994_by_construction()
+    [TestCase(5, "1af9cdcde5df00fff12aa692e87fb45d")]
+    [TestCase(6, "75a9295ed70a2d4df47ebece4071241ad240b6f4")]
+    [TestCase(7, "dcf19d94e986a2dc509f2821dfd7eb10e6c0a3e64d5903aadf75bc0f0595aa59")]
+    [TestCase(8, "ce2c31fbc260f83ccf3566bb613910b27451ed855b1fe66e547bdbe3e9f5c5da")]
+    public void Chap_response_is_the_digest_of_identifier_secret_and_challenge(int chapA, string expected)
     {
-        // MD5(identifier || secret || challenge), checked against an independent concatenation.
-        byte[] challenge = [0xDE, 0xAD, 0xBE, 0xEF];
-        byte[] input = [0x2A, .. Encoding.UTF8.GetBytes("s3cret"), .. challenge];
-#pragma warning disable CA5351
-        var expected = System.Security.Cryptography.MD5.HashData(input);
-#pragma warning restore CA5351
+        var algorithm = (ChapAlgorithm)chapA;
+        // RFC 1994 §4.1: digest(identifier || secret || challenge); the expected values come from Python's hashlib.
+        Assume.That(ChapDigest.IsSupported(algorithm), "this platform's cryptography lacks the digest");
 
-        ChapAuthenticator.ComputeResponse(0x2A, "s3cret", challenge).Should().Equal(expected);
+        ChapAuthenticator.ComputeResponse(algorithm, 0x2A, "s3cret", [0xDE, 0xAD, 0xBE, 0xEF]).Should().Equal(Convert.FromHexString(expected));
+    }
+
+    [TestCase("7,5", 7)]
+    [TestCase("5,7", 5)]
+    [TestCase("99,x,6", 6)]
+    [TestCase("8", 8)]
+    public void Chap_answers_with_the_first_algorithm_of_the_initiator_list_it_supports(string offered, int chapA)
+    {
+        var chosen = (ChapAlgorithm)chapA;
+        Assume.That(ChapDigest.IsSupported(chosen), "this platform's cryptography lacks the digest");
+        var chap = new ChapAuthenticator(new ChapCredentials("user", "secret-secret"));
+
+        var keys = chap.Process(new Dictionary<string, string> { ["CHAP_A"] = offered })!.ToDictionary(k => k.Key, k => k.Value);
+
+        keys["CHAP_A"].Should().Be(((int)chosen).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Convert.FromHexString(keys["CHAP_C"][2..]).Should().HaveCount(ChapDigest.Length(chosen), "the challenge is as long as the digest");
+    }
+
+    [TestCase("")]
+    [TestCase("1,2,3")]
+    [TestCase("0x05")]
+    public void Chap_with_no_algorithm_in_common_fails(string offered)
+    {
+        var chap = new ChapAuthenticator(new ChapCredentials("user", "secret-secret"));
+
+        chap.Process(new Dictionary<string, string> { ["CHAP_A"] = offered }).Should().BeNull();
+        chap.IsAuthenticated.Should().BeFalse();
+    }
+
+    [Test]
+    public void A_response_made_with_another_algorithm_than_the_chosen_one_is_refused()
+    {
+        var chap = new ChapAuthenticator(new ChapCredentials("user", "secret-secret"));
+        var challenge = chap.Process(new Dictionary<string, string> { ["CHAP_A"] = "7" })!.ToDictionary(k => k.Key, k => k.Value);
+        byte id = byte.Parse(challenge["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
+        var md5 = ChapAuthenticator.ComputeResponse(ChapAlgorithm.Md5, id, "secret-secret", Convert.FromHexString(challenge["CHAP_C"][2..]));
+
+        chap.Process(new Dictionary<string, string> { ["CHAP_N"] = "user", ["CHAP_R"] = "0x" + Convert.ToHexString(md5) }).Should().BeNull();
+        chap.IsAuthenticated.Should().BeFalse();
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
 
@@ -382,6 +383,32 @@ public sealed class TargetSessionTests
             (await bad.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "wrong-secret"), mutual: ("target", "target-secret-2")))
                 .Should().Be(0x0201);
             (await bad.IsClosedByTargetAsync()).Should().BeTrue();
+        }
+
+        await target.WaitForNoSessionsAsync();
+    }
+
+    [TestCase(6)]
+    [TestCase(7)]
+    [TestCase(8)]
+    public async Task Mutual_chap_with_a_sha_digest_logs_in_and_a_wrong_secret_is_refused(int chapA)
+    {
+        var algorithm = (ChapAlgorithm)chapA;
+        Assume.That(ChapDigest.IsSupported(algorithm), "this platform's cryptography lacks the digest");
+        await using var target = await LoopbackTarget.StartAsync();
+        target.Target.AllowInitiator(TestInitiator.DefaultName, new ChapCredentials("alice", "alice-secret-1", "target", "target-secret-2"));
+
+        await using (var good = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await good.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "alice-secret-1"), mutual: ("target", "target-secret-2"), chapAlgorithm: algorithm))
+                .Should().Be(0, "the initiator checked the target's answer with the same digest");
+            (await good.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false)).Status.Should().Be(ScsiStatus.Good);
+        }
+
+        await using (var bad = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await bad.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "alice-secret-x"), mutual: ("target", "target-secret-2"), chapAlgorithm: algorithm))
+                .Should().Be(0x0201);
         }
 
         await target.WaitForNoSessionsAsync();

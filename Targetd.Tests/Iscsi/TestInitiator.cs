@@ -53,7 +53,8 @@ internal sealed class TestInitiator : IAsyncDisposable
         string initiatorName = DefaultName,
         (string User, string Secret)? chap = null,
         (string User, string Secret)? mutual = null,
-        IReadOnlyList<KeyValuePair<string, string>>? operational = null)
+        IReadOnlyList<KeyValuePair<string, string>>? operational = null,
+        ChapAlgorithm chapAlgorithm = ChapAlgorithm.Md5)
     {
         var keys = new List<KeyValuePair<string, string>> { new("InitiatorName", initiatorName) };
         keys.Add(targetName is null ? new("SessionType", "Discovery") : new("TargetName", targetName));
@@ -66,7 +67,7 @@ internal sealed class TestInitiator : IAsyncDisposable
 
         if (chap is { } credentials)
         {
-            reply = await LoginStepAsync(0, 1, transit: false, [new("CHAP_A", "5")]);
+            reply = await LoginStepAsync(0, 1, transit: false, [new("CHAP_A", ((int)chapAlgorithm).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
             var answer = Parse(reply);
             if (Status(reply) != 0)
             {
@@ -75,7 +76,7 @@ internal sealed class TestInitiator : IAsyncDisposable
 
             byte id = byte.Parse(answer["CHAP_I"], System.Globalization.CultureInfo.InvariantCulture);
             var challenge = Convert.FromHexString(answer["CHAP_C"][2..]);
-            var response = ChapAuthenticator.ComputeResponse(id, credentials.Secret, challenge);
+            var response = ChapAuthenticator.ComputeResponse(chapAlgorithm, id, credentials.Secret, challenge);
             var chapKeys = new List<KeyValuePair<string, string>>
             {
                 new("CHAP_N", credentials.User),
@@ -97,7 +98,7 @@ internal sealed class TestInitiator : IAsyncDisposable
             if (mutual is { } target)
             {
                 var proof = Parse(reply);
-                var expected = ChapAuthenticator.ComputeResponse(7, target.Secret, myChallenge);
+                var expected = ChapAuthenticator.ComputeResponse(chapAlgorithm, 7, target.Secret, myChallenge);
                 if (proof.GetValueOrDefault("CHAP_N") != target.User
                     || !Convert.FromHexString(proof["CHAP_R"][2..]).AsSpan().SequenceEqual(expected))
                 {
