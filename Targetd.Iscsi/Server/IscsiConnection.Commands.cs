@@ -45,10 +45,7 @@ internal sealed partial class IscsiConnection
         int lun = ScsiDispatcher.DecodeLun(bhs.Lun);
         if (expected > MaxTaskBytes)
         {
-            var refused = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, 0, false, false);
-            _tasks[itt] = refused;
-            refused.IsStarted = true;
-            RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(Sense.InvalidFieldInCdb(ScsiLogicalUnit.TransferLengthField(cdb[0]))), null));
+            RefuseTransferLength(new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, 0, false, false));
             return;
         }
 
@@ -152,10 +149,19 @@ internal sealed partial class IscsiConnection
         }
     }
 
+    /// <summary>Answers a command whose transfer is larger than one task may buffer: INVALID FIELD IN CDB at its length.</summary>
+    private void RefuseTransferLength(IscsiTask refused)
+    {
+        _tasks[refused.InitiatorTaskTag] = refused;
+        refused.IsStarted = true;
+        var sense = Sense.InvalidFieldInCdb(ScsiLogicalUnit.TransferLengthField(refused.Cdb[0]));
+        RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null));
+    }
+
     /// <summary>Sends R2Ts (§11.8) for the data still wanted, up to MaxOutstandingR2T, each at most MaxBurstLength.</summary>
     private async ValueTask SendReadyToTransferAsync(IscsiTask task, CancellationToken cancellationToken)
     {
-        while (task.OpenR2Ts.Count < Parameters.MaxOutstandingR2T && task.NextR2TOffset < task.ExpectedLength)
+        while (task.OpenR2TCount < Parameters.MaxOutstandingR2T && task.NextR2TOffset < task.ExpectedLength)
         {
             uint ttt = _nextTargetTransferTag++;
             if (ttt == BasicHeaderSegment.ReservedTag)
@@ -183,10 +189,20 @@ internal sealed partial class IscsiConnection
     private void StartExecution(IscsiTask task)
     {
         task.IsStarted = true;
-        RunInBackground(() => ExecuteAsync(task), startInline: true);
+
+        // Started on this thread, it leaves at its first wait, so a command reaches its device I/O without a hop;
+        // tracked like other background work, so the connection waits for it before it closes.
+        long id = Interlocked.Increment(ref _nextBackground);
+        var execution = ExecuteAsync(task, id);
+        _background[id] = execution;
+        if (execution.IsCompleted)
+        {
+            _background.TryRemove(id, out _);
+        }
     }
 
-    private async Task ExecuteAsync(IscsiTask task)
+    /// <summary>Executes a task and sends its outcome; <paramref name="backgroundId"/> is its entry among the background work.</summary>
+    private async Task ExecuteAsync(IscsiTask task, long backgroundId)
     {
         byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? ArrayPool<byte>.Shared.Rent(task.ExpectedLength) : null;
         try
@@ -223,6 +239,8 @@ internal sealed partial class IscsiConnection
             {
                 ArrayPool<byte>.Shared.Return(dataIn);
             }
+
+            _background.TryRemove(backgroundId, out _);
         }
     }
 

@@ -416,15 +416,11 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
     private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size + 4); // room for the header digest
 
-    /// <summary>
-    /// Runs work beside the read loop; every such task is awaited before the connection closes. With
-    /// <paramref name="startInline"/> the work starts on the calling thread and leaves it at its first wait (a
-    /// command reaches its device I/O without a thread hop); otherwise it starts on the thread pool.
-    /// </summary>
-    private void RunInBackground(Func<Task> work, bool startInline = false)
+    /// <summary>Runs work on the thread pool beside the read loop; every such task is awaited before the connection closes.</summary>
+    private void RunInBackground(Func<Task> work)
     {
         long id = Interlocked.Increment(ref _nextBackground);
-        var task = startInline ? TrackAsync(work, id) : Task.Run(() => TrackAsync(work, id));
+        var task = Task.Run(() => TrackAsync(work, id));
         _background[id] = task;
         if (task.IsCompleted)
         {

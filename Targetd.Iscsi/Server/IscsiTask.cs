@@ -14,6 +14,7 @@ internal sealed class IscsiTask : IDisposable
 
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _dataOut;
+    private Dictionary<uint, (int Next, int End, uint DataSN)>? _openR2Ts;
 
     public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite)
     {
@@ -86,7 +87,10 @@ internal sealed class IscsiTask : IDisposable
     public uint NextR2TSN { get; set; }
 
     /// <summary>Open R2Ts by target transfer tag: the next offset expected, the end of the burst and the next DataSN.</summary>
-    public Dictionary<uint, (int Next, int End, uint DataSN)> OpenR2Ts { get; } = [];
+    public Dictionary<uint, (int Next, int End, uint DataSN)> OpenR2Ts => _openR2Ts ??= [];
+
+    /// <summary>How many R2Ts are open, without making the table for a command that never needs one.</summary>
+    public int OpenR2TCount => _openR2Ts?.Count ?? 0;
 
     /// <summary>The DataSN expected on the next unsolicited Data-Out.</summary>
     public uint UnsolicitedDataSN { get; set; }
