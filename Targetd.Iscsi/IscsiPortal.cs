@@ -39,6 +39,9 @@ public sealed class IscsiPortal : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<IscsiPortal>();
     }
 
+    /// <summary>How long silent initiators are waited on: the login timeout and the NOP-In keepalive (LIO's defaults).</summary>
+    public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
+
     /// <summary>The bound address and port, once started.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
@@ -129,7 +132,7 @@ public sealed class IscsiPortal : IAsyncDisposable
                 continue;
             }
 
-            var connection = new IscsiConnection(socket, _registry, _logger);
+            var connection = new IscsiConnection(socket, _registry, _logger, Timeouts);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = done.Task;
             _ = ServeAsync(connection, done, cancellationToken);

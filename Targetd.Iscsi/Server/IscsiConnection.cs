@@ -48,8 +48,11 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private string? _initiatorPort;
     private bool _registered;
 
-    public IscsiConnection(Socket socket, IscsiTargetRegistry registry, ILogger logger)
+    private readonly ConnectionTimeouts _timeouts;
+
+    public IscsiConnection(Socket socket, IscsiTargetRegistry registry, ILogger logger, ConnectionTimeouts? timeouts = null)
     {
+        _timeouts = timeouts ?? ConnectionTimeouts.None;
         _socket = socket;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -87,6 +90,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         using var link = cancellationToken.Register(Close);
         var token = _closing.Token;
         _logger.ConnectionAccepted(Remote);
+        RunInBackground(() => WatchAsync(token));
         try
         {
             await ReadLoopAsync(token).ConfigureAwait(false);
@@ -120,6 +124,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         while (running)
         {
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            MarkReceived();
             var buffer = result.Buffer;
             Volatile.Write(ref _batchingResponses, true);
             try

@@ -47,4 +47,10 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Accepting a connection failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "The connection from {Remote} did not finish its login within {Timeout}: closed")]
+    public static partial void LoginTimedOut(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "The initiator at {Remote} sent nothing for {Timeout} after a NOP-In ping: connection closed")]
+    public static partial void KeepAliveTimedOut(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
 }

@@ -28,14 +28,14 @@ internal sealed class LoopbackTarget : IAsyncDisposable
 
     public IPEndPoint EndPoint => Portal.LocalEndPoint!;
 
-    public static async Task<LoopbackTarget> StartAsync(long size = 16 * 1024 * 1024)
+    public static async Task<LoopbackTarget> StartAsync(long size = 16 * 1024 * 1024, ConnectionTimeouts? timeouts = null)
     {
         var registry = new IscsiTargetRegistry();
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);
         registry.Add(target);
-        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0));
+        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0)) { Timeouts = timeouts ?? ConnectionTimeouts.Default };
         await portal.StartAsync();
         return new LoopbackTarget(registry, target, device, portal);
     }

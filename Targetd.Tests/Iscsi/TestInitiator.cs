@@ -190,6 +190,9 @@ internal sealed class TestInitiator : IAsyncDisposable
                 case IscsiOpcode.ScsiResponse:
                     var sense = pdu.Data.Length >= 2 ? pdu.Data.AsSpan(2, BinaryPrimitives.ReadUInt16BigEndian(pdu.Data)).ToArray() : [];
                     return new ScsiReply((ScsiStatus)pdu.Header[3], data.ToArray(), sense, (byte)(pdu.Flags & 0x06), pdu.UInt32At(44), dataIns, r2ts);
+                case IscsiOpcode.NopIn when pdu.InitiatorTaskTag == BasicHeaderSegment.ReservedTag:
+                    await AnswerPingAsync(pdu);
+                    break;
                 default:
                     throw new InvalidOperationException($"Unexpected {pdu.Opcode} during a command.");
             }
@@ -213,6 +216,18 @@ internal sealed class TestInitiator : IAsyncDisposable
             await SendAsync(header, write.AsSpan(offset + done, chunk).ToArray());
             done += chunk;
         }
+    }
+
+    /// <summary>Answers a target's NOP-In ping (RFC 7143 §11.18): an immediate NOP-Out with its Target Transfer Tag and LUN.</summary>
+    public async Task AnswerPingAsync(ReceivedPdu ping)
+    {
+        var header = NewHeader(IscsiOpcode.NopOut, 0x80, BasicHeaderSegment.ReservedTag);
+        header[0] |= 0x40;
+        Array.Copy(ping.Header, 8, header, 8, 8);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), ping.UInt32At(20));
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(28), ping.StatSN);
+        await SendAsync(header, []);
     }
 
     public async Task<Dictionary<string, string>> TextAsync(string key, string value)
