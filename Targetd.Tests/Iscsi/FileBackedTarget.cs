@@ -38,7 +38,7 @@ internal sealed class FileBackedTarget : IAsyncDisposable
 
     public string LunUrl(string? credentials = null) => $"iscsi://{(credentials is null ? string.Empty : credentials + "@")}{Address}/{TargetName}/0";
 
-    public static async Task<FileBackedTarget> StartAsync(long size, bool readOnly = false)
+    public static async Task<FileBackedTarget> StartAsync(long size, bool readOnly = false, ConnectionTimeouts? timeouts = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("targetd-iscsi-");
         string path = Path.Combine(directory.FullName, "lun0.img");
@@ -53,7 +53,7 @@ internal sealed class FileBackedTarget : IAsyncDisposable
         target.AddLun(0, device);
         var registry = new IscsiTargetRegistry();
         registry.Add(target);
-        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0));
+        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0)) { Timeouts = timeouts ?? ConnectionTimeouts.Default };
         await portal.StartAsync();
         return new FileBackedTarget(directory, path, device, target, registry, portal);
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Targetd.Iscsi;
 using Targetd.Iscsi.Targets;
 
 namespace Targetd.Tests.Iscsi;
@@ -107,6 +108,45 @@ public sealed partial class InteropTests
 
         goodExit.Should().Be(0, good);
         badExit.Should().NotBe(0, "the initiator must refuse a target that cannot prove the secret it expects: " + bad);
+        await WaitForNoSessionsAsync(target);
+    }
+
+    /// <summary>
+    /// libiscsi answers the target's NOP-In pings: through qemu-io, a session idle for many ping intervals keeps its
+    /// one connection (a reconnection would show as a second session) and then reads what it wrote.
+    /// </summary>
+    [Test]
+    [CancelAfter(60000)]
+    public async Task Qemu_io_over_libiscsi_answers_keepalive_pings_and_keeps_its_session()
+    {
+        var timeouts = ConnectionTimeouts.Default with { NopInInterval = TimeSpan.FromMilliseconds(200), NopInResponse = TimeSpan.FromSeconds(1) };
+        await using var target = await FileBackedTarget.StartAsync(Size, timeouts: timeouts);
+        var sessions = new HashSet<(string Isid, ushort Tsih)>();
+        using var watching = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!watching.IsCancellationRequested)
+            {
+                foreach (var session in target.Registry.Sessions.Where(s => !s.IsDiscovery))
+                {
+                    lock (sessions)
+                    {
+                        sessions.Add((session.Isid, session.Tsih));
+                    }
+                }
+
+                await Task.Delay(20);
+            }
+        });
+
+        var (exit, output) = await InteropTool.RunAsync(
+            "qemu-io", ["-f", "raw", "-c", "write -P 0x3c 0 64k", "-c", "sleep 4000", "-c", "read -P 0x3c 0 64k", target.LunUrl()], timeoutSeconds: 40);
+        await watching.CancelAsync();
+        await watcher;
+
+        exit.Should().Be(0, output);
+        output.Should().NotContain("Pattern verification failed");
+        sessions.Should().ContainSingle("libiscsi answered every ping, so the target never closed its connection: " + output);
         await WaitForNoSessionsAsync(target);
     }
 
