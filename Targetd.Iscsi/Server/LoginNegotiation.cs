@@ -134,16 +134,18 @@ internal sealed class LoginNegotiation
             return LoginStatus.UnsupportedVersion;
         }
 
-        // Adding a connection to an existing session (TSIH != 0) needs MaxConnections > 1, which we do not offer.
-        if (request.Tsih != 0)
-        {
-            return LoginStatus.SessionDoesNotExist;
-        }
-
         // §13.5: "InitiatorName ... MUST be sent in the first Login Request PDU".
         if (!keys.TryGetValue("InitiatorName", out var initiator) || !IscsiName.IsValid(initiator))
         {
             return LoginStatus.MissingParameter;
+        }
+
+        // §11.13.5: a TSIH other than 0 adds a connection to an existing session. That session already has the one
+        // connection MaxConnections=1 allows ("Too many connections"); any other TSIH names no session at all.
+        if (request.Tsih != 0)
+        {
+            bool exists = _registry.Sessions.Any(s => s.Tsih == request.Tsih && s.InitiatorName == initiator && s.Isid == request.Isid.ToString("x12", System.Globalization.CultureInfo.InvariantCulture));
+            return exists ? LoginStatus.TooManyConnections : LoginStatus.SessionDoesNotExist;
         }
 
         InitiatorName = initiator;

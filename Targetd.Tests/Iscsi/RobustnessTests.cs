@@ -117,6 +117,34 @@ public sealed class RobustnessTests
         await target.AssertServesFreshSessionAsync();
     }
 
+    [TestCase(7, 0x020A, TestName = "Login_naming_an_unknown_tsih_is_refused_as_a_session_that_does_not_exist")]
+    [TestCase(0, 0x0206, TestName = "Login_adding_a_second_connection_to_a_session_is_refused_as_too_many_connections")]
+    public async Task Login_with_a_tsih_is_refused_and_the_established_session_is_untouched(int tsihOffset, int status)
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using (var established = await target.LoginAsync())
+        await using (var stranger = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            // RFC 7143 §11.13.5: a TSIH other than 0 adds a connection to the session it names. With MaxConnections=1
+            // that session is full (class 02h detail 06h); a TSIH the target never gave names none (detail 0Ah).
+            var header = new byte[48];
+            header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
+            header[1] = 0x87; // T, CSG 1, NSG 3
+            byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
+            isid.CopyTo(header, 8);
+            BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), (ushort)(established.Tsih + tsihOffset));
+            await stranger.SendAsync(header, TextParameters.Encode([new("InitiatorName", TestInitiator.DefaultName), new("TargetName", LoopbackTarget.TargetName)]));
+            var response = await stranger.ReceiveAsync();
+
+            TestInitiator.Status(response).Should().Be((ushort)status);
+            (await stranger.IsClosedByTargetAsync()).Should().BeTrue();
+            (await established.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false)).Status.Should().Be(ScsiStatus.Good, "the established session is untouched");
+        }
+
+        await target.WaitForNoSessionsAsync();
+        await target.AssertServesFreshSessionAsync();
+    }
+
     [Test]
     public async Task Half_sent_pdu_then_disconnect_leaves_nothing_behind()
     {
