@@ -31,6 +31,9 @@ internal sealed record TargetdConfig
 
     public IReadOnlyList<IPEndPoint> PortalAddresses { get; init; } = [new(IPAddress.Any, 3260)];
 
+    /// <summary>The portals' login timeout and NOP-In keepalive (<c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>).</summary>
+    public Iscsi.ConnectionTimeouts IscsiTimeouts { get; init; } = Iscsi.ConnectionTimeouts.Default;
+
     public string LogLevel { get; init; } = "info";
 
     public bool Ssl { get; init; }

@@ -87,6 +87,10 @@ internal static class TargetdConfigLoader
             RbdPools = rbdPools,
             TargetName = Scalar(values, "target_name") ?? config.TargetName,
             PortalAddresses = values.ContainsKey("portal_addresses") ? [.. List(values, "portal_addresses").Select(Portal)] : config.PortalAddresses,
+            IscsiTimeouts = new(
+                Seconds(values, "login_timeout") ?? config.IscsiTimeouts.Login,
+                Seconds(values, "nopin_timeout") ?? config.IscsiTimeouts.NopInInterval,
+                Seconds(values, "nopin_response_timeout") ?? config.IscsiTimeouts.NopInResponse),
             LogLevel = Scalar(values, "log_level") ?? config.LogLevel,
             Ssl = Bool(values, "ssl") ?? false,
             SslCert = Path.GetFullPath(Scalar(values, "ssl_cert") ?? config.SslCert, baseFolder),
@@ -181,6 +185,9 @@ internal static class TargetdConfigLoader
 
         return pools;
     }
+
+    private static TimeSpan? Seconds(Dictionary<string, YamlNode> values, string key) =>
+        Scalar(values, key) is { } value ? Iscsi.ConnectionTimeouts.ParseSeconds(key, value) : null;
 
     private static string? Scalar(Dictionary<string, YamlNode> values, string key) =>
         values.TryGetValue(key, out var node)

@@ -125,7 +125,7 @@ internal static partial class TargetdHost
         {
             foreach (var address in config.PortalAddresses)
             {
-                var portal = new IscsiPortal(registry, address, app.Services.GetRequiredService<ILoggerFactory>());
+                var portal = new IscsiPortal(registry, address, app.Services.GetRequiredService<ILoggerFactory>()) { Timeouts = config.IscsiTimeouts };
                 await portal.StartAsync().ConfigureAwait(false);
                 portals.Add(portal);
             }

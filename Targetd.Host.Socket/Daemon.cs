@@ -30,7 +30,7 @@ internal static partial class Daemon
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
         var registry = new IscsiTargetRegistry();
-        await using var portal = new IscsiPortal(registry, options.Portal, loggerFactory);
+        await using var portal = new IscsiPortal(registry, options.Portal, loggerFactory) { Timeouts = options.Timeouts };
         try
         {
             await portal.StartAsync(stop.Token).ConfigureAwait(false);

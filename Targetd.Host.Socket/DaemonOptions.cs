@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
+using Targetd.Iscsi;
 
 namespace Targetd.Host.Socket;
 
 /// <summary>
 /// The daemon's settings, from a JSON config file (<c>--config</c>; keys <c>socket</c>, <c>socket_group</c>,
-/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>) overridden by command-line flags.
+/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, and the iSCSI connection timeouts
+/// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>) overridden by command-line flags.
 /// </summary>
 internal sealed record DaemonOptions
 {
@@ -25,6 +27,8 @@ internal sealed record DaemonOptions
     public string? StateFile { get; init; } = "/var/lib/qcow2target/state.json";
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
 
     /// <exception cref="ArgumentException">A flag or config key is unknown or has an invalid value; the message names it.</exception>
     public static DaemonOptions Parse(IReadOnlyList<string> args)
@@ -87,6 +91,9 @@ internal sealed record DaemonOptions
                 "disks_root" => options with { DisksRoot = Path.GetFullPath(value, baseFolder) },
                 "portal" => options with { Portal = ParsePortal(value) },
                 "state" => options with { StateFile = value.Length == 0 ? null : Path.GetFullPath(value, baseFolder) },
+                "login_timeout" => options with { Timeouts = options.Timeouts with { Login = ConnectionTimeouts.ParseSeconds(key, value) } },
+                "nopin_timeout" => options with { Timeouts = options.Timeouts with { NopInInterval = ConnectionTimeouts.ParseSeconds(key, value) } },
+                "nopin_response_timeout" => options with { Timeouts = options.Timeouts with { NopInResponse = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "log_level" => options with { LogLevel = Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) ? level : throw new ArgumentException($"log_level: unknown level '{value}'") },
                 _ => throw new ArgumentException($"unknown config key '{key}'"),
             };

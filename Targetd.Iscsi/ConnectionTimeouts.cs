@@ -17,4 +17,14 @@ public sealed record ConnectionTimeouts(TimeSpan Login, TimeSpan NopInInterval, 
 
     /// <summary>Never closes a silent connection and never pings.</summary>
     public static ConnectionTimeouts None { get; } = new(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// Reads one timeout of a configuration file as LIO's attributes take them (<c>login_timeout</c>,
+    /// <c>nopin_timeout</c>, <c>nopin_response_timeout</c>): whole seconds, 0 for off, at most one day.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is not such a number; the message names <paramref name="key"/>.</exception>
+    public static TimeSpan ParseSeconds(string key, string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int seconds) && seconds <= 86400
+            ? seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{key}: '{value}' is not a number of seconds from 0 (off) to 86400");
 }

@@ -53,6 +53,20 @@ public sealed class Qcow2TargetDaemonInteropTests
     private string Url(string target, int lun = 0) => $"iscsi://127.0.0.1:{_daemon!.Port}/{target}/{lun}";
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task The_login_timeout_of_the_config_file_closes_a_connection_that_never_logs_in()
+    {
+        string config = Path.Combine(_folder.FullName, "qcow2target.json");
+        await File.WriteAllTextAsync(config, "{\"login_timeout\": 1, \"nopin_timeout\": 0}");
+        var daemon = _daemon = await Qcow2TargetDaemon.StartAsync(_folder.FullName, _disks, configFile: config);
+
+        await using var silent = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, daemon.Port));
+
+        (await silent.IsClosedByTargetAsync()).Should().BeTrue("the daemon gives a login one second");
+        daemon.Log.Should().Contain("did not finish its login within 00:00:01");
+    }
+
+    [Test]
     [CancelAfter(120_000)]
     public async Task The_control_socket_serves_every_request_shape_and_survives_bad_input()
     {

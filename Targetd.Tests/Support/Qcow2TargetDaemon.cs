@@ -56,7 +56,7 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
         return Path.Combine(root, project, "bin", configuration, framework, dll);
     }
 
-    public static async Task<Qcow2TargetDaemon> StartAsync(string folder, string disksRoot, int? port = null, string? socketGroup = null)
+    public static async Task<Qcow2TargetDaemon> StartAsync(string folder, string disksRoot, int? port = null, string? socketGroup = null, string? configFile = null)
     {
         int portal = port ?? FreePort();
         string socket = Path.Combine(folder, "control.sock");
@@ -69,6 +69,12 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
         foreach (string argument in new[] { Executable, "serve", "--socket", socket, "--disks-root", disksRoot, "--portal", $"127.0.0.1:{portal}", "--state", Path.Combine(folder, "state.json"), "--log-level", "Information" })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (configFile is not null)
+        {
+            start.ArgumentList.Add("--config");
+            start.ArgumentList.Add(configFile);
         }
 
         if (socketGroup is not null)
