@@ -173,6 +173,42 @@ public sealed class Qcow2TargetDaemonInteropTests
         await ExternalTool.RunOkAsync("qemu-io", "-c", "read -P 0x77 1M 64k", Path.Combine(_disks, "job.qcow2"));
     }
 
+    /// <summary>
+    /// The product path under the conformance suite: a thin qcow2 disk served by the daemon takes libiscsi's whole
+    /// iscsi-test-cu run (two initiator names, two paths) with no failure, and QEMU finds the image clean afterwards.
+    /// </summary>
+    [Test]
+    [CancelAfter(660_000)]
+    public async Task Iscsi_test_cu_over_a_qcow2_disk_has_no_failures_and_leaves_a_clean_image()
+    {
+        ExternalTool.Require("iscsi-test-cu");
+        var created = await Qcow2Image.CreateAsync(Path.Combine(_disks, "conformance.qcow2"), new Qcow2CreateOptions { Size = 256L << 20 });
+        await created.DisposeAsync();
+
+        var daemon = await StartAsync();
+        await daemon.OkAsync("ADDTARGET", new { target_name = Target });
+        await daemon.OkAsync("ATTACH", new { target_name = Target, disk_path = "conformance.qcow2" });
+
+        var (_, output) = await InteropTool.RunAsync(
+            "iscsi-test-cu",
+            ["--dataloss", "-v", "-i", "iqn.2024-01.net.targetd.test:initiator-1", "-I", "iqn.2024-01.net.targetd.test:initiator-2", "-t", "ALL", Url(Target), Url(Target)],
+            timeoutSeconds: 600);
+        var score = TestCuScore.Parse(output);
+        await TestContext.Progress.WriteLineAsync($"iscsi-test-cu --dataloss -t ALL over a qcow2 disk in qcow2target: {score}");
+
+        score.Failed.Should().BeEmpty(output);
+        score.Clean.Count.Should().BeGreaterThan(200, "the whole suite ran against the disk");
+        for (int i = 0; i < 100 && (bool)(await daemon.OkAsync("LIST"))[Target]!["has_connections"]!; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await daemon.OkAsync("DETACHLUN", new { target_name = Target, lun_id = 0 });
+        var check = await ExternalTool.RunAsync("qemu-img", "check", Path.Combine(_disks, "conformance.qcow2"));
+        check.ExitCode.Should().Be(0, check.StandardOutput + check.StandardError);
+        check.StandardOutput.Should().Contain("No errors were found on the image.");
+    }
+
     [Test]
     [CancelAfter(120_000)]
     public async Task An_attached_image_is_locked_against_qemu_writers()
