@@ -45,6 +45,9 @@ public sealed class IscsiPortal : IAsyncDisposable
     /// <summary>The bound address and port, once started.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>The connections being served.</summary>
+    internal IEnumerable<IscsiConnection> Connections => _connections.Keys;
+
     /// <summary>The number of connections being served.</summary>
     public int ConnectionCount => _connections.Count;
 

@@ -192,13 +192,8 @@ internal sealed partial class IscsiConnection
 
         // Started on this thread, it leaves at its first wait, so a command reaches its device I/O without a hop;
         // tracked like other background work, so the connection waits for it before it closes.
-        long id = Interlocked.Increment(ref _nextBackground);
-        var execution = ExecuteAsync(task, id);
-        _background[id] = execution;
-        if (execution.IsCompleted)
-        {
-            _background.TryRemove(id, out _);
-        }
+        long id = ReserveBackground();
+        Track(id, ExecuteAsync(task, id));
     }
 
     /// <summary>Executes a task and sends its outcome; <paramref name="backgroundId"/> is its entry among the background work.</summary>

@@ -421,30 +421,6 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
     private static byte[] RentHeader() => ArrayPool<byte>.Shared.Rent(BasicHeaderSegment.Size + 4); // room for the header digest
 
-    /// <summary>Runs work on the thread pool beside the read loop; every such task is awaited before the connection closes.</summary>
-    private void RunInBackground(Func<Task> work)
-    {
-        long id = Interlocked.Increment(ref _nextBackground);
-        var task = Task.Run(() => TrackAsync(work, id));
-        _background[id] = task;
-        if (task.IsCompleted)
-        {
-            _background.TryRemove(id, out _);
-        }
-    }
-
-    private async Task TrackAsync(Func<Task> work, long id)
-    {
-        try
-        {
-            await work().ConfigureAwait(false);
-        }
-        finally
-        {
-            _background.TryRemove(id, out _);
-        }
-    }
-
     private async Task ShutdownAsync()
     {
         Close();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Targetd.Iscsi;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Targets;
@@ -412,6 +413,26 @@ public sealed class TargetSessionTests
         }
 
         await target.WaitForNoSessionsAsync();
+    }
+
+    [Test]
+    public async Task Finished_commands_leave_no_background_work_behind()
+    {
+        await using var target = await LoopbackTarget.StartAsync(timeouts: ConnectionTimeouts.None);
+        await using var initiator = await target.LoginAsync();
+        for (int i = 0; i < 300; i++)
+        {
+            var command = i % 3 == 0 ? Cdb.Write10((uint)i, 1) : Cdb.Read10((uint)i, 1);
+            (await initiator.ExecuteAsync(0, command, 512, read: i % 3 != 0, write: i % 3 == 0 ? new byte[512] : null)).Status.Should().Be(ScsiStatus.Good);
+        }
+
+        var connection = target.Portal.Connections.Should().ContainSingle().Subject;
+        for (int i = 0; i < 100 && connection.BackgroundCount > 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        connection.BackgroundCount.Should().Be(0, "every command's entry goes when it ends");
     }
 
     private static async Task<ushort> LoginStatusAsync(LoopbackTarget target, string targetName)
