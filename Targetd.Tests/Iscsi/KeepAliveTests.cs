@@ -9,11 +9,17 @@ public sealed class KeepAliveTests
 {
     private static readonly ConnectionTimeouts Short = new(TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
 
-    [Test]
-    public async Task An_idle_session_is_pinged_and_stays_while_it_answers()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task An_idle_session_is_pinged_and_stays_while_it_answers(bool digests)
     {
         await using var target = await LoopbackTarget.StartAsync(timeouts: Short);
-        await using var initiator = await target.LoginAsync();
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+        IReadOnlyList<KeyValuePair<string, string>> operational = digests
+            ? [new("HeaderDigest", "CRC32C"), new("DataDigest", "CRC32C"), new("ImmediateData", "Yes")]
+            : [new("ImmediateData", "Yes")];
+        (await initiator.LoginAsync(LoopbackTarget.TargetName, operational: operational)).Should().Be(0);
+        initiator.HeaderDigest.Should().Be(digests, "the pings below are checked against the digests negotiated");
 
         var pings = new List<ReceivedPdu>();
         for (int i = 0; i < 4; i++)
