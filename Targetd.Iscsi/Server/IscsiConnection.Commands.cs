@@ -205,14 +205,22 @@ internal sealed partial class IscsiConnection
             ScsiResult result;
             try
             {
-                var units = _login.Target!.UnitsFor(_login.InitiatorName);
-                var request = new ScsiRequest(
-                    task.Cdb,
-                    _sessionId,
-                    task.DataOut[..task.Received],
-                    dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
-                    _initiatorPort);
-                result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
+                var target = _login.Target!;
+                var units = target.UnitsFor(_login.InitiatorName);
+                if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
+                {
+                    result = ScsiResult.Check(attention);
+                }
+                else
+                {
+                    var request = new ScsiRequest(
+                        task.Cdb,
+                        _sessionId,
+                        task.DataOut[..task.Received],
+                        dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
+                        _initiatorPort);
+                    result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)
             {

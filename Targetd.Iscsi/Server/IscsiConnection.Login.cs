@@ -83,6 +83,7 @@ internal sealed partial class IscsiConnection
         _registered = true;
         if (_login.Target is { } target)
         {
+            StartInventory(target);
             foreach (var (lun, unit) in target.UnitsFor(_login.InitiatorName))
             {
                 unit.AttachNexus(_sessionId, _initiatorPort, async () => await AbortAsync([.. _tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));

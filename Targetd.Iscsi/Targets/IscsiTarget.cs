@@ -16,6 +16,9 @@ public sealed class IscsiTarget
 
     private readonly ConcurrentDictionary<int, ScsiLogicalUnit> _units = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<int, ScsiLogicalUnit>> _mappedUnits = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, long> _mappedInventory = new(StringComparer.OrdinalIgnoreCase);
+    private long _inventoryChanges;
+    private long _sharedInventory;
     private readonly ConcurrentDictionary<string, IscsiInitiatorAcl> _acls = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a target with no LUNs and open access.</summary>
@@ -56,6 +59,13 @@ public sealed class IscsiTarget
     internal IReadOnlyDictionary<int, ScsiLogicalUnit> UnitsFor(string initiatorName) =>
         _mappedUnits.TryGetValue(initiatorName, out var mapped) ? mapped : _units;
 
+    /// <summary>
+    /// A stamp of the LUN inventory an initiator sees: it changes whenever a LUN it sees (or saw) is added or
+    /// removed, so a session that compares stamps knows when to report REPORTED LUNS DATA HAS CHANGED.
+    /// </summary>
+    internal long InventoryOf(string initiatorName) =>
+        _mappedInventory.TryGetValue(initiatorName, out long stamp) ? stamp : Interlocked.Read(ref _sharedInventory);
+
     /// <summary>The LUN numbers mapped for one initiator, in ascending order (empty when it has none of its own).</summary>
     public IReadOnlyList<int> MappedLunsOf(string initiatorName) =>
         _mappedUnits.TryGetValue(initiatorName, out var mapped) ? [.. mapped.Keys.Order()] : [];
@@ -78,6 +88,8 @@ public sealed class IscsiTarget
         {
             throw new InvalidOperationException($"LUN {mappedLun} is already mapped for {initiatorName} on {Name}.");
         }
+
+        _mappedInventory[initiatorName] = Interlocked.Increment(ref _inventoryChanges);
     }
 
     /// <summary>Unmaps one initiator's LUN; commands in flight finish.</summary>
@@ -91,7 +103,13 @@ public sealed class IscsiTarget
 
         if (mapped.IsEmpty)
         {
+            // The initiator sees the target's LUNs again, whose stamp differs from every stamp of its own mapping.
             _mappedUnits.TryRemove(initiatorName, out _);
+            _mappedInventory.TryRemove(initiatorName, out _);
+        }
+        else
+        {
+            _mappedInventory[initiatorName] = Interlocked.Increment(ref _inventoryChanges);
         }
 
         return true;
@@ -117,11 +135,22 @@ public sealed class IscsiTarget
         {
             throw new InvalidOperationException($"LUN {lun} is already mapped on {Name}.");
         }
+
+        Interlocked.Exchange(ref _sharedInventory, Interlocked.Increment(ref _inventoryChanges));
     }
 
     /// <summary>Unmaps a LUN; commands in flight finish, later ones see LOGICAL UNIT NOT SUPPORTED.</summary>
     /// <returns>Whether the LUN was mapped.</returns>
-    public bool RemoveLun(int lun) => _units.TryRemove(lun, out _);
+    public bool RemoveLun(int lun)
+    {
+        if (!_units.TryRemove(lun, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _sharedInventory, Interlocked.Increment(ref _inventoryChanges));
+        return true;
+    }
 
     /// <summary>Admits an initiator, replacing an earlier entry for the same name.</summary>
     /// <param name="initiatorName">The initiator's iSCSI name.</param>
