@@ -75,6 +75,7 @@ public sealed class IscsiPortal : IAsyncDisposable
 
         _listener = listener;
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _registry.AddPortal(LocalEndPoint);
         cancellationToken.Register(() => _stopping.Cancel());
         _logger.PortalStarted(LocalEndPoint);
         _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
@@ -92,6 +93,11 @@ public sealed class IscsiPortal : IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
+        if (LocalEndPoint is not null)
+        {
+            _registry.RemovePortal(LocalEndPoint);
+        }
+
         if (_acceptLoop is not null)
         {
             await _acceptLoop.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -110,12 +110,39 @@ internal sealed partial class IscsiConnection
             targets = targets.Where(t => string.Equals(t.Name, value, StringComparison.OrdinalIgnoreCase));
         }
 
-        string address = FormatAddress(Local) + "," + TargetLimits.PortalGroupTag.ToString(CultureInfo.InvariantCulture);
+        var addresses = PortalAddresses();
         foreach (var target in targets)
         {
             yield return new("TargetName", target.Name);
-            yield return new("TargetAddress", address);
+            foreach (string address in addresses)
+            {
+                yield return new("TargetAddress", address);
+            }
         }
+    }
+
+    /// <summary>
+    /// The TargetAddress of every portal serving the registry, this connection's first (RFC 7143 §12.3: "a TargetAddress
+    /// for each portal"); a portal bound to a wildcard address is given by the address this connection reached, when
+    /// it is of the same family.
+    /// </summary>
+    private List<string> PortalAddresses()
+    {
+        string tag = "," + TargetLimits.PortalGroupTag.ToString(CultureInfo.InvariantCulture);
+        var addresses = new List<string> { FormatAddress(Local) + tag };
+        foreach (var portal in _registry.Portals)
+        {
+            var advertised = portal.Address.Equals(IPAddress.Any) || portal.Address.Equals(IPAddress.IPv6Any)
+                ? Local is IPEndPoint local && local.AddressFamily == portal.AddressFamily ? new IPEndPoint(local.Address, portal.Port) : null
+                : portal;
+            string? address = advertised is null ? null : FormatAddress(advertised) + tag;
+            if (address is not null && !addresses.Contains(address))
+            {
+                addresses.Add(address);
+            }
+        }
+
+        return addresses;
     }
 
     private static string FormatAddress(EndPoint? endPoint) => endPoint switch

@@ -10,6 +10,8 @@ public sealed class IscsiTargetRegistry
 {
     private readonly ConcurrentDictionary<string, IscsiTarget> _targets = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ulong, RegisteredSession> _sessions = new();
+    private readonly ConcurrentDictionary<System.Net.IPEndPoint, long> _portals = new();
+    private long _nextPortal;
     private long _nextSessionId;
     private int _nextTsih;
 
@@ -18,6 +20,14 @@ public sealed class IscsiTargetRegistry
 
     /// <summary>The sessions currently logged in.</summary>
     public IReadOnlyList<IscsiSessionInfo> Sessions => [.. _sessions.Values.OrderBy(s => s.Id).Select(s => s.Info)];
+
+    /// <summary>The addresses of the portals serving these targets, in the order they started.</summary>
+    internal IReadOnlyList<System.Net.IPEndPoint> Portals => [.. _portals.OrderBy(p => p.Value).Select(p => p.Key)];
+
+    /// <summary>Records a portal that serves these targets, so discovery through any portal lists them all.</summary>
+    internal void AddPortal(System.Net.IPEndPoint endPoint) => _portals.TryAdd(endPoint, Interlocked.Increment(ref _nextPortal));
+
+    internal void RemovePortal(System.Net.IPEndPoint endPoint) => _portals.TryRemove(endPoint, out _);
 
     /// <summary>Adds a target.</summary>
     /// <exception cref="InvalidOperationException">A target of that name exists.</exception>

@@ -28,6 +28,22 @@ public sealed partial class InteropTests
 
     [Test]
     [CancelAfter(60000)]
+    public async Task Iscsi_ls_through_one_portal_discovers_every_portal_of_the_target()
+    {
+        await using var target = await FileBackedTarget.StartAsync(Size);
+        await using var second = new IscsiPortal(target.Registry, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        await second.StartAsync();
+
+        var (exit, output) = await InteropTool.RunAsync("iscsi-ls", ["-s", $"iscsi://{target.Address}"]);
+
+        exit.Should().Be(0, output);
+        output.Should().Contain($"Target:{FileBackedTarget.TargetName} Portal:{target.Address},1")
+            .And.Contain($"Target:{FileBackedTarget.TargetName} Portal:127.0.0.1:{second.LocalEndPoint!.Port},1");
+        await WaitForNoSessionsAsync(target);
+    }
+
+    [Test]
+    [CancelAfter(60000)]
     public async Task Iscsi_inq_and_readcapacity16_answer()
     {
         await using var target = await FileBackedTarget.StartAsync(Size);

@@ -231,6 +231,27 @@ public sealed class TargetSessionTests
     }
 
     [Test]
+    public async Task Discovery_through_one_portal_lists_every_portal_of_the_registry_its_own_first()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var second = new IscsiPortal(target.Registry, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        await second.StartAsync();
+        await using var wildcard = new IscsiPortal(target.Registry, new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        await wildcard.StartAsync();
+        await using var initiator = await TestInitiator.ConnectAsync(second.LocalEndPoint!);
+        (await initiator.LoginAsync(targetName: null)).Should().Be(0);
+
+        var all = await initiator.TextAsync("SendTargets", "All");
+
+        all["TargetAddress"].Split(';').Should().Equal(
+            $"127.0.0.1:{second.LocalEndPoint!.Port},1",
+            $"127.0.0.1:{target.EndPoint.Port},1",
+            $"127.0.0.1:{wildcard.LocalEndPoint!.Port},1");
+        await wildcard.StopAsync();
+        (await initiator.TextAsync("SendTargets", "All"))["TargetAddress"].Split(';').Should().HaveCount(2, "a stopped portal is no longer listed");
+    }
+
+    [Test]
     public async Task Nop_out_is_echoed_and_logout_ends_the_session()
     {
         await using var target = await LoopbackTarget.StartAsync();

@@ -238,8 +238,10 @@ internal sealed class TestInitiator : IAsyncDisposable
         await SendAsync(header, TextParameters.Encode([new(key, value)]));
         var reply = await ReceiveAsync();
         reply.Opcode.Should().Be(IscsiOpcode.TextResponse);
-        TextParameters.TryParse(reply.Data, out var pairs).Should().BeTrue();
-        return pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => string.Join(";", g.Select(p => p.Value)));
+        // A SendTargets answer repeats TargetName and TargetAddress (RFC 7143 Appendix C): repeated values join with ';'.
+        var pairs = Text(reply.Data).Split('\0', StringSplitOptions.RemoveEmptyEntries).Select(item => item.Split('=', 2)).ToList();
+        pairs.Should().OnlyContain(pair => pair.Length == 2, "every item is key=value");
+        return pairs.GroupBy(p => p[0]).ToDictionary(g => g.Key, g => string.Join(";", g.Select(p => p[1])));
     }
 
     public async Task<ReceivedPdu> NopAsync(byte[] ping)
