@@ -19,6 +19,7 @@ internal sealed partial class ScsiLogicalUnit
         data[2] = 0x06; // VERSION: SPC-4
         data[3] = 0x12; // HISUP, RESPONSE DATA FORMAT 2
         data[4] = (byte)(data.Length - 5);
+        data[5] = 0x08; // 3PC: EXTENDED COPY is served through this logical unit (SPC-4 §6.6.2)
         data[7] = 0x02; // CMDQUE
         Encoding.ASCII.GetBytes("TARGETD ").CopyTo(data, 8);
         Encoding.ASCII.GetBytes("Targetd.NET LUN ").CopyTo(data, 16);

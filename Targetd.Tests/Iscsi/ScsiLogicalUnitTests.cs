@@ -22,7 +22,7 @@ public sealed class ScsiLogicalUnitTests
         new(new MemoryBlockDevice(size, isReadOnly: readOnly), "iqn.2024-01.net.targetd.test:disk", 0);
 
     [Test]
-    public async Task Standard_inquiry_describes_a_disk_with_command_queueing()
+    public async Task Standard_inquiry_describes_a_disk_with_command_queueing_and_third_party_copy()
     {
         var (result, data) = await RunAsync(Unit(), Cdb.Inquiry(), 255);
 
@@ -32,6 +32,7 @@ public sealed class ScsiLogicalUnitTests
         data[2].Should().Be(0x06);
         data[3].Should().Be(0x12);
         data[4].Should().Be(91);
+        data[5].Should().Be(0x08, "3PC: the unit offers EXTENDED COPY; TPGS 0, no protection information");
         data[7].Should().Be(0x02);
         Encoding.ASCII.GetString(data, 8, 8).Should().Be("TARGETD ");
         BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(62)).Should().Be(0x0460, "SPC-4 is claimed");
