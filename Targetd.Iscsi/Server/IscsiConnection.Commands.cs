@@ -209,7 +209,10 @@ internal sealed partial class IscsiConnection
                 var units = target.UnitsFor(_login.InitiatorName);
                 if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
                 {
-                    result = ScsiResult.Check(attention);
+                    // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
+                    result = task.Cdb[0] == (byte)ScsiOpcode.RequestSense
+                        ? ScsiResult.Data(attention.ToArray(), task.Cdb[4], dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength))
+                        : ScsiResult.Check(attention);
                 }
                 else
                 {

@@ -5,7 +5,8 @@ namespace Targetd.Iscsi.Server;
 
 /// <content>
 /// REPORTED LUNS DATA HAS CHANGED (SAM-5 §5.14, SPC-4 §6.33): once a LUN the session sees is added or removed, the
-/// next command to each LUN it then sees ends with that unit attention, until REPORT LUNS clears it for them all.
+/// next command to each LUN it then sees ends with that unit attention (REQUEST SENSE returns it as its data), until
+/// REPORT LUNS clears it for them all.
 /// </content>
 internal sealed partial class IscsiConnection
 {
@@ -16,7 +17,7 @@ internal sealed partial class IscsiConnection
     /// <summary>Remembers the LUN inventory the session starts with.</summary>
     private void StartInventory(IscsiTarget target) => _inventorySeen = target.InventoryOf(_login.InitiatorName);
 
-    /// <summary>The unit attention a command must end with instead of running, if any.</summary>
+    /// <summary>The unit attention a command must report instead of running, if any.</summary>
     private SenseData? TakeInventoryAttention(IscsiTarget target, IReadOnlyDictionary<int, ScsiLogicalUnit> units, int lun, ReadOnlySpan<byte> cdb)
     {
         long stamp = target.InventoryOf(_login.InitiatorName);
@@ -38,8 +39,11 @@ internal sealed partial class IscsiConnection
                 case ScsiOpcode.ReportLuns:
                     _inventoryPending = null; // the initiator reads the new inventory
                     return null;
-                case ScsiOpcode.Inquiry or ScsiOpcode.RequestSense:
-                    return null; // never report a unit attention (SAM-5 §5.14)
+                case ScsiOpcode.Inquiry:
+                    return null; // never reports a unit attention (SAM-5 §5.14)
+                case ScsiOpcode.RequestSense when (cdb[1] & 0x01) != 0:
+                    return null; // descriptor format: the unit refuses it
+
             }
 
             if (_inventoryPending is not { } pending || !pending.Remove(lun))

@@ -64,6 +64,23 @@ public sealed class LunInventoryTests
         (await shared.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false)).Status.Should().Be(ScsiStatus.Good);
     }
 
+    [Test]
+    public async Task Request_sense_returns_the_attention_as_its_data_and_clears_it()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        await using var initiator = await target.LoginAsync();
+
+        target.Target.AddLun(4, new MemoryBlockDevice(1024 * 1024));
+        var sense = await initiator.ExecuteAsync(0, Cdb.RequestSense(), 18, read: true);
+
+        sense.Status.Should().Be(ScsiStatus.Good);
+        sense.Data.Should().HaveCount(18);
+        (sense.Data[2] & 0x0F).Should().Be(0x06, "UNIT ATTENTION");
+        sense.Data[12].Should().Be(0x3F);
+        sense.Data[13].Should().Be(0x0E);
+        (await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false)).Status.Should().Be(ScsiStatus.Good, "REQUEST SENSE took it");
+    }
+
     private static void AssertChanged(ScsiReply reply, string because = "")
     {
         reply.Status.Should().Be(ScsiStatus.CheckCondition, because);
