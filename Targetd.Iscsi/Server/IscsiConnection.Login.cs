@@ -71,7 +71,7 @@ internal sealed partial class IscsiConnection
         _framer.MaxDataSegmentLength = Parameters.TargetMaxRecvDataSegmentLength;
         var info = new IscsiSessionInfo(
             _login.InitiatorName,
-            _login.Isid.ToString("x12", System.Globalization.CultureInfo.InvariantCulture),
+            IscsiSessionInfo.FormatIsid(_login.Isid),
             tsih,
             _login.Target?.Name,
             Local,

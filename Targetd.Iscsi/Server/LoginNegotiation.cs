@@ -144,7 +144,7 @@ internal sealed class LoginNegotiation
         // connection MaxConnections=1 allows ("Too many connections"); any other TSIH names no session at all.
         if (request.Tsih != 0)
         {
-            bool exists = _registry.Sessions.Any(s => s.Tsih == request.Tsih && s.InitiatorName == initiator && s.Isid == request.Isid.ToString("x12", System.Globalization.CultureInfo.InvariantCulture));
+            bool exists = _registry.Sessions.Any(s => s.Tsih == request.Tsih && s.InitiatorName == initiator && s.Isid == IscsiSessionInfo.FormatIsid(request.Isid));
             return exists ? LoginStatus.TooManyConnections : LoginStatus.SessionDoesNotExist;
         }
 

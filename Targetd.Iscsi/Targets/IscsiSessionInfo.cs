@@ -13,4 +13,7 @@ public sealed record IscsiSessionInfo(string InitiatorName, string Isid, ushort 
 {
     /// <summary>Whether this is a discovery session.</summary>
     public bool IsDiscovery => TargetName is null;
+
+    /// <summary>An ISID as <see cref="Isid"/> shows it: 12 lower-case hexadecimal digits.</summary>
+    internal static string FormatIsid(ulong isid) => isid.ToString("x12", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -66,6 +66,9 @@ public sealed class IscsiTarget
     internal long InventoryOf(string initiatorName) =>
         _mappedInventory.TryGetValue(initiatorName, out long stamp) ? stamp : Interlocked.Read(ref _sharedInventory);
 
+    /// <summary>A stamp never given before: stamps of the shared LUNs and of every mapping come from one counter.</summary>
+    private long NextInventoryStamp() => Interlocked.Increment(ref _inventoryChanges);
+
     /// <summary>The LUN numbers mapped for one initiator, in ascending order (empty when it has none of its own).</summary>
     public IReadOnlyList<int> MappedLunsOf(string initiatorName) =>
         _mappedUnits.TryGetValue(initiatorName, out var mapped) ? [.. mapped.Keys.Order()] : [];
@@ -89,7 +92,7 @@ public sealed class IscsiTarget
             throw new InvalidOperationException($"LUN {mappedLun} is already mapped for {initiatorName} on {Name}.");
         }
 
-        _mappedInventory[initiatorName] = Interlocked.Increment(ref _inventoryChanges);
+        _mappedInventory[initiatorName] = NextInventoryStamp();
     }
 
     /// <summary>Unmaps one initiator's LUN; commands in flight finish.</summary>
@@ -109,7 +112,7 @@ public sealed class IscsiTarget
         }
         else
         {
-            _mappedInventory[initiatorName] = Interlocked.Increment(ref _inventoryChanges);
+            _mappedInventory[initiatorName] = NextInventoryStamp();
         }
 
         return true;
@@ -136,7 +139,7 @@ public sealed class IscsiTarget
             throw new InvalidOperationException($"LUN {lun} is already mapped on {Name}.");
         }
 
-        Interlocked.Exchange(ref _sharedInventory, Interlocked.Increment(ref _inventoryChanges));
+        Interlocked.Exchange(ref _sharedInventory, NextInventoryStamp());
     }
 
     /// <summary>Unmaps a LUN; commands in flight finish, later ones see LOGICAL UNIT NOT SUPPORTED.</summary>
@@ -148,7 +151,7 @@ public sealed class IscsiTarget
             return false;
         }
 
-        Interlocked.Exchange(ref _sharedInventory, Interlocked.Increment(ref _inventoryChanges));
+        Interlocked.Exchange(ref _sharedInventory, NextInventoryStamp());
         return true;
     }
 

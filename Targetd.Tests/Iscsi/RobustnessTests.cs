@@ -127,14 +127,8 @@ public sealed class RobustnessTests
         {
             // RFC 7143 §11.13.5: a TSIH other than 0 adds a connection to the session it names. With MaxConnections=1
             // that session is full (class 02h detail 06h); a TSIH the target never gave names none (detail 0Ah).
-            var header = new byte[48];
-            header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
-            header[1] = 0x87; // T, CSG 1, NSG 3
-            byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
-            isid.CopyTo(header, 8);
-            BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), (ushort)(established.Tsih + tsihOffset));
-            await stranger.SendAsync(header, TextParameters.Encode([new("InitiatorName", TestInitiator.DefaultName), new("TargetName", LoopbackTarget.TargetName)]));
-            var response = await stranger.ReceiveAsync();
+            var response = await stranger.LoginStepAsync(
+                1, 3, transit: true, [new("InitiatorName", TestInitiator.DefaultName), new("TargetName", LoopbackTarget.TargetName)], (ushort)(established.Tsih + tsihOffset));
 
             TestInitiator.Status(response).Should().Be((ushort)status);
             (await stranger.IsClosedByTargetAsync()).Should().BeTrue();

@@ -124,13 +124,14 @@ internal sealed class TestInitiator : IAsyncDisposable
         return Status(reply);
     }
 
-    public async Task<ReceivedPdu> LoginStepAsync(int csg, int nsg, bool transit, IReadOnlyList<KeyValuePair<string, string>> keys)
+    public async Task<ReceivedPdu> LoginStepAsync(int csg, int nsg, bool transit, IReadOnlyList<KeyValuePair<string, string>> keys, ushort tsih = 0)
     {
         var header = new byte[48];
         header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
         header[1] = (byte)((transit ? 0x80 : 0) | (csg << 2) | (transit ? nsg : 0));
         byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
         isid.CopyTo(header, 8);
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), tsih);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), _itt);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
         await SendAsync(header, TextParameters.Encode(keys));

@@ -262,9 +262,9 @@ public sealed class Qcow2TargetDaemonInteropTests
         await daemon.OkAsync("ATTACH", new { target_name = Target, disk_path = "shared.qcow2" });
         await using (var initiator = await LoginAsync(daemon, node))
         {
-            (await initiator.ExecuteAsync(0, PersistentReserveOut(0x00, 0), 24, read: false, write: ReserveParameters(0, 0xC0FFEE, aptpl: true)))
+            (await initiator.ExecuteAsync(0, Cdb.PersistentReserveOut(0x00, 0, 24), 24, read: false, write: ReservationDriver.Parameters(0, 0xC0FFEE, aptpl: true)))
                 .Status.Should().Be(ScsiStatus.Good);
-            (await initiator.ExecuteAsync(0, PersistentReserveOut(0x01, 0x01), 24, read: false, write: ReserveParameters(0xC0FFEE, 0, aptpl: false)))
+            (await initiator.ExecuteAsync(0, Cdb.PersistentReserveOut(0x01, 0x01, 24), 24, read: false, write: ReservationDriver.Parameters(0xC0FFEE, 0, aptpl: false)))
                 .Status.Should().Be(ScsiStatus.Good);
         }
 
@@ -273,8 +273,8 @@ public sealed class Qcow2TargetDaemonInteropTests
         var restarted = await StartAsync(daemon.Port);
 
         await using var again = await LoginAsync(restarted, node);
-        var keys = await again.ExecuteAsync(0, PersistentReserveIn(0x00), 64, read: true);
-        var reservation = await again.ExecuteAsync(0, PersistentReserveIn(0x01), 64, read: true);
+        var keys = await again.ExecuteAsync(0, Cdb.PersistentReserveIn(0x00, 64), 64, read: true);
+        var reservation = await again.ExecuteAsync(0, Cdb.PersistentReserveIn(0x01, 64), 64, read: true);
         await using var other = await LoginAsync(restarted, "iqn.2024-01.org.example:node2");
         var otherWrite = await other.ExecuteAsync(0, Iscsi.Cdb.Write10(0, 1), 512, read: false, write: new byte[512]);
         var holderWrite = await again.ExecuteAsync(0, Iscsi.Cdb.Write10(0, 1), 512, read: false, write: new byte[512]);
@@ -293,34 +293,6 @@ public sealed class Qcow2TargetDaemonInteropTests
         var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, daemon.Port));
         (await initiator.LoginAsync(Target, initiatorName)).Should().Be(0);
         return initiator;
-    }
-
-    private static byte[] PersistentReserveOut(byte action, byte type)
-    {
-        var cdb = new byte[10];
-        cdb[0] = 0x5F;
-        cdb[1] = action;
-        cdb[2] = type;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(5), 24);
-        return cdb;
-    }
-
-    private static byte[] PersistentReserveIn(byte action)
-    {
-        var cdb = new byte[10];
-        cdb[0] = 0x5E;
-        cdb[1] = action;
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), 64);
-        return cdb;
-    }
-
-    private static byte[] ReserveParameters(ulong key, ulong serviceActionKey, bool aptpl)
-    {
-        var parameters = new byte[24];
-        BinaryPrimitives.WriteUInt64BigEndian(parameters, key);
-        BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), serviceActionKey);
-        parameters[20] = (byte)(aptpl ? 0x01 : 0x00);
-        return parameters;
     }
 
     [Test]
