@@ -17,13 +17,7 @@ internal static class ExternalTool
                 return fromEnvironment;
             }
 
-            var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Targetd.slnx")))
-            {
-                directory = directory.Parent;
-            }
-
-            string beside = Path.Combine(directory?.Parent?.FullName ?? "/work", "shared");
+            string beside = Path.Combine(Path.GetDirectoryName(RepositoryRoot.Path) ?? "/work", "shared");
             return Directory.Exists(beside) ? beside : "/work/shared";
         }
     }
