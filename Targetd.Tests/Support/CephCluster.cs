@@ -31,7 +31,7 @@ internal sealed class CephCluster
         string script = Path.Combine(ExternalTool.SharedDirectory, "ceph", "ceph-single-node.sh");
         if (!File.Exists(script))
         {
-            Assert.Ignore($"{script} is missing.");
+            Prerequisite.Missing($"{script} is missing.");
         }
 
         foreach (string program in new[] { "ceph-mon", "ceph-mgr", "ceph-osd", "ceph", "rbd" })
@@ -41,7 +41,7 @@ internal sealed class CephCluster
 
         if (!File.Exists("/usr/lib/x86_64-linux-gnu/librbd.so.1") && !File.Exists("/usr/lib/aarch64-linux-gnu/librbd.so.1"))
         {
-            Assert.Ignore("librbd.so.1 is not installed (Debian package librbd1).");
+            Prerequisite.Missing("librbd.so.1 is not installed (Debian package librbd1).");
         }
 
         string directory = System.IO.Directory.CreateTempSubdirectory("targetd-ceph-").FullName;

@@ -28,7 +28,7 @@ internal static class ExternalTool
             .Select(p => Path.Combine(p, program)).FirstOrDefault(File.Exists);
         if (found is null)
         {
-            Assert.Ignore($"{program} is not installed.");
+            Prerequisite.Missing($"{program} is not installed.");
         }
     }
 

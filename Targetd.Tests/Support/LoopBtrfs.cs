@@ -28,7 +28,7 @@ internal sealed class LoopBtrfs : IAsyncDisposable
         ExternalTool.Require("mount");
         if (Environment.UserName != "root")
         {
-            Assert.Ignore($"mounting a loop btrfs needs root; running as {Environment.UserName}.");
+            Prerequisite.Missing($"mounting a loop btrfs needs root; running as {Environment.UserName}.");
         }
 
         var loop = new LoopBtrfs(Directory.CreateTempSubdirectory("targetd-btrfs-"));
@@ -44,7 +44,7 @@ internal sealed class LoopBtrfs : IAsyncDisposable
             var attached = await ExternalTool.RunAsync("losetup", "--find", "--show", image);
             if (!attached.Succeeded)
             {
-                Assert.Ignore($"no loop device available: {attached.StandardError.Trim()}");
+                Prerequisite.Missing($"no loop device available: {attached.StandardError.Trim()}");
             }
 
             loop._device = attached.StandardOutput.Trim();
@@ -52,7 +52,7 @@ internal sealed class LoopBtrfs : IAsyncDisposable
             var mounted = await ExternalTool.RunAsync("mount", "-t", "btrfs", loop._device, loop.MountPoint);
             if (!mounted.Succeeded)
             {
-                Assert.Ignore($"mount is not permitted here: {mounted.StandardError.Trim()}");
+                Prerequisite.Missing($"mount is not permitted here: {mounted.StandardError.Trim()}");
             }
 
             loop._mounted = true;

@@ -25,13 +25,13 @@ public sealed class NfsExportInteropTests
         ExternalTool.Require("exportfs");
         if (Environment.UserName != "root")
         {
-            Assert.Ignore($"exportfs changes the export table only as root; running as {Environment.UserName}.");
+            Prerequisite.Missing($"exportfs changes the export table only as root; running as {Environment.UserName}.");
         }
 
         var probe = await ExternalTool.RunAsync("exportfs", "-v");
         if (!probe.Succeeded)
         {
-            Assert.Ignore($"exportfs does not run here: {probe.StandardError.Trim()}");
+            Prerequisite.Missing($"exportfs does not run here: {probe.StandardError.Trim()}");
         }
 
         _folder = Directory.CreateTempSubdirectory("targetd-nfs-interop-");
@@ -41,7 +41,7 @@ public sealed class NfsExportInteropTests
         if (!trial.Succeeded)
         {
             _folder.Delete(recursive: true);
-            Assert.Ignore($"exportfs cannot change the export table here: {trial.StandardError.Trim()}");
+            Prerequisite.Missing($"exportfs cannot change the export table here: {trial.StandardError.Trim()}");
         }
 
         _service = new NfsExportService(new ProcessRunner(), new ExportsFile(Path.Combine(_folder.FullName, "exports.d", "targetd.exports")));
