@@ -6,7 +6,7 @@ namespace Targetd.Host.Http;
 internal static class CommandLine
 {
     private const string Usage = """
-        Usage: targetd [--config PATH]
+        Usage: targetd [--config PATH] [--check-config]
 
         Serves the targetd JSON-RPC 2.0 API (POST /targetrpc) over HTTP or HTTPS and exports
         volumes through the built-in iSCSI target.
@@ -14,6 +14,8 @@ internal static class CommandLine
         Options:
           --config PATH   configuration file (default /etc/target/targetd.yaml); the password
                           may also come from the TARGETD_PASSWORD environment variable
+          --check-config  check the configuration, print a summary and exit (1 and the
+                          first error, naming its key, when it is wrong)
           --version       print the version and exit
           -h, --help      print this help and exit
         """;
@@ -33,11 +35,13 @@ internal static class CommandLine
         }
 
         string path = TargetdConfigLoader.DefaultPath;
-        if (args.Length == 2 && args[0] == "--config")
+        bool checkOnly = args.Contains("--check-config");
+        var rest = args.Where(a => a != "--check-config").ToArray();
+        if (rest.Length == 2 && rest[0] == "--config")
         {
-            path = args[1];
+            path = rest[1];
         }
-        else if (args.Length != 0)
+        else if (rest.Length != 0 || args.Length - rest.Length > 1)
         {
             await error.WriteLineAsync(Usage).ConfigureAwait(false);
             return 2;
@@ -52,6 +56,18 @@ internal static class CommandLine
         {
             await error.WriteLineAsync($"targetd: {ex.Message}").ConfigureAwait(false);
             return 1;
+        }
+
+        if (checkOnly)
+        {
+            if (TargetdConfigCheck.Problem(config) is { } problem)
+            {
+                await error.WriteLineAsync($"targetd: {problem}").ConfigureAwait(false);
+                return 1;
+            }
+
+            await output.WriteLineAsync(TargetdConfigCheck.Summary(path, config)).ConfigureAwait(false);
+            return 0;
         }
 
         return await TargetdHost.RunAsync(config, error).ConfigureAwait(false);

@@ -68,7 +68,9 @@ internal sealed partial class TargetRpcEndpoint(JsonRpcProcessor processor, Basi
             body = "\u0000"; // not JSON: answered as a parse error
         }
 
-        string reply = await processor.ProcessAsync(body, context.RequestAborted).ConfigureAwait(false);
+        var caller = Storage.Operations.ApiCaller.From(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        response.Headers["X-Request-Id"] = caller.RequestId;
+        string reply = await processor.ProcessAsync(body, caller, context.RequestAborted).ConfigureAwait(false);
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         await response.WriteAsync(reply, context.RequestAborted).ConfigureAwait(false);

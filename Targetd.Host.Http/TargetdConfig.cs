@@ -4,7 +4,7 @@ namespace Targetd.Host.Http;
 
 /// <summary>
 /// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
-/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c> and <c>nfs_exports_file</c>.
+/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c> and <c>log_format</c>.
 /// </summary>
 internal sealed record TargetdConfig
 {
@@ -49,4 +49,10 @@ internal sealed record TargetdConfig
     public int Port { get; init; } = 18700;
 
     public string? StateFile { get; init; } = "/var/lib/targetd/state.json";
+
+    /// <summary>Where Prometheus scrapes <c>/metrics</c> (plain HTTP, no authentication); off when null.</summary>
+    public IPEndPoint? MetricsAddress { get; init; }
+
+    /// <summary>The console log's format: <c>text</c> or <c>json</c> (one object per line).</summary>
+    public string LogFormat { get; init; } = "text";
 }

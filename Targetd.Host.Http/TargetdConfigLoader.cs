@@ -106,6 +106,10 @@ internal static class TargetdConfigLoader
             DirFsPools = dirFsPools,
             NfsExportsFile = Scalar(values, "nfs_exports_file") is { } exportsFile ? Path.GetFullPath(exportsFile, baseFolder) : config.NfsExportsFile,
             StateFile = Scalar(values, "state_file") is { } state ? Path.GetFullPath(state, baseFolder) : config.StateFile,
+            MetricsAddress = Scalar(values, "metrics_address") is { Length: > 0 } metrics
+                ? IPEndPoint.TryParse(metrics, out var metricsEndPoint) && metricsEndPoint.Port != 0 ? metricsEndPoint : throw new ArgumentException($"metrics_address: '{metrics}' is not ADDRESS:PORT")
+                : null,
+            LogFormat = Scalar(values, "log_format") is { } format ? Hosting.ConsoleLogging.ParseFormat(format) : config.LogFormat,
         };
     }
 

@@ -6,6 +6,7 @@ using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Pools.Images;
 using Targetd.Storage.Pools.Rbd;
+using Targetd.Hosting;
 using Targetd.Storage.Targetd;
 
 namespace Targetd.Host.Http;
@@ -67,8 +68,8 @@ internal static partial class TargetdHost
         var nfs = new Storage.Nfs.NfsExportService(runner, new Storage.Nfs.ExportsFile(config.NfsExportsFile), config.AllowChown);
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
-        using var startupLogging = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelOf(config.LogLevel)));
+        builder.Logging.ClearProviders().AddDaemonConsole(config.LogFormat).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
+        using var startupLogging = LoggerFactory.Create(logging => logging.AddDaemonConsole(config.LogFormat).SetMinimumLevel(LogLevelOf(config.LogLevel)));
         await AddRbdPoolsAsync(config, pools, startupLogging).ConfigureAwait(false);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -98,8 +99,9 @@ internal static partial class TargetdHost
             return 1;
         }
 
-        using var processor = new JsonRpcProcessor(blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods())
-            .Concat(fsMethods.Methods()).Concat(new TargetdNfsMethods(nfs).Methods()));
+        using var processor = new JsonRpcProcessor(
+            blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods()).Concat(fsMethods.Methods()).Concat(new TargetdNfsMethods(nfs).Methods()),
+            startupLogging.CreateLogger("targetd.audit"));
         builder.Services.AddSingleton(processor);
         builder.Services.AddSingleton(new BasicCredentials(config.User, config.Password));
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));
@@ -121,8 +123,16 @@ internal static partial class TargetdHost
         app.Run(endpoint.HandleAsync);
 
         var portals = new List<IscsiPortal>();
+        var capacity = new Storage.Operations.PoolCapacity(pools, fsPools);
+        Hosting.MetricsExporter? metrics = null;
         try
         {
+            if (config.MetricsAddress is { } metricsAddress)
+            {
+                metrics = Hosting.MetricsExporter.Start(metricsAddress, capacity.RefreshAsync);
+                LogMetrics(app.Logger, metricsAddress);
+            }
+
             foreach (var address in config.PortalAddresses)
             {
                 var portal = new IscsiPortal(registry, address, app.Services.GetRequiredService<ILoggerFactory>()) { Timeouts = config.IscsiTimeouts };
@@ -141,6 +151,8 @@ internal static partial class TargetdHost
         }
         finally
         {
+            metrics?.Dispose();
+            capacity.Stop();
             foreach (var portal in portals)
             {
                 await portal.DisposeAsync().ConfigureAwait(false);
@@ -170,6 +182,9 @@ internal static partial class TargetdHost
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "started server (TLS {Tls}) on {Address}:{Port}")]
     private static partial void LogStarted(ILogger logger, bool tls, System.Net.IPAddress address, int port);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "serving Prometheus metrics on http://{Address}/metrics")]
+    private static partial void LogMetrics(ILogger logger, System.Net.IPEndPoint address);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "NFS export not made again at start: {Failure}")]
     private static partial void LogNfsExportNotRestored(ILogger logger, string failure);

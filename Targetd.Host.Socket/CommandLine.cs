@@ -15,7 +15,10 @@ internal static class CommandLine
         Commands:
           serve [--config FILE] [--socket PATH] [--socket-group GROUP] [--disks-root DIR]
                 [--portal ADDRESS:PORT] [--state FILE] [--log-level LEVEL]
-                                run the daemon
+                [--log-format text|json] [--metrics-address ADDRESS:PORT]
+                [--check-config]
+                                run the daemon (--check-config: check the settings,
+                                print them and exit)
           attach -t TARGET -d DISK      attach a disk image (path within the disks root)
           detach-lun -t TARGET -l LUN   detach one LUN
           add-target -t TARGET          create a target

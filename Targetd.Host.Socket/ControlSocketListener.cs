@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Targetd.Storage.Operations;
 using Targetd.Storage.Qcow2Target;
 
 namespace Targetd.Host.Socket;
@@ -143,6 +144,7 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
     {
         try
         {
+            string peer = PeerOf(client);
             await using var stream = new NetworkStream(client, ownsSocket: true);
             var reader = PipeReader.Create(stream);
             var writer = PipeWriter.Create(stream);
@@ -160,7 +162,7 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
                 var buffer = result.Buffer;
                 while (TryReadLine(ref buffer, out var line))
                 {
-                    if (!await AnswerAsync(writer, line).ConfigureAwait(false))
+                    if (!await AnswerAsync(writer, line, peer).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -168,7 +170,7 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
 
                 if (buffer.Length > Qcow2TargetProtocol.MaxLineLength)
                 {
-                    await AnswerAsync(writer, buffer).ConfigureAwait(false);
+                    await AnswerAsync(writer, buffer, peer).ConfigureAwait(false);
                     return;
                 }
 
@@ -177,7 +179,7 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
                     if (!buffer.IsEmpty)
                     {
                         // A last request without its newline is served too.
-                        await AnswerAsync(writer, buffer).ConfigureAwait(false);
+                        await AnswerAsync(writer, buffer, peer).ConfigureAwait(false);
                     }
 
                     return;
@@ -216,14 +218,14 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
     }
 
     /// <summary>Writes the reply to one request line; false when the line was oversized and the connection must close.</summary>
-    private async ValueTask<bool> AnswerAsync(PipeWriter writer, ReadOnlySequence<byte> line)
+    private async ValueTask<bool> AnswerAsync(PipeWriter writer, ReadOnlySequence<byte> line, string peer)
     {
         string reply;
         bool keepOpen = line.Length <= Qcow2TargetProtocol.MaxLineLength;
         if (keepOpen)
         {
             string text = Encoding.UTF8.GetString(line);
-            reply = await _protocol.HandleLineAsync(text.EndsWith('\r') ? text[..^1] : text, _stopping.Token).ConfigureAwait(false);
+            reply = await _protocol.HandleLineAsync(text.EndsWith('\r') ? text[..^1] : text, ApiCaller.From(peer), _stopping.Token).ConfigureAwait(false);
         }
         else
         {
@@ -232,6 +234,24 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
 
         await writer.WriteAsync(Encoding.UTF8.GetBytes(reply + "\n"), _stopping.Token).ConfigureAwait(false);
         return keepOpen;
+    }
+
+    /// <summary>The peer of a UNIX socket as its credentials name it (SO_PEERCRED: pid, uid, gid), for audit lines.</summary>
+    private static string PeerOf(System.Net.Sockets.Socket client)
+    {
+        const int solSocket = 1;
+        const int soPeerCred = 17;
+        Span<byte> credentials = stackalloc byte[12];
+        try
+        {
+            return client.GetRawSocketOption(solSocket, soPeerCred, credentials) == 12
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pid {BitConverter.ToInt32(credentials)} uid {BitConverter.ToInt32(credentials[4..])}")
+                : "unix";
+        }
+        catch (SocketException)
+        {
+            return "unix";
+        }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Control connection ended: {Reason}")]

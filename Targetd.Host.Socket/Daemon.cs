@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Targetd.Hosting;
 using Targetd.Iscsi;
 using Targetd.Iscsi.Targets;
 using Targetd.Storage.Qcow2Target;
@@ -13,16 +14,19 @@ internal static partial class Daemon
     {
         using var loggerFactory = LoggerFactory.Create(logging => logging
             .SetMinimumLevel(options.LogLevel)
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-            }));
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddDaemonConsole(options.LogFormat));
         var logger = loggerFactory.CreateLogger("qcow2target");
         if (!Directory.Exists(options.DisksRoot))
         {
-            await error.WriteLineAsync($"qcow2target: the disks root '{options.DisksRoot}' does not exist (--disks-root)").ConfigureAwait(false);
+            await error.WriteLineAsync($"qcow2target: disks_root: '{options.DisksRoot}' does not exist (--disks-root)").ConfigureAwait(false);
             return 1;
+        }
+
+        if (options.CheckOnly)
+        {
+            await Console.Out.WriteLineAsync(options.Summary()).ConfigureAwait(false);
+            return 0;
         }
 
         using var stop = new CancellationTokenSource();
@@ -50,7 +54,7 @@ internal static partial class Daemon
         ControlSocketListener listener;
         try
         {
-            listener = ControlSocketListener.Start(options.SocketPath, options.SocketGroup, new Qcow2TargetProtocol(service), loggerFactory.CreateLogger<ControlSocketListener>());
+            listener = ControlSocketListener.Start(options.SocketPath, options.SocketGroup, new Qcow2TargetProtocol(service, loggerFactory.CreateLogger("qcow2target.audit")), loggerFactory.CreateLogger<ControlSocketListener>());
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
@@ -58,6 +62,23 @@ internal static partial class Daemon
             return 1;
         }
 
+        MetricsExporter? metrics = null;
+        if (options.MetricsAddress is { } metricsAddress)
+        {
+            try
+            {
+                metrics = MetricsExporter.Start(metricsAddress, null);
+                LogMetrics(logger, metricsAddress);
+            }
+            catch (IOException ex)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+                await error.WriteLineAsync($"qcow2target: {ex.Message} (--metrics-address)").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        using var metricsLifetime = metrics;
         await using (listener)
         {
             LogServing(logger, options.SocketPath, portal.LocalEndPoint ?? options.Portal, options.DisksRoot);
@@ -82,6 +103,9 @@ internal static partial class Daemon
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving control socket {Socket}, iSCSI portal {Portal}, disks under {DisksRoot}")]
     private static partial void LogServing(ILogger logger, string socket, System.Net.IPEndPoint portal, string disksRoot);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Serving Prometheus metrics on http://{Address}/metrics")]
+    private static partial void LogMetrics(ILogger logger, System.Net.IPEndPoint address);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stopping: closing sessions and images")]
     private static partial void LogStopping(ILogger logger);

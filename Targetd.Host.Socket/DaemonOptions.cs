@@ -8,7 +8,7 @@ namespace Targetd.Host.Socket;
 
 /// <summary>
 /// The daemon's settings, from a JSON config file (<c>--config</c>; keys <c>socket</c>, <c>socket_group</c>,
-/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, and the iSCSI connection timeouts
+/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, <c>log_format</c>, <c>metrics_address</c>, and the iSCSI connection timeouts
 /// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>) overridden by command-line flags.
 /// </summary>
 internal sealed record DaemonOptions
@@ -30,6 +30,15 @@ internal sealed record DaemonOptions
 
     public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
 
+    /// <summary>Where Prometheus scrapes <c>/metrics</c> (plain HTTP, no authentication); off when null.</summary>
+    public IPEndPoint? MetricsAddress { get; init; }
+
+    /// <summary>The console log's format: <c>text</c> or <c>json</c>.</summary>
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>Check the settings, print a summary and exit, instead of serving.</summary>
+    public bool CheckOnly { get; init; }
+
     /// <exception cref="ArgumentException">A flag or config key is unknown or has an invalid value; the message names it.</exception>
     public static DaemonOptions Parse(IReadOnlyList<string> args)
     {
@@ -38,9 +47,15 @@ internal sealed record DaemonOptions
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (arg == "--check-config")
+            {
+                options = options with { CheckOnly = true };
+                continue;
+            }
+
             int eq = arg.IndexOf('=', StringComparison.Ordinal);
             string key = eq > 0 ? arg[..eq] : arg;
-            if (key is not ("--config" or "--socket" or "--socket-group" or "--disks-root" or "--portal" or "--state" or "--log-level"))
+            if (key is not ("--config" or "--socket" or "--socket-group" or "--disks-root" or "--portal" or "--state" or "--log-level" or "--log-format" or "--metrics-address"))
             {
                 throw new ArgumentException($"unknown option '{arg}'");
             }
@@ -95,6 +110,8 @@ internal sealed record DaemonOptions
                 "nopin_timeout" => options with { Timeouts = options.Timeouts with { NopInInterval = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "nopin_response_timeout" => options with { Timeouts = options.Timeouts with { NopInResponse = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "log_level" => options with { LogLevel = Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) ? level : throw new ArgumentException($"log_level: unknown level '{value}'") },
+                "log_format" => options with { LogFormat = Hosting.ConsoleLogging.ParseFormat(value) },
+                "metrics_address" => options with { MetricsAddress = value.Length == 0 ? null : ParseEndPoint(key, value) },
                 _ => throw new ArgumentException($"unknown config key '{key}'"),
             };
         }
@@ -102,8 +119,21 @@ internal sealed record DaemonOptions
         return options;
     }
 
-    private static IPEndPoint ParsePortal(string value) =>
+    /// <summary>What <c>--check-config</c> prints: the settings in effect, one per line.</summary>
+    public string Summary() => string.Join('\n',
+        "configuration OK",
+        $"socket: {SocketPath}" + (SocketGroup is null ? string.Empty : $" (group {SocketGroup})"),
+        $"disks_root: {DisksRoot}",
+        $"portal: {Portal}",
+        $"state: {StateFile ?? "(none)"}",
+        $"metrics_address: {(MetricsAddress is null ? "(off)" : MetricsAddress.ToString())}",
+        $"log_level: {LogLevel}, log_format: {LogFormat}",
+        $"login_timeout: {Timeouts.Login.TotalSeconds}s, nopin_timeout: {Timeouts.NopInInterval.TotalSeconds}s, nopin_response_timeout: {Timeouts.NopInResponse.TotalSeconds}s");
+
+    private static IPEndPoint ParsePortal(string value) => ParseEndPoint("portal", value);
+
+    private static IPEndPoint ParseEndPoint(string key, string value) =>
         IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port != 0
             ? endPoint
-            : throw new ArgumentException($"portal: '{value}' is not ADDRESS:PORT");
+            : throw new ArgumentException($"{key}: '{value}' is not ADDRESS:PORT");
 }

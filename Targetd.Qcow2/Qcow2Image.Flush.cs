@@ -19,6 +19,7 @@ public sealed partial class Qcow2Image
         }
 
         // Guest data first, outside the metadata lock, so lookups for reads need not wait on it.
+        Qcow2Metrics.Flushes.Add(1, new KeyValuePair<string, object?>("image", Path));
         await _dataFile.FlushAsync(cancellationToken).ConfigureAwait(false);
         await _meta.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

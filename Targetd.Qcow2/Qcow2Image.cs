@@ -105,6 +105,13 @@ public sealed partial class Qcow2Image : IBlockDevice
 
     internal RefcountManager Refcounts => _refcounts;
 
+    /// <summary>The first cluster past the end of the image file.</summary>
+    internal long HostEndCluster => _refcounts.HostEndCluster;
+
+    /// <summary>Metadata cache hits (or misses) of the L2 and refcount caches, for metrics.</summary>
+    internal (long L2, long Refcount) CacheLookups(bool hits) =>
+        hits ? (_l2Cache.Hits, _refcounts.CacheLookups.Hits) : (_l2Cache.Misses, _refcounts.CacheLookups.Misses);
+
     /// <summary>Whether a file starts with the qcow2 magic (<c>QFI\xfb</c>).</summary>
     public static async Task<bool> IsQcow2Async(string path, CancellationToken cancellationToken = default)
     {
@@ -164,6 +171,7 @@ public sealed partial class Qcow2Image : IBlockDevice
                 await image.PrepareForWritingAsync(options.VerifyBeforeWriting, cancellationToken).ConfigureAwait(false);
             }
 
+            Qcow2Metrics.Opened(image);
             return image;
         }
         catch
@@ -193,6 +201,7 @@ public sealed partial class Qcow2Image : IBlockDevice
         }
 
         _disposed = true;
+        Qcow2Metrics.Closed(this);
         if (_backing is not null)
         {
             await _backing.DisposeAsync().ConfigureAwait(false);

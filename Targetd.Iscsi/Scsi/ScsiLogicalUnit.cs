@@ -27,6 +27,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private readonly SharedUnitState _shared;
     private readonly ReservationState _reservations;
+    private readonly Metrics.LunMetrics _metrics;
     private SenseData _resetSense = Sense.ResetOccurred();
 
     /// <param name="device">The backing device.</param>
@@ -53,6 +54,7 @@ internal sealed partial class ScsiLogicalUnit
             : new ReservationFile(Path.Combine(reservationsDirectory, NaaIdentifier.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".pr"));
         _shared = SharedStates.GetValue(device, _ => new SharedUnitState(new ReservationState(new PortAttentions(), file)));
         _reservations = _shared.Reservations;
+        _metrics = new Metrics.LunMetrics(targetName, lun, Serial);
     }
 
     public IBlockDevice Device { get; }
@@ -110,8 +112,30 @@ internal sealed partial class ScsiLogicalUnit
         }
     }
 
-    /// <summary>Executes one command.</summary>
-    public async ValueTask<ScsiResult> ExecuteAsync(ScsiRequest request, CancellationToken cancellationToken)
+    /// <summary>Executes one command, and records it in the unit's metrics.</summary>
+    public ValueTask<ScsiResult> ExecuteAsync(ScsiRequest request, CancellationToken cancellationToken)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        byte opcode = request.Cdb.IsEmpty ? (byte)0 : request.Cdb.Span[0];
+        var pending = ExecuteCommandAsync(request, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            _metrics.Record(opcode, result, start);
+            return ValueTask.FromResult(result);
+        }
+
+        return RecordWhenDoneAsync(pending, opcode, start);
+    }
+
+    private async ValueTask<ScsiResult> RecordWhenDoneAsync(ValueTask<ScsiResult> pending, byte opcode, long start)
+    {
+        var result = await pending.ConfigureAwait(false);
+        _metrics.Record(opcode, result, start);
+        return result;
+    }
+
+    private async ValueTask<ScsiResult> ExecuteCommandAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
         var cdb = request.Cdb.Span;
         if (cdb.IsEmpty)

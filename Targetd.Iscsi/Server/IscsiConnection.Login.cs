@@ -51,6 +51,7 @@ internal sealed partial class IscsiConnection
         if (result.Status != LoginStatus.Success)
         {
             _logger.LoginFailed(_login.InitiatorName, _login.Target?.Name ?? "discovery", result.Status);
+            Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", _login.Target?.Name ?? string.Empty), new KeyValuePair<string, object?>("reason", LoginStatusNames.Of(result.Status)));
             return false;
         }
 

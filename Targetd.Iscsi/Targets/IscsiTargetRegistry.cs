@@ -76,10 +76,17 @@ public sealed class IscsiTargetRegistry
 
         ulong id = (ulong)Interlocked.Increment(ref _nextSessionId);
         _sessions[id] = new RegisteredSession(id, info, target, close);
+        Metrics.IscsiMetrics.Sessions.Add(1, new KeyValuePair<string, object?>("target", info.TargetName ?? string.Empty));
         return id;
     }
 
-    internal void Unregister(ulong id) => _sessions.TryRemove(id, out _);
+    internal void Unregister(ulong id)
+    {
+        if (_sessions.TryRemove(id, out var session))
+        {
+            Metrics.IscsiMetrics.Sessions.Add(-1, new KeyValuePair<string, object?>("target", session.Info.TargetName ?? string.Empty));
+        }
+    }
 
     /// <summary>A new TSIH, never zero (RFC 7143 §11.12.4: "TSIH ... MUST NOT be zero" once assigned).</summary>
     internal ushort NextTsih()

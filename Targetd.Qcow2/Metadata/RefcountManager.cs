@@ -48,6 +48,9 @@ internal sealed class RefcountManager
 
     public bool HasDirtyBlocks => _blocks.HasDirty;
 
+    /// <summary>Refcount block lookups served from the cache, and those that read the file.</summary>
+    public (long Hits, long Misses) CacheLookups => (_blocks.Hits, _blocks.Misses);
+
     public int PendingFreeCount => _pendingFrees.Count + _freesAwaitingDurability.Count;
 
     public static ValueTask<ulong[]> ReadTableAsync(HostFile file, long offset, int clusters, int clusterSize, CancellationToken cancellationToken) =>

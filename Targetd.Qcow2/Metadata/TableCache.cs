@@ -12,6 +12,8 @@ internal sealed class TableCache
     private readonly int _tableSize;
     private readonly int _capacity;
     private readonly Func<long, byte[], CancellationToken, ValueTask> _writeBack;
+    private long _hits;
+    private long _misses;
 
     /// <param name="file">Where the tables live.</param>
     /// <param name="tableSize">Bytes per table (the cluster size).</param>
@@ -31,14 +33,22 @@ internal sealed class TableCache
 
     public bool HasDirty => _lru.Any(t => t.Dirty);
 
+    /// <summary>Lookups served from the cache (read without the lock by metrics: a stale value is fine).</summary>
+    public long Hits => Volatile.Read(ref _hits);
+
+    /// <summary>Lookups that read the table from the file.</summary>
+    public long Misses => Volatile.Read(ref _misses);
+
     public async ValueTask<byte[]> GetAsync(long offset, CancellationToken cancellationToken)
     {
         if (_tables.TryGetValue(offset, out var node))
         {
+            _hits++;
             Touch(node);
             return node.Value.Data;
         }
 
+        _misses++;
         if (offset < 0 || offset + _tableSize > _file.Length)
         {
             throw new Qcow2FormatException($"Metadata table at offset 0x{offset:x} lies past the end of the image file.");

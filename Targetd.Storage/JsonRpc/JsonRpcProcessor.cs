@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Numerics;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.Errors;
+using Targetd.Storage.Operations;
 
 namespace Targetd.Storage.JsonRpc;
 
@@ -17,12 +20,19 @@ public sealed class JsonRpcProcessor : IDisposable
     private const string InvalidArguments = "invalid method arguments(s)";
     private readonly Dictionary<string, RpcMethod> _methods;
     private readonly SemaphoreSlim _serial = new(1, 1);
+    private readonly ApiAudit _audit;
+
+    /// <summary>The call being answered, as far as it was read (the record flows into the awaited calls, which fill it in).</summary>
+    private readonly AsyncLocal<RpcCallRecord?> _call = new();
 
     /// <summary>Creates a processor for a method table.</summary>
-    public JsonRpcProcessor(IEnumerable<RpcMethod> methods)
+    /// <param name="methods">The methods served.</param>
+    /// <param name="logger">Where audit lines of state-changing calls go; none when null.</param>
+    public JsonRpcProcessor(IEnumerable<RpcMethod> methods, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(methods);
         _methods = methods.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        _audit = new ApiAudit(logger ?? NullLogger.Instance, "jsonrpc");
     }
 
     /// <inheritdoc />
@@ -32,9 +42,29 @@ public sealed class JsonRpcProcessor : IDisposable
     public IReadOnlyCollection<string> MethodNames => _methods.Keys;
 
     /// <summary>Answers one request body with one reply body.</summary>
-    public async Task<string> ProcessAsync(string body, CancellationToken cancellationToken = default)
+    public Task<string> ProcessAsync(string body, CancellationToken cancellationToken = default) =>
+        ProcessAsync(body, ApiCaller.From("local"), cancellationToken);
+
+    /// <summary>
+    /// Answers one request body with one reply body, in a log scope carrying the caller's request id; counts the
+    /// call in <see cref="StorageMetrics"/> and, for a method that changes state, writes an audit line.
+    /// </summary>
+    public async Task<string> ProcessAsync(string body, ApiCaller caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(caller);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var scope = _audit.BeginCall(caller);
+        var record = new RpcCallRecord();
+        _call.Value = record;
+        string reply = await ProcessCoreAsync(body, cancellationToken).ConfigureAwait(false);
+        bool known = record.Method is { } method && _methods.ContainsKey(method);
+        _audit.Completed(known ? record.Method! : "unknown", known && !record.Method!.EndsWith("_list", StringComparison.Ordinal), record.Parameters, caller, record.Error, start);
+        return reply;
+    }
+
+    private async Task<string> ProcessCoreAsync(string body, CancellationToken cancellationToken)
+    {
         JToken request;
         try
         {
@@ -72,6 +102,12 @@ public sealed class JsonRpcProcessor : IDisposable
         }
 
         string methodName = (string)methodToken!;
+        if (_call.Value is { } record)
+        {
+            record.Method = methodName;
+            record.Parameters = call["params"];
+        }
+
         if (!_methods.TryGetValue(methodName, out var method))
         {
             return Error(id, TargetdErrorCode.MethodNotFound, $"method {methodName} not found");
@@ -191,6 +227,12 @@ public sealed class JsonRpcProcessor : IDisposable
     private static string Result(BigInteger id, JToken? result) =>
         new JObject { ["result"] = result ?? JValue.CreateNull(), ["id"] = new JValue(id), ["jsonrpc"] = "2.0" }.ToString(Formatting.None);
 
-    private static string Error(BigInteger id, TargetdErrorCode code, string message) =>
+    private string Error(BigInteger id, TargetdErrorCode code, string message)
+    {
+        _call.Value?.Error = (((int)code).ToString(CultureInfo.InvariantCulture), message);
+        return ErrorReply(id, code, message);
+    }
+
+    private static string ErrorReply(BigInteger id, TargetdErrorCode code, string message) =>
         new JObject { ["error"] = new JObject { ["code"] = (int)code, ["message"] = message }, ["id"] = new JValue(id), ["jsonrpc"] = "2.0" }.ToString(Formatting.None);
 }

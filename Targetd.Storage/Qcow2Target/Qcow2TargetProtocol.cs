@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Targetd.Storage.Operations;
 
 namespace Targetd.Storage.Qcow2Target;
 
@@ -9,8 +12,13 @@ namespace Targetd.Storage.Qcow2Target;
 /// on success and is <c>EMPTY</c> for errors and for ADDTARGET/DELETETARGET, as in the original daemon.
 /// A refused request gets a non-empty <c>error</c> and an empty <c>result</c>.
 /// </summary>
-public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
+/// <param name="service">The service the requests act on.</param>
+/// <param name="logger">Where audit lines of state-changing requests go; none when null.</param>
+public sealed class Qcow2TargetProtocol(Qcow2TargetService service, ILogger? logger = null)
 {
+    private static readonly HashSet<string> Types = new(["ATTACH", "DETACHLUN", "ADDTARGET", "DELETETARGET", "CLEARTARGET", "LIST"], StringComparer.Ordinal);
+    private readonly ApiAudit _audit = new(logger ?? NullLogger.Instance, "qcow2target");
+
     /// <summary>The longest request line accepted.</summary>
     public const int MaxLineLength = 64 * 1024;
 
@@ -20,14 +28,34 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
     public static string OversizedLineReply() => Reply(Empty, $"request longer than {MaxLineLength} bytes", []);
 
     /// <summary>Answers one request line (without its newline) with one reply line (without its newline).</summary>
-    public async Task<string> HandleLineAsync(string line, CancellationToken cancellationToken = default)
+    public Task<string> HandleLineAsync(string line, CancellationToken cancellationToken = default) =>
+        HandleLineAsync(line, ApiCaller.From("local"), cancellationToken);
+
+    /// <summary>
+    /// Answers one request line in a log scope carrying the caller's request id; counts it in
+    /// <see cref="StorageMetrics"/> and, for a request that changes state, writes an audit line.
+    /// </summary>
+    public async Task<string> HandleLineAsync(string line, ApiCaller caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(line);
+        ArgumentNullException.ThrowIfNull(caller);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var scope = _audit.BeginCall(caller);
+        var record = new JsonRpc.RpcCallRecord();
+        string reply = await HandleCoreAsync(line, record, cancellationToken).ConfigureAwait(false);
+        bool known = record.Method is { } type && Types.Contains(type);
+        _audit.Completed(known ? record.Method! : "unknown", known && record.Method != "LIST", record.Parameters, caller, record.Error, start);
+        return reply;
+    }
+
+    private async Task<string> HandleCoreAsync(string line, JsonRpc.RpcCallRecord record, CancellationToken cancellationToken)
+    {
         string? type = null;
         try
         {
             if (line.Length > MaxLineLength)
             {
+                record.Error = (string.Empty, "oversized");
                 return OversizedLineReply();
             }
 
@@ -40,17 +68,22 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service)
             }
 
             var arguments = command as JObject ?? [];
+            record.Method = type;
+            record.Parameters = arguments;
             var (replyType, result) = await DispatchAsync(type, arguments, cancellationToken).ConfigureAwait(false);
             return Reply(replyType, string.Empty, result);
         }
         catch (Qcow2TargetException ex)
         {
+            record.Error = (string.Empty, ex.Message);
             return Reply(Empty, ex.Message, []);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A fault of ours must not take the daemon down: the client gets it as an error.
-            return Reply(Empty, $"internal error handling {type ?? "request"}: {ex.Message}", []);
+            string message = $"internal error handling {type ?? "request"}: {ex.Message}";
+            record.Error = (string.Empty, message);
+            return Reply(Empty, message, []);
         }
     }
 
