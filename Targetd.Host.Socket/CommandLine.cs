@@ -58,7 +58,19 @@ internal static class CommandLine
             catch (ArgumentException ex)
             {
                 error.WriteLine($"qcow2target serve: {ex.Message}");
-                return 2;
+                return args.Contains("--check-config") ? 1 : 2;
+            }
+
+            if (options.CheckOnly)
+            {
+                if (DaemonOptionsCheck.Problem(options) is { } problem)
+                {
+                    error.WriteLine($"qcow2target serve: {problem}");
+                    return 1;
+                }
+
+                output.WriteLine(options.Summary());
+                return 0;
             }
 
             return await Daemon.RunAsync(options, error).ConfigureAwait(false);

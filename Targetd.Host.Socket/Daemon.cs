@@ -23,12 +23,6 @@ internal static partial class Daemon
             return 1;
         }
 
-        if (options.CheckOnly)
-        {
-            await Console.Out.WriteLineAsync(options.Summary()).ConfigureAwait(false);
-            return 0;
-        }
-
         using var stop = new CancellationTokenSource();
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
