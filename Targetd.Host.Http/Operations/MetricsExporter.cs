@@ -8,12 +8,12 @@ namespace Targetd.Hosting;
 /// <summary>
 /// The Prometheus endpoint of a daemon: <c>GET /metrics</c> on a listener of its own (plain HTTP, no
 /// authentication, as Prometheus scrapes), served by prometheus-net's Kestrel server. Everything the libraries
-/// record on <see cref="System.Diagnostics.Metrics"/> is exported through prometheus-net's meter adapter, beside
+/// record on <see cref="System.Diagnostics.Metrics"/> is exported with its Prometheus type by <see cref="MeterBridge"/>, beside
 /// its process metrics (CPU, memory, file descriptors) and the .NET runtime's own meter.
 /// </summary>
 internal sealed class MetricsExporter : IDisposable
 {
-    /// <summary>Bucket boundaries for the histograms whose instruments advise them (prometheus-net does not read advice).</summary>
+    /// <summary>Bucket boundaries, in seconds, for histograms whose instruments advise none.</summary>
     private static readonly double[] DefaultBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly KestrelMetricServer _server;
@@ -33,11 +33,10 @@ internal sealed class MetricsExporter : IDisposable
     public static MetricsExporter Start(IPEndPoint address, Func<CancellationToken, Task>? beforeScrape)
     {
         ArgumentNullException.ThrowIfNull(address);
-        // The runtime's own meter replaces the older event counters; prometheus-net's debug metrics are left out.
-        // The runtime's own meter replaces the older event counters; prometheus-net's debug metrics are left out. The
-        // default meter adapter would start only at the first scrape, so ours starts now: nothing recorded is missed.
+        // The runtime's own meter replaces the older event counters, prometheus-net's debug metrics are left out, and
+        // meters are exported by our bridge (typed, from the start, so nothing recorded before the first scrape is missed).
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true, SuppressMeters = true });
-        var adapter = MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = Exported, ResolveHistogramBuckets = BucketsOf });
+        var adapter = new MeterBridge(Metrics.DefaultRegistry, Exported, DefaultBuckets);
         if (beforeScrape is not null)
         {
             Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
@@ -72,12 +71,10 @@ internal sealed class MetricsExporter : IDisposable
 
     /// <summary>
     /// Our meters and the runtime's, but for the runtime's instruments named "*.count", which Prometheus's naming
-    /// rules reserve for histograms (prometheus-net's own <c>dotnet_*</c> metrics carry the same facts).
+    /// rules reserve for histograms (prometheus-net's own <c>dotnet_*</c> and <c>process_*</c> metrics carry the same facts).
     /// </summary>
     private static bool Exported(Instrument instrument) =>
         instrument.Meter.Name.StartsWith("Targetd.", StringComparison.Ordinal)
         || (instrument.Meter.Name == "System.Runtime" && !instrument.Name.EndsWith(".count", StringComparison.Ordinal));
 
-    private static double[] BucketsOf(Instrument instrument) =>
-        instrument is Histogram<double> { Advice.HistogramBucketBoundaries: { Count: > 0 } boundaries } ? [.. boundaries] : DefaultBuckets;
 }

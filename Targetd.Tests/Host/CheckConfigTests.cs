@@ -1,8 +1,10 @@
+extern alias qcow2target;
+
 using Targetd.Tests.Support;
 using TargetdCommandLine = Targetd.Host.Http.CommandLine;
-using Qcow2TargetCommandLine = Targetd.Host.Socket.CommandLine;
+using Qcow2TargetCommandLine = qcow2target::Targetd.Host.Socket.CommandLine;
 using Targetd.Host.Http;
-using Targetd.Host.Socket;
+using qcow2target::Targetd.Host.Socket;
 
 namespace Targetd.Tests.Host;
 

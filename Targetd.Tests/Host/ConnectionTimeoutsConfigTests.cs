@@ -1,5 +1,7 @@
+extern alias qcow2target;
+
 using Targetd.Host.Http;
-using Targetd.Host.Socket;
+using qcow2target::Targetd.Host.Socket;
 using Targetd.Iscsi;
 
 namespace Targetd.Tests.Host;

@@ -61,11 +61,11 @@ public sealed class PrometheusInteropTests
             string target = TargetdProcess.TargetName;
             (await QueryAsync(query, $"max_over_time(sum(targetd_iscsi_sessions{{target=\"{target}\"}})[2m:1s])")).Should().Be(1, "one session was open during the scrapes");
             (await QueryAsync(query, $"sum(targetd_iscsi_sessions{{target=\"{target}\"}})")).Should().Be(0, "the session has ended");
-            (await QueryAsync(query, $"max_over_time(sum(rate(targetd_iscsi_scsi_bytes{{target=\"{target}\",direction=\"write\"}}[4s]))[2m:1s])")).Should().BeGreaterThan(0);
-            (await QueryAsync(query, $"sum(targetd_iscsi_scsi_bytes{{target=\"{target}\",direction=\"write\"}})")).Should().Be(4 << 20);
-            (await QueryAsync(query, $"sum(targetd_iscsi_scsi_bytes{{target=\"{target}\",direction=\"read\"}})")).Should().BeGreaterThanOrEqualTo(4 << 20);
-            (await QueryAsync(query, "targetd_storage_pool_size{pool=\"images\"}")).Should().BeGreaterThan(0);
-            (await QueryAsync(query, "sum(targetd_storage_api_requests{api=\"jsonrpc\",method=\"export_create\",result=\"ok\"})")).Should().Be(1);
+            (await QueryAsync(query, $"max_over_time(sum(rate(targetd_iscsi_scsi_bytes_total{{target=\"{target}\",direction=\"write\"}}[4s]))[2m:1s])")).Should().BeGreaterThan(0);
+            (await QueryAsync(query, $"sum(targetd_iscsi_scsi_bytes_total{{target=\"{target}\",direction=\"write\"}})")).Should().Be(4 << 20);
+            (await QueryAsync(query, $"sum(targetd_iscsi_scsi_bytes_total{{target=\"{target}\",direction=\"read\"}})")).Should().BeGreaterThanOrEqualTo(4 << 20);
+            (await QueryAsync(query, "targetd_storage_pool_size_bytes{pool=\"images\"}")).Should().BeGreaterThan(0);
+            (await QueryAsync(query, "sum(targetd_storage_api_requests_total{api=\"jsonrpc\",method=\"export_create\",result=\"ok\"})")).Should().Be(1);
             (await QueryAsync(query, "up{job=\"targetd\"}")).Should().Be(1);
             (await QueryAsync(query, "up{job=\"qcow2target\"}")).Should().Be(1);
             (await QueryAsync(query, "process_cpu_seconds_total{job=\"qcow2target\"}")).Should().BeGreaterThan(0);
