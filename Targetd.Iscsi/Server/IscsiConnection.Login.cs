@@ -50,8 +50,11 @@ internal sealed partial class IscsiConnection
         await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
         if (result.Status != LoginStatus.Success)
         {
-            _logger.LoginFailed(_login.InitiatorName, _login.Target?.Name ?? "discovery", result.Status);
-            Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", _login.Target?.Name ?? string.Empty), new KeyValuePair<string, object?>("reason", LoginStatusNames.Of(result.Status)));
+            string reason = LoginStatusNames.Of(result.Status);
+            _logger.LoginRefused(_login.InitiatorName, Remote, _login.IsDiscovery ? "discovery" : _login.RequestedTargetName, reason);
+            // Names of targets that do not exist are not labels: an initiator could otherwise grow the series without bound.
+            string target = _login.IsDiscovery ? "discovery" : _login.RequestedTarget?.Name ?? "unknown";
+            Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("reason", reason));
             return false;
         }
 

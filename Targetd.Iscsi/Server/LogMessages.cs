@@ -24,8 +24,8 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Connection from {Remote} failed")]
     public static partial void ConnectionFailed(this ILogger logger, EndPoint? remote, Exception exception);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Login of {Initiator} to {Target} failed with status {Status}")]
-    public static partial void LoginFailed(this ILogger logger, string initiator, string target, LoginStatus status);
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Login of {Initiator} from {Remote} to {Target} refused: {Reason}")]
+    public static partial void LoginRefused(this ILogger logger, string initiator, EndPoint? remote, string target, string reason);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "{Initiator} logged in to {Target} (TSIH {Tsih})")]
     public static partial void LoggedIn(this ILogger logger, string initiator, string target, ushort tsih);

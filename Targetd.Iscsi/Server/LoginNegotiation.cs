@@ -32,6 +32,12 @@ internal sealed class LoginNegotiation
     /// <summary>The target of a normal session.</summary>
     public IscsiTarget? Target { get; private set; }
 
+    /// <summary>The TargetName the initiator asked for, also when the login is refused; empty for discovery.</summary>
+    public string RequestedTargetName { get; private set; } = string.Empty;
+
+    /// <summary>The target asked for when it exists, also when the initiator is not let in.</summary>
+    public IscsiTarget? RequestedTarget { get; private set; }
+
     public ulong Isid { get; private set; }
 
     /// <summary>Processes one complete Login Request (continuations already joined).</summary>
@@ -167,11 +173,13 @@ internal sealed class LoginNegotiation
             return LoginStatus.MissingParameter;
         }
 
+        RequestedTargetName = targetName;
         if (!_registry.TryGet(targetName, out var target))
         {
             return LoginStatus.NotFound;
         }
 
+        RequestedTarget = target;
         if (!target.TryAuthorize(initiator, out _required))
         {
             return LoginStatus.AuthorizationFailure;

@@ -54,4 +54,21 @@ public sealed class LunMetricsTests
         recorded.Of("scsi.errors", ("target", Target), ("lun", "4")).Should().HaveCount(2, "a GOOD command is no error");
         recorded.Of("scsi.bytes", ("target", Target), ("lun", "4")).Should().BeEmpty("a failed read moves no data");
     }
+
+    [Test]
+    public async Task Refused_logins_are_counted_by_target_and_reason_without_a_label_per_unknown_name()
+    {
+        using var recorded = new RecordedMeasurements(IscsiMetrics.MeterName);
+        await using var target = await LoopbackTarget.StartAsync();
+        target.Target.AllowInitiator("iqn.2024-01.org.example:allowed");
+
+        foreach (var (name, initiator) in new[] { (LoopbackTarget.TargetName, "iqn.2024-01.org.example:stranger"), ("iqn.2024-01.org.example:nothing-" + Guid.NewGuid().ToString("N"), "iqn.2024-01.org.example:allowed") })
+        {
+            await using var client = await TestInitiator.ConnectAsync(target.EndPoint);
+            (await client.LoginAsync(name, initiator)).Should().NotBe(0);
+        }
+
+        recorded.Of("logins.refused", ("target", LoopbackTarget.TargetName), ("reason", "authorization_failure")).Should().Equal(1);
+        recorded.Of("logins.refused", ("target", "unknown"), ("reason", "not_found")).Should().Equal(1);
+    }
 }

@@ -14,7 +14,7 @@ namespace Targetd.Tests.Operations;
 /// </summary>
 [Category("Interop")]
 [NonParallelizable]
-public sealed class PrometheusInteropTests
+public sealed partial class PrometheusInteropTests
 {
     private const string Initiator = "iqn.2024-01.org.example:prometheus";
     private const string Secret = "prom-chap-secret-42";
@@ -23,7 +23,7 @@ public sealed class PrometheusInteropTests
     [CancelAfter(180_000)]
     public async Task Prometheus_scrapes_sessions_io_and_pools_from_both_daemons()
     {
-        foreach (string tool in new[] { "prometheus", "promtool", "qemu-io" })
+        foreach (string tool in new[] { "prometheus", "promtool", "qemu-io", "iscsi-inq" })
         {
             ExternalTool.Require(tool);
         }
@@ -69,6 +69,14 @@ public sealed class PrometheusInteropTests
             (await QueryAsync(query, "up{job=\"targetd\"}")).Should().Be(1);
             (await QueryAsync(query, "up{job=\"qcow2target\"}")).Should().Be(1);
             (await QueryAsync(query, "process_cpu_seconds_total{job=\"qcow2target\"}")).Should().BeGreaterThan(0);
+
+            // A refused login (an initiator outside the ACL) and a command that ends in CHECK CONDITION (an unknown VPD page).
+            string portal = $"127.0.0.1:{targetd.PortalPort}";
+            (await ExternalTool.RunAsync("iscsi-inq", "-i", "iqn.2024-01.org.example:stranger", $"iscsi://{portal}/{target}/0")).ExitCode.Should().NotBe(0);
+            (await ExternalTool.RunAsync("iscsi-inq", "-i", Initiator, "-e", "1", "-c", "66", $"iscsi://{portal}/{target}/0")).StandardError.Should().Contain("ILLEGAL_REQUEST");
+            (await QueryAsync(query, $"sum(targetd_iscsi_logins_refused_total{{target=\"{target}\"}})")).Should().Be(1);
+            (await QueryAsync(query, $"sum(targetd_iscsi_scsi_errors_total{{target=\"{target}\",sense_key=\"illegal_request\"}})")).Should().BeGreaterThanOrEqualTo(1);
+            await CheckDashboardAsync(query);
 
             foreach (int port in new[] { targetdMetrics, socketMetrics })
             {
@@ -159,6 +167,32 @@ public sealed class PrometheusInteropTests
 
         throw new AssertionException($"{promql}: no single result: {last}");
     }
+
+    /// <summary>
+    /// Every query of packaging/grafana-dashboard.json is valid PromQL over what was scraped, and every metric it
+    /// names is one the daemons export.
+    /// </summary>
+    private static async Task CheckDashboardAsync(HttpClient client)
+    {
+        var dashboard = JObject.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "packaging", "grafana-dashboard.json")));
+        var exported = ((JArray)JObject.Parse(await client.GetStringAsync("api/v1/label/__name__/values"))["data"]!).Select(n => (string)n!).ToHashSet(StringComparer.Ordinal);
+        var expressions = dashboard.SelectTokens("panels[*].targets[*].expr").Select(e => (string)e!).ToList();
+        expressions.Should().HaveCountGreaterThan(15);
+        foreach (string expression in expressions)
+        {
+            string promql = expression.Replace("$__rate_interval", "4s", StringComparison.Ordinal)
+                .Replace("$job", ".*", StringComparison.Ordinal).Replace("$target", ".*", StringComparison.Ordinal).Replace("$lun", ".*", StringComparison.Ordinal);
+            var reply = JObject.Parse(await client.GetStringAsync("api/v1/query?query=" + Uri.EscapeDataString(promql)));
+            ((string?)reply["status"]).Should().Be("success", promql);
+            foreach (string metric in MetricName().Matches(promql).Select(m => m.Value))
+            {
+                exported.Should().Contain(metric, $"the dashboard's query {promql} reads it");
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(targetd|process|dotnet)_[a-z0-9_]+")]
+    private static partial System.Text.RegularExpressions.Regex MetricName();
 
     private static async Task CheckExpositionAsync(int port)
     {
