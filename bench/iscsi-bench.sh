@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# iSCSI target benchmark: qemu-img bench over iscsi:// against our target (qcow2target serving a raw file)
-# and against tgtd serving the same raw file on another loopback port, alternated run by run.
+# iSCSI target benchmark: qemu-img bench over iscsi:// against our target (qcow2target serving a raw file),
+# against a second of ours with its Prometheus endpoint on and scraped every second, and against tgtd serving
+# the same raw file on another loopback port, alternated run by run.
 #
 # usage: bench/iscsi-bench.sh [RUNS]
 #   RUNS               runs of each target per test (default 5)
@@ -9,8 +10,10 @@
 #   QCOW2TARGET        command that runs our daemon (default: dotnet Targetd.Host.Socket/bin/Release/net10.0/qcow2target.dll)
 #
 # Tests: 4K reads and 4K writes at depth 32, 1 MiB sequential reads and writes at depth 16, over a 1 GiB raw
-# file that is fully written first. Prints one line per run, then medians (seconds) and tgt/ours (above 1
-# means our target is faster). Needs root for tgtd, and qemu-block-extra for qemu-img's iscsi:// driver.
+# file that is fully written first. Prints one line per run, then medians (seconds), tgt/ours (above 1
+# means our target is faster) with metrics off and on, and on/off: how much of the ratio metrics cost.
+# Each target serves its own copy of the same file; the order of the three rotates round by round.
+# Needs root for tgtd, and qemu-block-extra for qemu-img's iscsi:// driver.
 set -euo pipefail
 
 RUNS=${1:-5}
@@ -26,11 +29,16 @@ IQN_OURS=iqn.2024-01.net.targetd:bench
 IQN_TGT=iqn.2024-01.net.targetd:tgt-bench
 mkdir -p "$DIR/disks"
 DISK=$DIR/disks/disk.raw
-dd if=/dev/urandom of="$DISK" bs=1M count=1024 status=none
+dd if=/dev/urandom of="$DIR/seed.raw" bs=1M count=1024 status=none
+for copy in "$DISK" "$DIR/disks/metrics.raw" "$DIR/tgt.raw"; do cp "$DIR/seed.raw" "$copy"; done
+rm "$DIR/seed.raw"; sync
+METRICS_PORT=$(free_port); METRICS_TARGET_PORT=$(free_port)
 
-OUR_PID=""; TGT_PID=""
+OUR_PID=""; METRICS_PID=""; SCRAPER_PID=""; TGT_PID=""
 cleanup() {
   [[ -n $OUR_PID ]] && kill "$OUR_PID" 2>/dev/null || true
+  [[ -n $SCRAPER_PID ]] && kill "$SCRAPER_PID" 2>/dev/null || true
+  [[ -n $METRICS_PID ]] && kill "$METRICS_PID" 2>/dev/null || true
   if [[ -n $TGT_PID ]]; then
     # tgtd -f does not always end on SIGTERM while it still has a target: delete the system first.
     tgtadm -C "$TGT_CONTROL" --op delete --mode system >/dev/null 2>&1 || true
@@ -49,15 +57,26 @@ for _ in $(seq 100); do [[ -S $DIR/control.sock ]] && break; sleep 0.1; done
 "${OURS[@]}" add-target -t "$IQN_OURS" --socket "$DIR/control.sock" >/dev/null
 "${OURS[@]}" attach -t "$IQN_OURS" -d disk.raw --socket "$DIR/control.sock" >/dev/null
 
+"${OURS[@]}" serve --socket "$DIR/metrics.sock" --disks-root "$DIR/disks" --portal "127.0.0.1:$METRICS_TARGET_PORT" --state "" --log-level Warning \
+  --metrics-address "127.0.0.1:$METRICS_PORT" &
+METRICS_PID=$!
+for _ in $(seq 100); do [[ -S $DIR/metrics.sock ]] && break; sleep 0.1; done
+"${OURS[@]}" add-target -t "$IQN_OURS" --socket "$DIR/metrics.sock" >/dev/null
+"${OURS[@]}" attach -t "$IQN_OURS" -d metrics.raw --socket "$DIR/metrics.sock" >/dev/null
+# Scraped as a Prometheus with a 1 s interval would.
+(while sleep 1; do curl -sf -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics" || true; done) &
+SCRAPER_PID=$!
+
 tgtd -f --iscsi "portal=127.0.0.1:$TGT_PORT" -C "$TGT_CONTROL" >/dev/null 2>&1 &
 TGT_PID=$!
 for _ in $(seq 100); do tgtadm -C "$TGT_CONTROL" --lld iscsi --mode target --op show >/dev/null 2>&1 && break; sleep 0.1; done
 tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode target --tid 1 -T "$IQN_TGT"
-tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$DISK"
+tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$DIR/tgt.raw"
 tgtadm -C "$TGT_CONTROL" --lld iscsi --op bind --mode target --tid 1 -I ALL
 
 URL_OURS="iscsi://127.0.0.1:$OUR_PORT/$IQN_OURS/0"
 URL_TGT="iscsi://127.0.0.1:$TGT_PORT/$IQN_TGT/1"
+URL_METRICS="iscsi://127.0.0.1:$METRICS_TARGET_PORT/$IQN_OURS/0"
 declare -A SAMPLES
 run() { # name who url args...
   local name=$1 who=$2 url=$3; shift 3
@@ -78,18 +97,23 @@ SELECTED=" ${ISCSI_BENCH_TESTS:-read4k write4k read1m write1m} "
 for entry in "${TESTS[@]}"; do
   name=${entry%%|*}; read -r -a args <<<"${entry#*|}"
   [[ $SELECTED == *" $name "* ]] || continue
-  for _ in $(seq "$RUNS"); do
-    run "$name" ours "$URL_OURS" "${args[@]}"
-    run "$name" tgt "$URL_TGT" "${args[@]}"
+  order=("ours|$URL_OURS" "ours+metrics|$URL_METRICS" "tgt|$URL_TGT")
+  for round in $(seq "$RUNS"); do
+    for i in 0 1 2; do
+      pick=${order[$(((round + i) % 3))]}
+      run "$name" "${pick%%|*}" "${pick#*|}" "${args[@]}"
+    done
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-printf '%-8s %10s %10s %10s\n' test ours_s tgt_s tgt/ours
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+printf '%-8s %10s %10s %10s %10s %14s %10s\n' test ours_s metrics_s tgt_s tgt/ours tgt/ours+metr on/off
 for entry in "${TESTS[@]}"; do
   name=${entry%%|*}
   [[ $SELECTED == *" $name "* ]] || continue
-  o=$(median <<<"${SAMPLES[$name,ours]:-}"); t=$(median <<<"${SAMPLES[$name,tgt]:-}")
-  printf '%-8s %10s %10s %10s\n' "$name" "$o" "$t" "$(awk -v o="$o" -v t="$t" 'BEGIN { if (o > 0) printf "%.2f", t / o; else print "n/a" }')"
+  o=$(median <<<"${SAMPLES[$name,ours]:-}"); m=$(median <<<"${SAMPLES[$name,ours+metrics]:-}"); t=$(median <<<"${SAMPLES[$name,tgt]:-}")
+  off=$(ratio "$t" "$o"); on=$(ratio "$t" "$m")
+  printf '%-8s %10s %10s %10s %10s %14s %10s\n' "$name" "$o" "$m" "$t" "$off" "$on" "$(ratio "$on" "$off")"
 done

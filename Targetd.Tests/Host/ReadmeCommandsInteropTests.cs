@@ -23,7 +23,7 @@ public sealed class ReadmeCommandsInteropTests
     {
         ExternalTool.Require("curl");
         string root = RepositoryRoot.Path;
-        foreach (int port in new[] { 3260, 18700 })
+        foreach (int port in new[] { 3260, 18700, 9712, 9713 })
         {
             PortIsFree(port).Should().BeTrue($"the README's daemons listen on 127.0.0.1:{port}, which something else holds");
         }
@@ -69,11 +69,16 @@ public sealed class ReadmeCommandsInteropTests
         var info = JObject.Parse(outputs.Single(o => o.Command.Contains("image info --output=json", StringComparison.Ordinal)).Output);
         ((long)info["virtual-size"]!).Should().Be(10L << 30);
         ((int)info["cluster-size"]!).Should().Be(65536);
+        outputs.Single(o => o.Command.Contains("Targetd.Host.Http -- --config data/targetd.yaml --check-config", StringComparison.Ordinal)).Output
+            .Should().Contain("configuration OK").And.Contain("metrics_address: 127.0.0.1:9712");
+        outputs.Single(o => o.Command.StartsWith("curl -s http://127.0.0.1:9713/metrics", StringComparison.Ordinal)).Output
+            .Should().Contain("method=\"ATTACH\"").And.Contain("result=\"ok\"");
     }
 
     /// <summary>What a daemon prints once it serves; null for a command that is not a daemon.</summary>
     private static string? ReadyLine(string command) =>
-        command.StartsWith("dotnet run --project Targetd.Host.Http --", StringComparison.Ordinal) ? "started server"
+        command.Contains("--check-config", StringComparison.Ordinal) ? null
+        : command.StartsWith("dotnet run --project Targetd.Host.Http --", StringComparison.Ordinal) ? "started server"
         : command.StartsWith("dotnet run --project Targetd.Host.Socket -- serve", StringComparison.Ordinal) ? "Serving control socket"
         : null;
 
