@@ -5,10 +5,8 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Creating images with QEMU's layout: the header in cluster 0, then the refcount table, the refcount blocks
-/// covering the metadata, and the L1 table.
-/// </summary>
+// Creating images with QEMU's layout: the header in cluster 0, then the refcount table, the refcount blocks
+// covering the metadata, and the L1 table.
 public sealed partial class Qcow2Image
 {
     /// <summary>Creates a new image (failing if the file exists) and opens it read-write.</summary>
