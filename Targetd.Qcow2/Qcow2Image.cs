@@ -93,13 +93,16 @@ public sealed partial class Qcow2Image : IBlockDevice
     /// <summary>Whether the lazy refcounts feature is set.</summary>
     public bool HasLazyRefcounts => _header.HasLazyRefcounts;
 
-    /// <summary>"zlib" or "zstd".</summary>
-    public string CompressionType => _header.CompressionType == 1 ? "zstd" : "zlib";
+    /// <summary>How the image's compressed clusters are compressed.</summary>
+    public Qcow2CompressionType CompressionType => (Qcow2CompressionType)_header.CompressionType;
 
     /// <summary>The backing file name stored in the image, if any.</summary>
     public string? BackingFile => _header.BackingFile;
 
-    /// <summary>The backing file format stored in the image, if any.</summary>
+    /// <summary>
+    /// The backing file format stored in the image, if any, as QEMU names it ("qcow2", "raw"; images made by
+    /// QEMU may name other formats, which this engine does not open).
+    /// </summary>
     public string? BackingFormat => _header.BackingFormat;
 
     /// <summary>The external data file name stored in the image, if any.</summary>
