@@ -1,35 +1,52 @@
 namespace Targetd.Qcow2;
 
-/// <summary>The options of a new image, named as <c>qemu-img create -o</c> names them.</summary>
+/// <summary>
+/// The options of a new image (<see cref="Qcow2Image.CreateAsync"/>), named as <c>qemu-img create -o</c> names
+/// them. The defaults are qemu-img's.
+/// </summary>
 public sealed record Qcow2CreateOptions
 {
-    /// <summary>Virtual size in bytes; null takes the backing file's size.</summary>
+    /// <summary>
+    /// Virtual size in bytes. Default: null, which takes the backing file's size (a size or a backing file must
+    /// be given).
+    /// </summary>
     public long? Size { get; init; }
 
-    /// <summary>Format version: 2 (compat=0.10) or 3 (compat=1.1).</summary>
+    /// <summary>Format version: 2 (<c>compat=0.10</c>) or 3 (<c>compat=1.1</c>). Default: 3.</summary>
     public int Version { get; init; } = 3;
 
-    /// <summary>Cluster size, a power of two from 512 bytes to 2 MiB.</summary>
+    /// <summary>Cluster size in bytes, a power of two from 512 bytes to 2 MiB. Default: 65536 (64 KiB).</summary>
     public int ClusterSize { get; init; } = 65536;
 
-    /// <summary>Refcount width: 1, 2, 4, 8, 16, 32 or 64 bits (version 2 allows only 16).</summary>
+    /// <summary>Refcount width: 1, 2, 4, 8, 16, 32 or 64 bits (version 2 allows only 16). Default: 16.</summary>
     public int RefcountBits { get; init; } = 16;
 
-    /// <summary>Use 128-bit L2 entries with 32 subclusters per cluster (version 3, clusters of 16 KiB or more).</summary>
+    /// <summary>
+    /// Use 128-bit L2 entries with 32 subclusters per cluster (version 3, clusters of 16 KiB or more). Default: false.
+    /// </summary>
     public bool ExtendedL2 { get; init; }
 
-    /// <summary>Set the lazy refcounts compatible feature (version 3).</summary>
+    /// <summary>Set the lazy refcounts compatible feature (version 3). Default: false.</summary>
     public bool LazyRefcounts { get; init; }
 
-    /// <summary>Compression type of compressed clusters: "zlib" or "zstd" (version 3).</summary>
-    public string CompressionType { get; init; } = "zlib";
+    /// <summary>
+    /// Compression type of compressed clusters (<see cref="Qcow2CompressionType.Zstd"/> needs version 3).
+    /// Default: <see cref="Qcow2CompressionType.Zlib"/>.
+    /// </summary>
+    public Qcow2CompressionType CompressionType { get; init; } = Qcow2CompressionType.Zlib;
 
-    /// <summary>Backing file name as stored in the image (relative names resolve against the image's folder).</summary>
+    /// <summary>
+    /// Backing file name as stored in the image (relative names resolve against the image's folder). Default:
+    /// null, no backing file.
+    /// </summary>
     public string? BackingFile { get; init; }
 
-    /// <summary>The backing file's format, "qcow2" or "raw".</summary>
-    public string? BackingFormat { get; init; }
+    /// <summary>
+    /// The backing file's format; required with <see cref="BackingFile"/>, as qemu-img requires <c>-F</c>.
+    /// Default: null.
+    /// </summary>
+    public Qcow2BackingFormat? BackingFormat { get; init; }
 
-    /// <summary>Allocate every L2 table up front ("metadata") or not ("off").</summary>
-    public string Preallocation { get; init; } = "off";
+    /// <summary>What to allocate up front. Default: <see cref="Qcow2Preallocation.Off"/>.</summary>
+    public Qcow2Preallocation Preallocation { get; init; } = Qcow2Preallocation.Off;
 }

@@ -3,11 +3,9 @@ using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Persistent dirty bitmaps (qcow2 spec, "Bitmaps") stay valid: enabled bitmaps are marked in_use before the
-/// first write, every written range sets its bits (bit i of the data is byte i / 8, bit i % 8), and the bits
-/// are stored and in_use cleared on a clean close. Disabled bitmaps are left untouched.
-/// </summary>
+// Persistent dirty bitmaps (qcow2 spec, "Bitmaps") stay valid: enabled bitmaps are marked in_use before the
+// first write, every written range sets its bits (bit i of the data is byte i / 8, bit i % 8), and the bits are
+// stored and in_use cleared on a clean close. Disabled bitmaps are left untouched.
 public sealed partial class Qcow2Image
 {
     private readonly Lock _bitmapGate = new();

@@ -5,11 +5,9 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Consistency check and repair, as <c>qemu-img check</c> does it: every reference from the header, the
-/// active and snapshot L1/L2 tables, the refcount structures, the snapshot table and the bitmaps is counted
-/// and compared with the stored refcounts and COPIED flags.
-/// </summary>
+// Consistency check and repair, as qemu-img check does it: every reference from the header, the active and
+// snapshot L1/L2 tables, the refcount structures, the snapshot table and the bitmaps is counted and compared
+// with the stored refcounts and COPIED flags.
 public sealed partial class Qcow2Image
 {
     /// <summary>Checks the image; with a repair mode (and a writable image), fixes what it finds.</summary>

@@ -4,11 +4,9 @@ using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Compressed writes (qcow2 spec, "Compressed Clusters Descriptor"): whole clusters compressed with the image's
-/// compression type and packed back to back into host clusters; each host cluster counts one reference per
-/// compressed cluster touching it. With 1-bit refcounts every compressed cluster gets host clusters of its own.
-/// </summary>
+// Compressed writes (qcow2 spec, "Compressed Clusters Descriptor"): whole clusters compressed with the image's
+// compression type and packed back to back into host clusters; each host cluster counts one reference per
+// compressed cluster touching it. With 1-bit refcounts every compressed cluster gets host clusters of its own.
 public sealed partial class Qcow2Image
 {
     private long _compressedCursor;

@@ -5,10 +5,8 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Creating images with QEMU's layout: the header in cluster 0, then the refcount table, the refcount blocks
-/// covering the metadata, and the L1 table.
-/// </summary>
+// Creating images with QEMU's layout: the header in cluster 0, then the refcount table, the refcount blocks
+// covering the metadata, and the L1 table.
 public sealed partial class Qcow2Image
 {
     /// <summary>Creates a new image (failing if the file exists) and opens it read-write.</summary>
@@ -83,7 +81,7 @@ public sealed partial class Qcow2Image
         }
 
         var image = await OpenAsync(path, new Qcow2OpenOptions(), cancellationToken).ConfigureAwait(false);
-        if (options.Preallocation == "metadata")
+        if (options.Preallocation == Qcow2Preallocation.Metadata)
         {
             await image.PreallocateMetadataAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -108,7 +106,7 @@ public sealed partial class Qcow2Image
             throw new ArgumentException("Refcount width must be a power of two and may not exceed 64 bits.", nameof(options));
         }
 
-        if (options.Version == 2 && (options.RefcountBits != 16 || options.ExtendedL2 || options.LazyRefcounts || options.CompressionType != "zlib"))
+        if (options.Version == 2 && (options.RefcountBits != 16 || options.ExtendedL2 || options.LazyRefcounts || options.CompressionType != Qcow2CompressionType.Zlib))
         {
             throw new ArgumentException("Version 2 (compat=0.10) images allow only 16-bit refcounts, no extended L2, no lazy refcounts and zlib compression.", nameof(options));
         }
@@ -118,23 +116,23 @@ public sealed partial class Qcow2Image
             throw new ArgumentException("Extended L2 entries are only supported with cluster sizes of at least 16384 bytes.", nameof(options));
         }
 
-        if (options.CompressionType is not ("zlib" or "zstd"))
+        if (!Enum.IsDefined(options.CompressionType))
         {
-            throw new ArgumentException($"Unknown compression type '{options.CompressionType}'.", nameof(options));
+            throw new ArgumentException($"Unknown compression type {options.CompressionType}.", nameof(options));
         }
 
-        if (options.Preallocation is not ("off" or "metadata"))
+        if (!Enum.IsDefined(options.Preallocation))
         {
-            throw new ArgumentException($"Unsupported preallocation mode '{options.Preallocation}' (use off or metadata).", nameof(options));
+            throw new ArgumentException($"Unknown preallocation mode {options.Preallocation}.", nameof(options));
         }
 
-        if (options.BackingFile is not null && options.BackingFormat is not (null or "qcow2" or "raw"))
+        if (options.BackingFormat is { } format && !Enum.IsDefined(format))
         {
-            throw new ArgumentException($"Unsupported backing file format '{options.BackingFormat}'.", nameof(options));
+            throw new ArgumentException($"Unknown backing file format {format}.", nameof(options));
         }
 
         long? size = options.Size;
-        string? backingFormat = options.BackingFormat;
+        string? backingFormat = options.BackingFormat switch { Qcow2BackingFormat.Qcow2 => "qcow2", Qcow2BackingFormat.Raw => "raw", _ => null };
         if (options.BackingFile is { } backing)
         {
             string backingPath = ResolveRelative(path, backing);
@@ -177,9 +175,9 @@ public sealed partial class Qcow2Image
             RefcountOrder = layout.RefcountOrder,
             HeaderLength = options.Version == 3 ? Qcow2Header.WrittenVersion3Length : Qcow2Header.Version2Length,
             Incompatible = (options.ExtendedL2 ? IncompatibleFeatures.ExtendedL2 : 0)
-                | (options.CompressionType == "zstd" ? IncompatibleFeatures.CompressionType : 0),
+                | (options.CompressionType == Qcow2CompressionType.Zstd ? IncompatibleFeatures.CompressionType : 0),
             Compatible = options.LazyRefcounts ? 1UL : 0,
-            CompressionType = options.CompressionType == "zstd" ? 1 : 0,
+            CompressionType = (int)options.CompressionType,
             BackingFile = options.BackingFile,
         };
         if (options.BackingFile is not null && backingFormat is not null)

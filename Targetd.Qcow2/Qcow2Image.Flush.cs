@@ -2,11 +2,9 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Durability. Metadata is written back in QEMU's order so a crash at any point leaves a consistent image:
-/// guest data, then refcount blocks, then the refcount table, then L2 tables, then the L1 table and the
-/// header, each step made durable before the next; references are dropped only after that.
-/// </summary>
+// Durability. Metadata is written back in QEMU's order so a crash at any point leaves a consistent image: guest
+// data, then refcount blocks, then the refcount table, then L2 tables, then the L1 table and the header, each
+// step made durable before the next; references are dropped only after that.
 public sealed partial class Qcow2Image
 {
     /// <inheritdoc />

@@ -2,7 +2,7 @@ using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2;
 
-/// <summary>Allocation map of the whole backing chain, as <c>qemu-img map</c> reports it.</summary>
+// Allocation map of the whole backing chain, as qemu-img map reports it.
 public sealed partial class Qcow2Image
 {
     /// <summary>The extents of the virtual disk, contiguous from 0 to <see cref="Length"/>, merged where alike.</summary>

@@ -6,7 +6,7 @@ using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2;
 
-/// <summary>Reading: cluster lookup through L1 and L2 (qcow2 spec, "Cluster mapping") and the read path.</summary>
+// Reading: cluster lookup through L1 and L2 (qcow2 spec, "Cluster mapping") and the read path.
 public sealed partial class Qcow2Image
 {
     /// <inheritdoc />

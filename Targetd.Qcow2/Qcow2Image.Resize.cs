@@ -3,7 +3,7 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>Changing the virtual size: growing moves the L1 table when it must grow; shrinking drops the tail.</summary>
+// Changing the virtual size: growing moves the L1 table when it must grow; shrinking drops the tail.
 public sealed partial class Qcow2Image
 {
     /// <summary>Sets the virtual size to <paramref name="newSize"/> bytes (a multiple of 512).</summary>

@@ -4,11 +4,10 @@ using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Internal snapshots (qcow2 spec, "Snapshots"): a snapshot is a copy of the L1 table whose L2 tables and data
-/// clusters gain one reference each, so writes to the active image copy them first. Not to be run while other
-/// operations on the image are in flight.
-/// </summary>
+// Internal snapshots (qcow2 spec, "Snapshots"): a snapshot is a copy of the L1 table whose L2 tables and data
+// clusters gain one reference each, so writes to the active image copy them first. An in-place write decides
+// under the metadata lock that its cluster is the active image's alone and then moves its data outside it, so a
+// snapshot operation must not overlap a write: the caller quiesces writes (see the class remarks).
 public sealed partial class Qcow2Image
 {
     /// <summary>The image's internal snapshots.</summary>
@@ -26,6 +25,11 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>Takes a snapshot of the current disk content under a new name.</summary>
+    /// <remarks>
+    /// No write, zeroing, discard or compressed write may be in flight or start until this completes: it rewrites
+    /// reference counts and COPIED flags that a write under way has already relied on (a write overwriting a
+    /// cluster in place would change the snapshot's data too). Reads may continue.
+    /// </remarks>
     /// <exception cref="ArgumentException">The name is empty or taken.</exception>
     public async Task CreateSnapshotAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -80,6 +84,11 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>Reverts the disk to a snapshot's content; the snapshot stays.</summary>
+    /// <remarks>
+    /// No write, zeroing, discard or compressed write may be in flight or start until this completes: it rewrites
+    /// reference counts and COPIED flags that a write under way has already relied on (a write overwriting a
+    /// cluster in place would change the snapshot's data too). Reads may continue.
+    /// </remarks>
     /// <exception cref="ArgumentException">No snapshot has that name or id.</exception>
     public async Task ApplySnapshotAsync(string nameOrId, CancellationToken cancellationToken = default)
     {
@@ -124,6 +133,11 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>Deletes a snapshot and releases what only it referenced.</summary>
+    /// <remarks>
+    /// No write, zeroing, discard or compressed write may be in flight or start until this completes: it rewrites
+    /// reference counts and COPIED flags that a write under way has already relied on (a write overwriting a
+    /// cluster in place would change the snapshot's data too). Reads may continue.
+    /// </remarks>
     /// <exception cref="ArgumentException">No snapshot has that name or id.</exception>
     public async Task DeleteSnapshotAsync(string nameOrId, CancellationToken cancellationToken = default)
     {

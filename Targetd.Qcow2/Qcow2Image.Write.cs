@@ -4,11 +4,9 @@ using Targetd.Qcow2.Format;
 
 namespace Targetd.Qcow2;
 
-/// <summary>
-/// Writing: in-place writes to clusters the active image owns alone (COPIED), and allocating writes that
-/// copy-on-write everything else. An allocating write claims its guest cluster so that concurrent writers to
-/// the same cluster wait for it, moves its data outside the metadata lock, then publishes the new L2 entry.
-/// </summary>
+// Writing: in-place writes to clusters the active image owns alone (COPIED), and allocating writes that
+// copy-on-write everything else. An allocating write claims its guest cluster so that concurrent writers to the
+// same cluster wait for it, moves its data outside the metadata lock, then publishes the new L2 entry.
 public sealed partial class Qcow2Image
 {
     /// <inheritdoc />

@@ -6,10 +6,30 @@ using Targetd.Qcow2.Metadata;
 namespace Targetd.Qcow2;
 
 /// <summary>
-/// A qcow2 image opened for reading or writing, used as an <see cref="IBlockDevice"/>. Safe for many
-/// concurrent operations: metadata is guarded by one asynchronous lock held only for in-memory work and
-/// cache misses, while guest data moves outside it.
+/// A qcow2 disk image (versions 2 and 3, as QEMU reads and writes them) used as an <see cref="IBlockDevice"/>:
+/// guest reads, writes, zeroing and discards go to the virtual disk, which is thin, copy-on-write over internal
+/// snapshots and backed by its backing chain.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Open an existing image with <see cref="OpenAsync"/> (read-write by default, <see cref="Qcow2OpenOptions.ReadOnly"/>
+/// for inspection or to show a snapshot) or make a new one with <see cref="CreateAsync"/>, which opens it
+/// read-write. Dispose the image to close it: a writable image is flushed and left clean, so that
+/// <c>qemu-img check</c> finds nothing. <see cref="FlushAsync"/> makes every earlier write durable. Besides
+/// the block device, the image offers <see cref="CheckAsync(Qcow2RepairMode, CancellationToken)"/> (qemu-img
+/// check's counts and repairs), <see cref="ResizeAsync"/>, <see cref="WriteCompressedAsync"/>, the allocation
+/// map and internal snapshots.
+/// </para>
+/// <para>
+/// Concurrency: any number of reads, writes, zeroing and discards may run at once, from any thread. Metadata
+/// is guarded by one asynchronous lock held only for in-memory work and cache misses, guest data moves outside
+/// it, and writers to the same cluster wait for each other. Snapshot operations are the exception:
+/// <see cref="CreateSnapshotAsync"/>, <see cref="ApplySnapshotAsync"/> and <see cref="DeleteSnapshotAsync"/>
+/// take the metadata lock but do not wait for writes already moving data, so the caller must let every write,
+/// zeroing, discard and compressed write finish, and start none, until the snapshot operation has completed.
+/// Reads may continue meanwhile; the clusters they read are not reused before they end.
+/// </para>
+/// </remarks>
 public sealed partial class Qcow2Image : IBlockDevice
 {
     private readonly HostFile _file;
@@ -73,13 +93,16 @@ public sealed partial class Qcow2Image : IBlockDevice
     /// <summary>Whether the lazy refcounts feature is set.</summary>
     public bool HasLazyRefcounts => _header.HasLazyRefcounts;
 
-    /// <summary>"zlib" or "zstd".</summary>
-    public string CompressionType => _header.CompressionType == 1 ? "zstd" : "zlib";
+    /// <summary>How the image's compressed clusters are compressed.</summary>
+    public Qcow2CompressionType CompressionType => (Qcow2CompressionType)_header.CompressionType;
 
     /// <summary>The backing file name stored in the image, if any.</summary>
     public string? BackingFile => _header.BackingFile;
 
-    /// <summary>The backing file format stored in the image, if any.</summary>
+    /// <summary>
+    /// The backing file format stored in the image, if any, as QEMU names it ("qcow2", "raw"; images made by
+    /// QEMU may name other formats, which this engine does not open).
+    /// </summary>
     public string? BackingFormat => _header.BackingFormat;
 
     /// <summary>The external data file name stored in the image, if any.</summary>

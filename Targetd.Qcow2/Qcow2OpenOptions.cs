@@ -1,29 +1,35 @@
 namespace Targetd.Qcow2;
 
-/// <summary>How <see cref="Qcow2Image.OpenAsync"/> opens an image.</summary>
+/// <summary>How <see cref="Qcow2Image.OpenAsync"/> opens an image. The defaults open it read-write with its backing chain.</summary>
 public sealed record Qcow2OpenOptions
 {
-    /// <summary>The default bound on cached metadata per image.</summary>
+    /// <summary>The default bound on cached metadata per image: 32 MiB.</summary>
     public const long DefaultMetadataCacheBytes = 32L * 1024 * 1024;
 
-    /// <summary>Open for reading only.</summary>
+    /// <summary>Open for reading only. Default: false (read-write).</summary>
     public bool ReadOnly { get; init; }
 
-    /// <summary>Memory for cached L2 tables and refcount blocks (three quarters and one quarter of it).</summary>
+    /// <summary>
+    /// Memory for cached L2 tables and refcount blocks (three quarters and one quarter of it). Default:
+    /// <see cref="DefaultMetadataCacheBytes"/> (32 MiB).
+    /// </summary>
     public long MetadataCacheBytes { get; init; } = DefaultMetadataCacheBytes;
 
     /// <summary>
     /// Check the image's metadata before the first write and refuse a read-write open when it finds
-    /// corruption (leaks are harmless and accepted).
+    /// corruption (leaks are harmless and accepted). Default: true.
     /// </summary>
     public bool VerifyBeforeWriting { get; init; } = true;
 
-    /// <summary>Show an internal snapshot (by id or name) instead of the current content; read-only.</summary>
+    /// <summary>
+    /// Show an internal snapshot (by id or name) instead of the current content; needs <see cref="ReadOnly"/>.
+    /// Default: null, the current content.
+    /// </summary>
     public string? Snapshot { get; init; }
 
-    /// <summary>Open the backing chain; when false, unallocated clusters read as zeroes.</summary>
+    /// <summary>Open the backing chain; when false, unallocated clusters read as zeroes. Default: true.</summary>
     public bool OpenBackingFile { get; init; } = true;
 
-    /// <summary>The logical block size reported through <see cref="Core.BlockDevices.IBlockDevice"/>.</summary>
+    /// <summary>The logical block size reported through <see cref="Core.BlockDevices.IBlockDevice"/>. Default: 512.</summary>
     public int LogicalBlockSize { get; init; } = 512;
 }

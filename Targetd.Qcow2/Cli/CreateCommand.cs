@@ -19,7 +19,7 @@ internal static class CreateCommand
         var options = ParseOptions(parsed.GetOptions()) with
         {
             BackingFile = parsed.Get("-b"),
-            BackingFormat = parsed.Get("-F"),
+            BackingFormat = parsed.Get("-F") is { } backingFormat ? QemuNames.ParseBackingFormat(backingFormat) : null,
             Size = parsed.Positionals.Count == 2 ? CliArguments.ParseSize(parsed.Positionals[1]) : null,
         };
         if (options.Size is null && options.BackingFile is null)
@@ -31,7 +31,7 @@ internal static class CreateCommand
         await using var image = await Qcow2Image.CreateAsync(path, options, cancellationToken).ConfigureAwait(false);
         if (!parsed.Has("-q"))
         {
-            await output.WriteLineAsync($"Formatting '{path}', fmt=qcow2 cluster_size={image.ClusterSize} compression_type={image.CompressionType} size={image.Length}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Formatting '{path}', fmt=qcow2 cluster_size={image.ClusterSize} compression_type={QemuNames.Name(image.CompressionType)} size={image.Length}").ConfigureAwait(false);
         }
 
         return 0;
@@ -50,10 +50,10 @@ internal static class CreateCommand
                 "refcount_bits" => options with { RefcountBits = (int)Math.Min(CliArguments.ParseSize(value), int.MaxValue) },
                 "extended_l2" => options with { ExtendedL2 = ImageTool.OnOff(value, key) },
                 "lazy_refcounts" => options with { LazyRefcounts = ImageTool.OnOff(value, key) },
-                "preallocation" => options with { Preallocation = value },
-                "compression_type" => options with { CompressionType = value },
+                "preallocation" => options with { Preallocation = QemuNames.ParsePreallocation(value) },
+                "compression_type" => options with { CompressionType = QemuNames.ParseCompressionType(value) },
                 "backing_file" => options with { BackingFile = value },
-                "backing_fmt" => options with { BackingFormat = value },
+                "backing_fmt" => options with { BackingFormat = QemuNames.ParseBackingFormat(value) },
                 "size" => options with { Size = CliArguments.ParseSize(value) },
                 _ => throw new CliException($"Invalid parameter '{key}'"),
             };

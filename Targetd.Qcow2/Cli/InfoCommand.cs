@@ -28,7 +28,7 @@ internal static class InfoCommand
         }
 
         text.Append(CultureInfo.InvariantCulture, $"Format specific information:\n    compat: {(image.Version == 2 ? "0.10" : "1.1")}\n");
-        text.Append(CultureInfo.InvariantCulture, $"    compression type: {image.CompressionType}\n    lazy refcounts: {Lower(image.HasLazyRefcounts)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"    compression type: {QemuNames.Name(image.CompressionType)}\n    lazy refcounts: {Lower(image.HasLazyRefcounts)}\n");
         text.Append(CultureInfo.InvariantCulture, $"    refcount bits: {image.RefcountBits}\n    corrupt: {Lower(image.IsCorrupt)}\n    extended l2: {Lower(image.HasExtendedL2)}");
         await output.WriteLineAsync(text.ToString()).ConfigureAwait(false);
         return 0;
@@ -62,7 +62,7 @@ internal static class InfoCommand
             json.WriteString("compat", image.Version == 2 ? "0.10" : "1.1");
             if (image.Version == 3)
             {
-                json.WriteString("compression-type", image.CompressionType);
+                json.WriteString("compression-type", QemuNames.Name(image.CompressionType));
                 json.WriteBoolean("lazy-refcounts", image.HasLazyRefcounts);
                 json.WriteNumber("refcount-bits", image.RefcountBits);
                 json.WriteBoolean("corrupt", image.IsCorrupt);

@@ -41,7 +41,10 @@ public sealed class ImageToolTests
     [TestCase("compat=0.10,extended_l2=on", "*Version 2*")]
     [TestCase("extended_l2=on,cluster_size=4K", "*16384*")]
     [TestCase("bogus=1", "*Invalid parameter 'bogus'*")]
-    [TestCase("preallocation=full", "*preallocation*")]
+    [TestCase("preallocation=full", "*Unsupported preallocation mode 'full' (use off or metadata)*")]
+    [TestCase("preallocation=bogus", "*Parameter 'preallocation' does not accept value 'bogus' (expecting off or metadata)*")]
+    [TestCase("compression_type=lz4", "*Parameter 'compression_type' does not accept value 'lz4' (expecting zlib or zstd)*")]
+    [TestCase("backing_file=base.qcow2,backing_fmt=vmdk", "*Unsupported backing file format 'vmdk' (expecting qcow2 or raw)*")]
     public async Task Bad_create_options_fail_with_status_1_and_create_nothing(string options, string message)
     {
         var result = await RunAsync("create", "-o", options, PathOf("bad.qcow2"), "64M");

@@ -52,7 +52,7 @@ public sealed class Qcow2CrashInteropTests
         var initial = new byte[Size];
         if (withBacking)
         {
-            options = options with { BackingFile = await CreateBackingAsync(initial), BackingFormat = "qcow2" };
+            options = options with { BackingFile = await CreateBackingAsync(initial), BackingFormat = Qcow2BackingFormat.Qcow2 };
         }
         else
         {
@@ -212,7 +212,7 @@ public sealed class Qcow2CrashInteropTests
         var arguments = new List<string> { "create", "-q", "-f", "qcow2", "-o", $"cluster_size={options.ClusterSize},refcount_bits={options.RefcountBits}" };
         if (options.BackingFile is { } backing)
         {
-            arguments.AddRange(["-b", backing, "-F", options.BackingFormat ?? "qcow2"]);
+            arguments.AddRange(["-b", backing, "-F", options.BackingFormat == Qcow2BackingFormat.Raw ? "raw" : "qcow2"]);
         }
 
         arguments.Add(path);

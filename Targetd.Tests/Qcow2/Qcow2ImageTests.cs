@@ -86,7 +86,7 @@ public sealed class Qcow2ImageTests
             await baseImage.WriteAsync(0, Enumerable.Repeat((byte)0x11, 1 << 20).ToArray());
         }
 
-        await using var overlay = await Qcow2Image.CreateAsync(PathOf("top.qcow2"), new Qcow2CreateOptions { BackingFile = "base.qcow2", BackingFormat = "qcow2" });
+        await using var overlay = await Qcow2Image.CreateAsync(PathOf("top.qcow2"), new Qcow2CreateOptions { BackingFile = "base.qcow2", BackingFormat = Qcow2BackingFormat.Qcow2 });
         await overlay.WriteAsync(4096, new byte[] { 0x22, 0x22 });
         await overlay.WriteZeroesAsync(65536, 65536);
 
@@ -118,6 +118,23 @@ public sealed class Qcow2ImageTests
         }
 
         (await image.CheckAsync()).ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Enum_options_set_the_header_and_undefined_values_are_refused()
+    {
+        await using (var zstd = await Qcow2Image.CreateAsync(PathOf("zstd.qcow2"), new Qcow2CreateOptions { Size = 1 << 20, CompressionType = Qcow2CompressionType.Zstd }))
+        {
+            zstd.CompressionType.Should().Be(Qcow2CompressionType.Zstd);
+        }
+
+        var badCompression = () => Qcow2Image.CreateAsync(PathOf("bad1.qcow2"), new Qcow2CreateOptions { Size = 1 << 20, CompressionType = (Qcow2CompressionType)7 });
+        var badPreallocation = () => Qcow2Image.CreateAsync(PathOf("bad2.qcow2"), new Qcow2CreateOptions { Size = 1 << 20, Preallocation = (Qcow2Preallocation)9 });
+
+        await badCompression.Should().ThrowAsync<ArgumentException>().WithMessage("Unknown compression type 7*");
+        await badPreallocation.Should().ThrowAsync<ArgumentException>().WithMessage("Unknown preallocation mode 9*");
+        File.Exists(PathOf("bad1.qcow2")).Should().BeFalse();
+        File.Exists(PathOf("bad2.qcow2")).Should().BeFalse();
     }
 
     [Test]

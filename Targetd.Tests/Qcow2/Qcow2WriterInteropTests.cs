@@ -35,8 +35,8 @@ public sealed class Qcow2WriterInteropTests
         yield return new TestCaseData(new Qcow2CreateOptions { ExtendedL2 = true }, null).SetName("extended_l2");
         yield return new TestCaseData(new Qcow2CreateOptions { ExtendedL2 = true, ClusterSize = 16384 }, "qcow2").SetName("extended_l2_overlay");
         yield return new TestCaseData(new Qcow2CreateOptions { LazyRefcounts = true }, null).SetName("lazy_refcounts");
-        yield return new TestCaseData(new Qcow2CreateOptions { CompressionType = "zstd" }, null).SetName("zstd");
-        yield return new TestCaseData(new Qcow2CreateOptions { Preallocation = "metadata" }, null).SetName("preallocation_metadata");
+        yield return new TestCaseData(new Qcow2CreateOptions { CompressionType = Qcow2CompressionType.Zstd }, null).SetName("zstd");
+        yield return new TestCaseData(new Qcow2CreateOptions { Preallocation = Qcow2Preallocation.Metadata }, null).SetName("preallocation_metadata");
         yield return new TestCaseData(new Qcow2CreateOptions(), "qcow2").SetName("overlay_on_qcow2");
         yield return new TestCaseData(new Qcow2CreateOptions { Version = 2 }, "qcow2").SetName("v2_overlay_on_qcow2");
         yield return new TestCaseData(new Qcow2CreateOptions { ClusterSize = 4096 }, "raw").SetName("overlay_on_raw");
@@ -50,7 +50,7 @@ public sealed class Qcow2WriterInteropTests
         string path = Path.Combine(_directory.FullName, "image.qcow2");
         if (backingFormat is not null)
         {
-            options = options with { BackingFile = await CreateBackingAsync(backingFormat, model), BackingFormat = backingFormat };
+            options = options with { BackingFile = await CreateBackingAsync(backingFormat, model), BackingFormat = backingFormat == "raw" ? Qcow2BackingFormat.Raw : Qcow2BackingFormat.Qcow2 };
         }
         else
         {

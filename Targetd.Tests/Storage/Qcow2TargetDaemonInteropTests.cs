@@ -47,7 +47,7 @@ public sealed class Qcow2TargetDaemonInteropTests
     {
         await using var image = await Qcow2Image.CreateAsync(Path.Combine(_disks, name), backing is null
             ? new Qcow2CreateOptions { Size = 16L << 20 }
-            : new Qcow2CreateOptions { BackingFile = backing, BackingFormat = "qcow2" });
+            : new Qcow2CreateOptions { BackingFile = backing, BackingFormat = Qcow2BackingFormat.Qcow2 });
     }
 
     private string Url(string target, int lun = 0) => $"iscsi://127.0.0.1:{_daemon!.Port}/{target}/{lun}";

@@ -71,7 +71,7 @@ public sealed class Qcow2TargetWorkloadInteropTests
                 {
                     await TimedAsync("CLEARTARGET", new { target_name = target });
                     File.Delete(overlay);
-                    await using (await Qcow2Image.CreateAsync(overlay, new Qcow2CreateOptions { BackingFile = "base.qcow2", BackingFormat = "qcow2" }))
+                    await using (await Qcow2Image.CreateAsync(overlay, new Qcow2CreateOptions { BackingFile = "base.qcow2", BackingFormat = Qcow2BackingFormat.Qcow2 }))
                     {
                     }
 
