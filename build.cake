@@ -1,11 +1,12 @@
 // Targetd.NET build: dotnet tool restore && dotnet cake --target=<Target>
 //   Build     compile everything (warnings are errors)
-//   Test      fast unit suite (everything not in the Interop category)
+//   Test      fast unit suite (everything not in the Interop or Packaging categories)
 //   Interop   slow suites that drive real tools (qemu-img, libiscsi, btrfs, ...)
 //   Bench     benchmarks against peers: bench/qcow2-bench.sh (our qcow2 engine vs qemu-img bench) and
 //             bench/iscsi-bench.sh (our iSCSI target vs tgtd), bench/rbd-bench.sh (targetd's RBD gateway vs librbd's
 //             own `rbd bench` on a one-node Ceph cluster), --bench-runs=N; then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
-//   Pack      one NuGet package per library into artifacts/packages
+//   Pack      one NuGet package (and symbol package) per library into artifacts/packages; packed twice to prove
+//             the bytes repeat, then the Packaging tests check symbols, paths and metadata
 //   Default   Build + Test
 
 var target = Argument("target", "Default");
@@ -17,6 +18,7 @@ var solution = "./Targetd.slnx";
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
 var libraries = new[] { "Targetd.Core", "Targetd.Qcow2", "Targetd.Iscsi", "Targetd.Storage" };
+var packages = artifacts + Directory("packages");
 
 DotNetTestSettings TestSettings(string filter, string resultsName) => new DotNetTestSettings
 {
@@ -28,6 +30,50 @@ DotNetTestSettings TestSettings(string filter, string resultsName) => new DotNet
     Loggers = new[] { $"trx;LogFileName={resultsName}.trx", "console;verbosity=normal" },
     ArgumentCustomization = args => args.Append("--blame-hang-timeout").Append("10m"),
 };
+
+/// <summary>
+/// The time every entry of a package is stamped with, in seconds since 1970: SOURCE_DATE_EPOCH when set, else the
+/// time of the commit being built, else a fixed date, so the same sources always pack to the same bytes.
+/// </summary>
+string PackageTimestamp()
+{
+    if (EnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch)
+    {
+        return epoch;
+    }
+
+    var git = new ProcessSettings { Arguments = "log -1 --format=%ct", RedirectStandardOutput = true, Silent = true };
+    try
+    {
+        if (StartProcess("git", git, out var lines) == 0 && lines.FirstOrDefault() is { Length: > 0 } commitTime)
+        {
+            return commitTime;
+        }
+    }
+    catch (Exception ex)
+    {
+        Warning($"git is not available ({ex.Message}): packages are stamped with a fixed date");
+    }
+
+    return "1704067200"; // 2024-01-01T00:00:00Z
+}
+
+void PackLibraries(ConvertableDirectoryPath output)
+{
+    CleanDirectory(output);
+    string timestamp = PackageTimestamp();
+    foreach (var library in libraries)
+    {
+        DotNetPack($"./{library}/{library}.csproj", new DotNetPackSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            NoRestore = true,
+            OutputDirectory = output,
+            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("DeterministicTimestamp", timestamp),
+        });
+    }
+}
 
 Task("Clean")
     .Does(() =>
@@ -55,7 +101,7 @@ Task("Test")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory!=Interop", "unit"));
+    DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory!=Interop&TestCategory!=Packaging", "unit"));
 });
 
 Task("Interop")
@@ -108,16 +154,23 @@ Task("Pack")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    foreach (var library in libraries)
+    // Packed twice from the one build: the bytes must not differ (entries are stamped with the commit's time).
+    var again = artifacts + Directory("packages-repack");
+    PackLibraries(packages);
+    PackLibraries(again);
+    foreach (var package in GetFiles($"{again}/*.*nupkg"))
     {
-        DotNetPack($"./{library}/{library}.csproj", new DotNetPackSettings
+        var first = packages + File(package.GetFilename().FullPath);
+        if (!FileExists(first) || !System.IO.File.ReadAllBytes(first).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(package.FullPath)))
         {
-            Configuration = configuration,
-            NoBuild = true,
-            NoRestore = true,
-            OutputDirectory = artifacts + Directory("packages"),
-        });
+            throw new Exception($"{package.GetFilename()} differs between two packs of the same build: packing is not deterministic");
+        }
     }
+
+    DeleteDirectory(again, new DeleteDirectorySettings { Recursive = true });
+
+    // Symbols and assemblies hold no path of this machine; licence, readme and repository are in the metadata.
+    DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory=Packaging", "packaging"));
 });
 
 Task("Default")
