@@ -61,14 +61,15 @@ internal static class CommandLine
                 return args.Contains("--check-config") ? 1 : 2;
             }
 
+            // The start refuses exactly what --check-config reports.
+            if (DaemonOptionsCheck.Problem(options) is { } problem)
+            {
+                error.WriteLine($"qcow2target serve: {problem}");
+                return 1;
+            }
+
             if (options.CheckOnly)
             {
-                if (DaemonOptionsCheck.Problem(options) is { } problem)
-                {
-                    error.WriteLine($"qcow2target serve: {problem}");
-                    return 1;
-                }
-
                 output.WriteLine(options.Summary());
                 return 0;
             }

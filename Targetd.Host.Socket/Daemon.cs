@@ -17,12 +17,6 @@ internal static partial class Daemon
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddDaemonConsole(options.LogFormat));
         var logger = loggerFactory.CreateLogger("qcow2target");
-        if (!Directory.Exists(options.DisksRoot))
-        {
-            await error.WriteLineAsync($"qcow2target: disks_root: '{options.DisksRoot}' does not exist (--disks-root)").ConfigureAwait(false);
-            return 1;
-        }
-
         using var stop = new CancellationTokenSource();
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

@@ -40,9 +40,7 @@ internal sealed class MeterBridge : IDisposable
     internal static string PrometheusName(Instrument instrument)
     {
         // The runtime's instruments are already named "dotnet.*"; ours carry their library's meter name.
-        string name = instrument.Meter.Name == "System.Runtime" ? instrument.Name : $"{instrument.Meter.Name}.{instrument.Name}";
-        var chars = name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
-        name = new string(chars);
+        string name = Sanitized(instrument.Meter.Name == "System.Runtime" ? instrument.Name : $"{instrument.Meter.Name}.{instrument.Name}").ToLowerInvariant();
         string suffix = instrument.Unit switch
         {
             "s" => "_seconds",
@@ -57,6 +55,15 @@ internal sealed class MeterBridge : IDisposable
 
         return IsCounter(instrument) ? name + "_total" : name;
     }
+
+    /// <summary>A metric or label name: every character but ASCII letters and digits becomes '_'.</summary>
+    private static string Sanitized(string name) => string.Create(name.Length, name, static (chars, source) =>
+    {
+        for (int i = 0; i < chars.Length; i++)
+        {
+            chars[i] = char.IsAsciiLetterOrDigit(source[i]) ? source[i] : '_';
+        }
+    });
 
     private static bool IsCounter(Instrument instrument) =>
         instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() is var definition
@@ -76,24 +83,22 @@ internal sealed class MeterBridge : IDisposable
     private sealed class ExportedInstrument(Instrument instrument, string name, MeterBridge bridge)
     {
         private readonly Lock _creating = new();
-        private string[]? _labelNames;
+        private string[]? _tagKeys;
         private Action<string[], double>? _record;
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labelNames = _labelNames ?? Create(tags);
-            var values = new string[labelNames.Length];
-            for (int i = 0; i < values.Length; i++)
+            // Runs for every measurement (twice per SCSI command): tags are matched to labels by their keys as first
+            // seen, in place when they come in the same order, so nothing but the label values is made here.
+            var keys = _tagKeys ?? Create(tags);
+            var values = new string[keys.Length];
+            Array.Fill(values, string.Empty);
+            for (int t = 0; t < tags.Length; t++)
             {
-                values[i] = string.Empty;
-            }
-
-            foreach (var (key, tagValue) in tags)
-            {
-                int index = Array.IndexOf(labelNames, LabelName(key));
+                int index = t < keys.Length && string.Equals(keys[t], tags[t].Key, StringComparison.Ordinal) ? t : Array.IndexOf(keys, tags[t].Key);
                 if (index >= 0)
                 {
-                    values[index] = Convert.ToString(tagValue, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                    values[index] = Convert.ToString(tags[t].Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
                 }
             }
 
@@ -102,20 +107,21 @@ internal sealed class MeterBridge : IDisposable
 
         private string[] Create(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labelNames = new string[tags.Length];
+            var keys = new string[tags.Length];
             for (int i = 0; i < tags.Length; i++)
             {
-                labelNames[i] = LabelName(tags[i].Key);
+                keys[i] = tags[i].Key;
             }
 
             lock (_creating)
             {
-                if (_labelNames is not null)
+                if (_tagKeys is not null)
                 {
-                    return _labelNames;
+                    return _tagKeys;
                 }
 
                 string help = instrument.Description ?? instrument.Name;
+                var labelNames = Array.ConvertAll(keys, Sanitized);
                 _record = instrument switch
                 {
                     Histogram<double> or Histogram<long> or Histogram<int> => HistogramOf(help, labelNames),
@@ -124,8 +130,8 @@ internal sealed class MeterBridge : IDisposable
                     _ when instrument.IsObservable => GaugeOf(help, labelNames, absolute: true),
                     _ => GaugeOf(help, labelNames, absolute: false),
                 };
-                _labelNames = labelNames;
-                return labelNames;
+                _tagKeys = keys;
+                return keys;
             }
         }
 
@@ -152,8 +158,5 @@ internal sealed class MeterBridge : IDisposable
             var histogram = bridge._factory.CreateHistogram(name, help, labelNames, new HistogramConfiguration { Buckets = buckets });
             return (values, value) => histogram.WithLabels(values).Observe(value);
         }
-
-        private static string LabelName(string key) =>
-            new(key.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
     }
 }
