@@ -19,9 +19,16 @@ public interface IIscsiTargetPort
     /// <returns>Whether the target existed.</returns>
     bool RemoveTarget(string targetName);
 
-    /// <summary>Maps a block device as a LUN of a target; sessions see REPORTED LUNS DATA HAS CHANGED.</summary>
-    /// <exception cref="InvalidOperationException">The target is missing or the LUN is taken.</exception>
-    void AddLun(string targetName, int lun, IBlockDevice device);
+    /// <summary>
+    /// Maps a block device as a LUN of a target; sessions see REPORTED LUNS DATA HAS CHANGED. One block device
+    /// object mapped at several LUNs, in any target, is one SCSI device: one identity, one set of reservations.
+    /// </summary>
+    /// <param name="targetName">The target.</param>
+    /// <param name="lun">The LUN.</param>
+    /// <param name="device">The block device.</param>
+    /// <param name="serial">The device's unit serial number, from which its designators derive (a volume's uuid).</param>
+    /// <exception cref="InvalidOperationException">The target is missing, the LUN is taken, or the device is mapped with another serial.</exception>
+    void AddLun(string targetName, int lun, IBlockDevice device, string serial);
 
     /// <summary>Unmaps a LUN; commands already running on it complete first.</summary>
     /// <returns>Whether the LUN was mapped.</returns>
@@ -43,7 +50,10 @@ public interface IIscsiTargetPort
     /// <returns>Whether it was admitted.</returns>
     bool RemoveInitiator(string targetName, string initiatorName);
 
-    /// <summary>Maps a device at a LUN that only this initiator sees; <paramref name="serial"/> identifies the volume.</summary>
+    /// <summary>
+    /// Maps a device at a LUN that only this initiator sees; <paramref name="serial"/> identifies the volume. As with
+    /// <see cref="AddLun"/>, every LUN of one block device object is one SCSI device.
+    /// </summary>
     void MapLun(string targetName, string initiatorName, int lun, IBlockDevice device, string serial);
 
     /// <summary>Unmaps one initiator's LUN.</summary>

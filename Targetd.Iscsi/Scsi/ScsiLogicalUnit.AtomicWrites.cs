@@ -5,18 +5,14 @@ namespace Targetd.Iscsi.Scsi;
 
 /// <content>
 /// COMPARE AND WRITE (SBC-3 §5.2), ORWRITE(16) (SBC-3 §5.14) and PRE-FETCH(10)/(16) (SBC-3 §5.9, §5.10).
-/// The read-modify-write commands hold the unit's read-modify-write lock from the read to the write, so two of
+/// The read-modify-write commands hold the device's read-modify-write lock (shared by every view of it) from the read to the write, so two of
 /// them on the same blocks never interleave ("the device server shall ... perform the compare and write operation
 /// as an uninterrupted series of actions", SBC-3 §5.2).
 /// </content>
-[System.Diagnostics.CodeAnalysis.SuppressMessage(
-    "Reliability", "CA1001", Justification = "The read-modify-write SemaphoreSlim never creates its wait handle; nothing to release.")]
 internal sealed partial class ScsiLogicalUnit
 {
     /// <summary>The MAXIMUM COMPARE AND WRITE LENGTH reported in the Block Limits VPD page, in blocks.</summary>
     internal const int MaxCompareAndWriteBlocks = 255;
-
-    private readonly SemaphoreSlim _readModifyWrite = new(1, 1);
 
     private async ValueTask<ScsiResult> CompareAndWriteAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
@@ -63,10 +59,10 @@ internal sealed partial class ScsiLogicalUnit
         var verify = request.DataOut[..length];
         var write = request.DataOut[length..];
         byte[] medium = ArrayPool<byte>.Shared.Rent(length);
-        await _readModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _device.ReadModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Device.ReadAsync(lba * BlockSize, medium.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            await Medium.ReadAsync(lba * BlockSize, medium.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             int differs = medium.AsSpan(0, length).CommonPrefixLength(verify.Span);
             if (differs < length)
             {
@@ -74,15 +70,15 @@ internal sealed partial class ScsiLogicalUnit
                 return ScsiResult.Check(Sense.MiscompareDuringVerify((uint)differs));
             }
 
-            await Device.WriteAsync(lba * BlockSize, write, cancellationToken).ConfigureAwait(false);
+            await Medium.WriteAsync(lba * BlockSize, write, cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
-                await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            _readModifyWrite.Release();
+            _device.ReadModifyWrite.Release();
             ArrayPool<byte>.Shared.Return(medium);
         }
 
@@ -124,11 +120,11 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         byte[] medium = ArrayPool<byte>.Shared.Rent(length);
-        await _readModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _device.ReadModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var merged = medium.AsMemory(0, length);
-            await Device.ReadAsync(lba * BlockSize, merged, cancellationToken).ConfigureAwait(false);
+            await Medium.ReadAsync(lba * BlockSize, merged, cancellationToken).ConfigureAwait(false);
 
             // SBC-3 §5.14: "the device server shall perform a bitwise OR of the data-out buffer with the logical block data".
             var target = merged.Span;
@@ -138,15 +134,15 @@ internal sealed partial class ScsiLogicalUnit
                 target[i] |= source[i];
             }
 
-            await Device.WriteAsync(lba * BlockSize, merged, cancellationToken).ConfigureAwait(false);
+            await Medium.WriteAsync(lba * BlockSize, merged, cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
-                await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            _readModifyWrite.Release();
+            _device.ReadModifyWrite.Release();
             ArrayPool<byte>.Shared.Return(medium);
         }
 

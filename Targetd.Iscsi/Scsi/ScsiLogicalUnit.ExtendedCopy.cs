@@ -16,8 +16,6 @@ internal sealed partial class ScsiLogicalUnit
     /// <summary>The bytes moved per read and write while copying.</summary>
     private const int CopyChunkBytes = 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(ulong Nexus, byte List), CopyResult> _copyResults = new();
-
     private async ValueTask<ScsiResult> ExtendedCopyAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
         var cdb = request.Cdb.Span;
@@ -52,9 +50,9 @@ internal sealed partial class ScsiLogicalUnit
             var source = list.Targets[segment.Source]!;
             var destination = list.Targets[segment.Destination]!;
             await CopyBlocksAsync(
-                source.Device,
+                source.Medium,
                 (long)segment.SourceLba * source.BlockSize,
-                destination.Device,
+                destination.Medium,
                 (long)segment.DestinationLba * destination.BlockSize,
                 (long)segment.Blocks * source.BlockSize,
                 cancellationToken).ConfigureAwait(false);
@@ -63,7 +61,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (list.HoldsResults)
         {
-            _copyResults[(request.Nexus, list.ListIdentifier)] = new CopyResult(true, list.Segments.Count, copied);
+            _device.CopyResults[(request.Nexus, list.ListIdentifier)] = new CopyResult(true, list.Segments.Count, copied);
         }
 
         return ScsiResult.Good(length);
@@ -101,7 +99,7 @@ internal sealed partial class ScsiLogicalUnit
                     return ScsiResult.Conflict();
                 }
 
-                if (unit._shared.Sanitizing)
+                if (unit._device.Sanitizing)
                 {
                     return ScsiResult.Check(Sense.SanitizeInProgress());
                 }
@@ -179,8 +177,8 @@ internal sealed partial class ScsiLogicalUnit
 
         return type switch
         {
-            0x3 => length == 8 && BinaryPrimitives.ReadUInt64BigEndian(value) == NaaIdentifier,
-            0x1 => value.SequenceEqual(System.Text.Encoding.ASCII.GetBytes("TARGETD " + Serial)),
+            0x3 => value.SequenceEqual(Identity.Naa.Span),
+            0x1 => value.SequenceEqual(System.Text.Encoding.ASCII.GetBytes(Identity.T10VendorId)),
             _ => false,
         };
     }
@@ -194,7 +192,7 @@ internal sealed partial class ScsiLogicalUnit
             case 0x00:
             {
                 // COPY STATUS (SPC-4 §6.18.3): only for a list identifier this nexus used with held results.
-                if (!_copyResults.TryGetValue((request.Nexus, cdb[2]), out var result))
+                if (!_device.CopyResults.TryGetValue((request.Nexus, cdb[2]), out var result))
                 {
                     return ScsiResult.Check(Sense.InvalidFieldInCdb(2));
                 }

@@ -75,19 +75,24 @@ internal sealed partial class ScsiLogicalUnit
         return page;
     }
 
-    /// <summary>Device Identification designators (SPC-4 §7.8.6): NAA 3 and T10 vendor ID, both for the logical unit.</summary>
+    /// <summary>
+    /// Device Identification designators (SPC-4 §7.8.6): NAA 6 (IEEE Registered Extended, §7.8.6.6.5) and T10 vendor
+    /// ID, both for the logical unit and both from the device's identity, so every view reports the same.
+    /// </summary>
     private byte[] DeviceIdentification()
     {
-        byte[] t10 = Encoding.ASCII.GetBytes("TARGETD " + Serial);
-        var body = new byte[4 + 8 + 4 + t10.Length];
+        var naa = Identity.Naa.Span;
+        byte[] t10 = Encoding.ASCII.GetBytes(Identity.T10VendorId);
+        var body = new byte[4 + naa.Length + 4 + t10.Length];
         body[0] = 0x01; // code set: binary
         body[1] = 0x03; // association: logical unit; designator type: NAA
-        body[3] = 8;
-        BinaryPrimitives.WriteUInt64BigEndian(body.AsSpan(4), NaaIdentifier);
-        body[12] = 0x02; // code set: ASCII
-        body[13] = 0x01; // association: logical unit; designator type: T10 vendor ID
-        body[15] = (byte)t10.Length;
-        t10.CopyTo(body, 16);
+        body[3] = (byte)naa.Length;
+        naa.CopyTo(body.AsSpan(4));
+        int t10At = 4 + naa.Length;
+        body[t10At] = 0x02; // code set: ASCII
+        body[t10At + 1] = 0x01; // association: logical unit; designator type: T10 vendor ID
+        body[t10At + 3] = (byte)t10.Length;
+        t10.CopyTo(body, t10At + 4);
         return body;
     }
 
@@ -108,7 +113,6 @@ internal sealed partial class ScsiLogicalUnit
         return body;
     }
 
-    /// <summary>Block Device Characteristics (SBC-3 §6.6.2): a non-rotating medium.</summary>
     /// <summary>Block Device Characteristics (SBC-3 §6.6.2): non-rotating medium; reads after a SANITIZE BLOCK ERASE succeed (WABEREQ 01b).</summary>
     private static byte[] BlockDeviceCharacteristics()
     {
@@ -122,7 +126,7 @@ internal sealed partial class ScsiLogicalUnit
     private byte[] LogicalBlockProvisioning()
     {
         var body = new byte[4];
-        if (Device.IsThin)
+        if (Medium.IsThin)
         {
             body[1] = 0x80 | 0x40 | 0x20 | 0x04; // LBPU, LBPWS, LBPWS10, LBPRZ
             body[2] = 0x02; // provisioning type: thin

@@ -78,9 +78,9 @@ internal sealed partial class ScsiLogicalUnit
             position += 2 + pageLength;
         }
 
-        if (softwareWriteProtect is { } swp && swp != _shared.SoftwareWriteProtect)
+        if (softwareWriteProtect is { } swp && swp != _device.SoftwareWriteProtect)
         {
-            _shared.SoftwareWriteProtect = swp;
+            _device.SoftwareWriteProtect = swp;
             _reservations.Attentions.Establish(_reservations.AttachedPorts().Where(p => p != request.Port), Sense.ModeParametersChanged());
         }
 
@@ -98,7 +98,7 @@ internal sealed partial class ScsiLogicalUnit
     private byte[] ControlPage(bool changeable)
     {
         var page = ModePage(0x0A, 0x0A, 0);
-        page[4] = (byte)(changeable || _shared.SoftwareWriteProtect ? 0x08 : 0);
+        page[4] = (byte)(changeable || _device.SoftwareWriteProtect ? 0x08 : 0);
         return page;
     }
 
@@ -118,12 +118,12 @@ internal sealed partial class ScsiLogicalUnit
             return written;
         }
 
-        await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (byteCheck == 1)
         {
             long bytes = Math.Min(blocks * BlockSize, request.DataOut.Length / BlockSize * (long)BlockSize);
             var back = new byte[bytes];
-            await Device.ReadAsync(lba * BlockSize, back, cancellationToken).ConfigureAwait(false);
+            await Medium.ReadAsync(lba * BlockSize, back, cancellationToken).ConfigureAwait(false);
             int differs = back.AsSpan().CommonPrefixLength(request.DataOut.Span[..(int)bytes]);
             if (differs < bytes)
             {

@@ -65,7 +65,7 @@ internal sealed partial class ScsiLogicalUnit
         {
             if (blocks > 0)
             {
-                await Device.DiscardAsync(lba * BlockSize, blocks * BlockSize, cancellationToken).ConfigureAwait(false);
+                await Medium.DiscardAsync(lba * BlockSize, blocks * BlockSize, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -137,17 +137,17 @@ internal sealed partial class ScsiLogicalUnit
         var block = noDataOut ? ReadOnlyMemory<byte>.Empty : request.DataOut[..BlockSize];
         long offset = lba * BlockSize;
         long length = blocks * BlockSize;
-        if ((flags & 0x08) != 0 && Device.IsThin)
+        if ((flags & 0x08) != 0 && Medium.IsThin)
         {
             // SBC-3 §5.45: the UNMAP bit asks for the blocks to be unmapped; they then read as zeroes (LBPRZ), whatever
             // the data-out block held, as tgt and LIO do.
-            await Device.DiscardAsync(offset, length, cancellationToken).ConfigureAwait(false);
+            await Medium.DiscardAsync(offset, length, cancellationToken).ConfigureAwait(false);
             return ScsiResult.Good(noDataOut ? 0 : BlockSize);
         }
 
         if (noDataOut || !block.Span.ContainsAnyExcept((byte)0))
         {
-            await Device.WriteZeroesAsync(offset, length, cancellationToken).ConfigureAwait(false);
+            await Medium.WriteZeroesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             return ScsiResult.Good(noDataOut ? 0 : BlockSize);
         }
 
@@ -163,7 +163,7 @@ internal sealed partial class ScsiLogicalUnit
             while (length > 0)
             {
                 int step = (int)Math.Min(length, (long)chunkBlocks * BlockSize);
-                await Device.WriteAsync(offset, buffer.AsMemory(0, step), cancellationToken).ConfigureAwait(false);
+                await Medium.WriteAsync(offset, buffer.AsMemory(0, step), cancellationToken).ConfigureAwait(false);
                 offset += step;
                 length -= step;
             }
@@ -186,8 +186,8 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         long offset = (long)start * BlockSize;
-        long length = Math.Min(Device.Length - offset, LbaStatusWindow);
-        var extents = await Device.GetAllocatedExtentsAsync(offset, length, cancellationToken).ConfigureAwait(false);
+        long length = Math.Min(Medium.Length - offset, LbaStatusWindow);
+        var extents = await Medium.GetAllocatedExtentsAsync(offset, length, cancellationToken).ConfigureAwait(false);
 
         // SBC-3 §5.5.2: LBA status descriptors covering the range from the starting LBA without gaps.
         int maxDescriptors = Math.Clamp((allocation - 8) / 16, 1, 1024);

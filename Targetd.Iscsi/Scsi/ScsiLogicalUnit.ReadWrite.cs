@@ -61,7 +61,7 @@ internal sealed partial class ScsiLogicalUnit
         int count = (int)Math.Min(bytes, request.DataIn.Length);
         if (count > 0)
         {
-            await Device.ReadAsync(lba * BlockSize, request.DataIn[..count], cancellationToken).ConfigureAwait(false);
+            await Medium.ReadAsync(lba * BlockSize, request.DataIn[..count], cancellationToken).ConfigureAwait(false);
         }
 
         return ScsiResult.Good(bytes, count);
@@ -96,11 +96,11 @@ internal sealed partial class ScsiLogicalUnit
         long writable = Math.Min(bytes, request.DataOut.Length / BlockSize * (long)BlockSize);
         if (writable > 0)
         {
-            await Device.WriteAsync(lba * BlockSize, request.DataOut[..(int)writable], cancellationToken).ConfigureAwait(false);
+            await Medium.WriteAsync(lba * BlockSize, request.DataOut[..(int)writable], cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
                 // FUA: "the device server shall write the logical blocks to the medium" before status (SBC-3 §5.32).
-                await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -146,7 +146,7 @@ internal sealed partial class ScsiLogicalUnit
         var medium = System.Buffers.ArrayPool<byte>.Shared.Rent((int)bytes);
         try
         {
-            await Device.ReadAsync(lba * BlockSize, medium.AsMemory(0, (int)bytes), cancellationToken).ConfigureAwait(false);
+            await Medium.ReadAsync(lba * BlockSize, medium.AsMemory(0, (int)bytes), cancellationToken).ConfigureAwait(false);
             var expected = request.DataOut.Span[..(int)bytes];
             int mismatch = medium.AsSpan(0, (int)bytes).CommonPrefixLength(expected);
             return mismatch < bytes ? ScsiResult.Check(Sense.MiscompareDuringVerify((uint)mismatch)) : ScsiResult.Good(bytes);
@@ -180,7 +180,7 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(range);
         }
 
-        await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ScsiResult.Good();
     }
 }

@@ -50,7 +50,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (action == SanitizeExitFailureMode)
         {
-            _shared.SanitizeFailed = false;
+            _device.SanitizeFailed = false;
             return ScsiResult.Good();
         }
 
@@ -59,7 +59,7 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(WriteProtectedSense);
         }
 
-        if (!_shared.TryStartSanitize())
+        if (!_device.TryStartSanitize())
         {
             return ScsiResult.Check(Sense.SanitizeInProgress());
         }
@@ -71,7 +71,7 @@ internal sealed partial class ScsiLogicalUnit
         }
 
         await BlockEraseAsync(cancellationToken).ConfigureAwait(false);
-        return _shared.SanitizeFailed ? ScsiResult.Check(Sense.SanitizeCommandFailed()) : ScsiResult.Good();
+        return _device.SanitizeFailed ? ScsiResult.Check(Sense.SanitizeCommandFailed()) : ScsiResult.Good();
     }
 
     /// <summary>Erases the whole device; a failure leaves the medium in failure mode (SBC-3 §4.11.3).</summary>
@@ -79,26 +79,26 @@ internal sealed partial class ScsiLogicalUnit
     {
         try
         {
-            if (Device.IsThin)
+            if (Medium.IsThin)
             {
-                await Device.DiscardAsync(0, BlockCount * BlockSize, cancellationToken).ConfigureAwait(false);
+                await Medium.DiscardAsync(0, BlockCount * BlockSize, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await Device.WriteZeroesAsync(0, BlockCount * BlockSize, cancellationToken).ConfigureAwait(false);
+                await Medium.WriteZeroesAsync(0, BlockCount * BlockSize, cancellationToken).ConfigureAwait(false);
             }
 
-            await Device.FlushAsync(cancellationToken).ConfigureAwait(false);
-            _shared.SanitizeFailed = false;
+            await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _device.SanitizeFailed = false;
         }
         catch (Exception ex) when (ex is IOException or NotSupportedException or OperationCanceledException or ObjectDisposedException)
         {
             // The device failed or went away under the erase (IMMED keeps it running after the command).
-            _shared.SanitizeFailed = true;
+            _device.SanitizeFailed = true;
         }
         finally
         {
-            _shared.EndSanitize();
+            _device.EndSanitize();
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>
-/// WRITE ATOMIC(16) (SBC-4 §5.48): the blocks are written by one device write while the unit's read-modify-write
+/// WRITE ATOMIC(16) (SBC-4 §5.48): the blocks are written by one device write while the device's read-modify-write
 /// lock is held, so no COMPARE AND WRITE, ORWRITE or other atomic write sees or leaves a mix of old and new data.
 /// Plain writes are not held back; over a raw file the kernel serialises overlapping buffered writes on its own.
 /// </content>
@@ -55,18 +55,18 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.InvalidFieldInInformationUnit());
         }
 
-        await _readModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _device.ReadModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Device.WriteAsync(lba * BlockSize, request.DataOut[..length], cancellationToken).ConfigureAwait(false);
+            await Medium.WriteAsync(lba * BlockSize, request.DataOut[..length], cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
-                await Device.FlushAsync(cancellationToken).ConfigureAwait(false); // FUA
+                await Medium.FlushAsync(cancellationToken).ConfigureAwait(false); // FUA
             }
         }
         finally
         {
-            _readModifyWrite.Release();
+            _device.ReadModifyWrite.Release();
         }
 
         return ScsiResult.Good(length);

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Targetd.Core.BlockDevices;
@@ -9,8 +7,9 @@ using Targetd.Iscsi.Scsi.Reservations;
 namespace Targetd.Iscsi.Scsi;
 
 /// <summary>
-/// A direct-access block device (SBC-3) over an <see cref="IBlockDevice"/>. It knows nothing of the transport:
-/// it takes a CDB, the I_T nexus and data buffers and returns status, sense and data.
+/// A logical unit as one LUN shows it: a view of a direct-access block device (SBC-3, a <see cref="ScsiDevice"/>)
+/// that every other view of the device shares state with. It knows nothing of the transport: it takes a CDB, the
+/// I_T nexus and data buffers and returns status, sense and data.
 /// </summary>
 internal sealed partial class ScsiLogicalUnit
 {
@@ -20,97 +19,75 @@ internal sealed partial class ScsiLogicalUnit
     /// <summary>The most UNMAP block descriptors accepted in one command.</summary>
     public const int MaxUnmapDescriptors = 256;
 
-    private readonly ConcurrentDictionary<ulong, long> _seenResetGeneration = new();
-    private long _resetGeneration;
-    /// <summary>Reservations and write protection belong to the device, shared by every view of it.</summary>
-    private static readonly ConditionalWeakTable<IBlockDevice, SharedUnitState> SharedStates = [];
-
-    private readonly SharedUnitState _shared;
+    private readonly ScsiDevice _device;
     private readonly ReservationState _reservations;
     private readonly Metrics.LunMetrics _metrics;
-    private SenseData _resetSense = Sense.ResetOccurred();
 
-    /// <param name="device">The backing device.</param>
-    /// <param name="targetName">The target's name, from which the serial and NAA identifier derive.</param>
-    /// <param name="lun">The LUN.</param>
-    /// <param name="serial">A stable serial number; derived from the target name and LUN when null.</param>
-    /// <param name="reservationsDirectory">
-    /// Where persistent reservations are kept when an initiator asks for persistence through power loss (APTPL);
-    /// null offers none.
-    /// </param>
-    public ScsiLogicalUnit(IBlockDevice device, string targetName, int lun, string? serial = null, string? reservationsDirectory = null)
+    /// <summary>A view of a device: what one target serves at one LUN (for one initiator, when mapped for it).</summary>
+    /// <param name="device">The device; every view of it shares its state.</param>
+    /// <param name="targetName">The target's name, for the unit's metrics.</param>
+    /// <param name="lun">The LUN the view is seen at.</param>
+    public ScsiLogicalUnit(ScsiDevice device, string targetName, int lun)
     {
         ArgumentNullException.ThrowIfNull(device);
-        Device = device;
-        BlockSize = device.LogicalBlockSize;
-        BlockCount = device.Length / BlockSize;
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{serial ?? targetName}/{lun}"));
-        Serial = serial ?? Convert.ToHexStringLower(hash, 0, 12);
-
-        // NAA 3 (locally assigned, SPC-4 §7.8.6.6.3): a 4-bit NAA field then 60 bits derived from the name and LUN.
-        NaaIdentifier = (BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x0FFFFFFFFFFFFFFFUL) | 0x3000000000000000UL;
-        var file = reservationsDirectory is null
-            ? null
-            : new ReservationFile(Path.Combine(reservationsDirectory, NaaIdentifier.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".pr"));
-        _shared = SharedStates.GetValue(device, _ => new SharedUnitState(new ReservationState(new PortAttentions(), file)));
-        _reservations = _shared.Reservations;
+        _device = device;
+        Medium = device.Medium;
+        BlockSize = Medium.LogicalBlockSize;
+        BlockCount = Medium.Length / BlockSize;
+        _reservations = device.Reservations;
         _metrics = new Metrics.LunMetrics(targetName, lun, Serial);
     }
 
-    public IBlockDevice Device { get; }
+    /// <summary>A view of a device of its own, shared with no other view.</summary>
+    /// <param name="medium">The backing device.</param>
+    /// <param name="targetName">The target's name; with the LUN it gives the serial when none is given.</param>
+    /// <param name="lun">The LUN.</param>
+    /// <param name="serial">A stable serial number; derived from the target name and LUN when null.</param>
+    /// <param name="reservationsDirectory">Where APTPL reservations are kept; null offers none.</param>
+    public ScsiLogicalUnit(IBlockDevice medium, string targetName, int lun, string? serial = null, string? reservationsDirectory = null)
+        : this(new ScsiDevice(medium, serial ?? DerivedSerial(targetName, lun), reservationsDirectory), targetName, lun)
+    {
+    }
+
+    /// <summary>The device this view shows.</summary>
+    public ScsiDevice Device => _device;
+
+    /// <summary>The backing block device.</summary>
+    public IBlockDevice Medium { get; }
 
     public int BlockSize { get; }
 
     public long BlockCount { get; }
 
-    /// <summary>The unit serial number (VPD page 80h).</summary>
-    public string Serial { get; }
+    /// <summary>The device's identity (VPD pages 80h and 83h).</summary>
+    public ScsiDeviceIdentity Identity => _device.Identity;
 
-    /// <summary>The NAA designator (VPD page 83h), stable for a target name and LUN.</summary>
-    public ulong NaaIdentifier { get; }
+    /// <summary>The unit serial number (VPD page 80h).</summary>
+    public string Serial => _device.Identity.Serial;
 
     private int MaxTransferBlocks => MaxTransferBytes / BlockSize;
 
     /// <summary>Whether writes are refused: a read-only device, or software write protection (SWP) set by MODE SELECT.</summary>
-    private bool IsWriteProtected => Device.IsReadOnly || _shared.SoftwareWriteProtect;
+    private bool IsWriteProtected => Medium.IsReadOnly || _device.SoftwareWriteProtect;
 
     /// <summary>DATA PROTECT with WRITE PROTECTED for a read-only device, LOGICAL UNIT SOFTWARE WRITE PROTECTED for SWP.</summary>
-    private SenseData WriteProtectedSense => Device.IsReadOnly ? Sense.WriteProtected() : Sense.SoftwareWriteProtected();
+    private SenseData WriteProtectedSense => Medium.IsReadOnly ? Sense.WriteProtected() : Sense.SoftwareWriteProtected();
 
-    /// <summary>
-    /// Establishes a unit attention for every I_T nexus (SAM-5 §5.14): after a LOGICAL UNIT RESET with
-    /// 29h/03h, after a target reset with 29h/00h.
-    /// </summary>
-    public void Reset(bool logicalUnitReset)
-    {
-        _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
-        Interlocked.Increment(ref _resetGeneration);
-        _reservations.Reset();
-    }
+    /// <summary>A serial for a unit given none: 24 hex digits of a hash of the target name and LUN.</summary>
+    internal static string DerivedSerial(string targetName, int lun) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{targetName}/{lun}")), 0, 12);
+
+    /// <summary>A reset of the logical unit: every nexus of the device, through any view, gets a unit attention.</summary>
+    public void Reset(bool logicalUnitReset) => _device.Reset(logicalUnitReset);
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
     /// <param name="nexus">The I_T nexus.</param>
     /// <param name="port">Its initiator port, when the transport knows it.</param>
     /// <param name="abortTasks">Aborts the nexus's tasks on this unit (PREEMPT AND ABORT), when the transport can.</param>
-    public void AttachNexus(ulong nexus, string? port = null, Func<ValueTask>? abortTasks = null)
-    {
-        _seenResetGeneration.TryAdd(nexus, Interlocked.Read(ref _resetGeneration));
-        if (port is not null && abortTasks is not null)
-        {
-            _reservations.Attach(nexus, port, abortTasks);
-        }
-    }
+    public void AttachNexus(ulong nexus, string? port = null, Func<ValueTask>? abortTasks = null) => _device.AttachNexus(nexus, port, abortTasks);
 
     /// <summary>Drops what is held for an I_T nexus that has gone.</summary>
-    public void ForgetNexus(ulong nexus)
-    {
-        _seenResetGeneration.TryRemove(nexus, out _);
-        _reservations.NexusLost(nexus);
-        foreach (var key in _copyResults.Keys.Where(k => k.Nexus == nexus))
-        {
-            _copyResults.TryRemove(key, out _);
-        }
-    }
+    public void ForgetNexus(ulong nexus) => _device.ForgetNexus(nexus);
 
     /// <summary>Executes one command, and records it in the unit's metrics.</summary>
     public ValueTask<ScsiResult> ExecuteAsync(ScsiRequest request, CancellationToken cancellationToken)
@@ -147,12 +124,12 @@ internal sealed partial class ScsiLogicalUnit
 
         // SBC-3 §4.11: while a SANITIZE runs only INQUIRY, REPORT LUNS and REQUEST SENSE are served; after one failed,
         // medium access waits for EXIT FAILURE MODE or a new SANITIZE.
-        if (_shared.Sanitizing && opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense))
+        if (_device.Sanitizing && opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense))
         {
             return ScsiResult.Check(Sense.SanitizeInProgress());
         }
 
-        if (_shared.SanitizeFailed && IsMediumAccess(opcode))
+        if (_device.SanitizeFailed && IsMediumAccess(opcode))
         {
             return ScsiResult.Check(Sense.SanitizeCommandFailed());
         }
@@ -235,18 +212,7 @@ internal sealed partial class ScsiLogicalUnit
         or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
         or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy or ScsiOpcode.Sanitize;
 
-    private SenseData? TakeUnitAttention(ScsiRequest request)
-    {
-        long current = Interlocked.Read(ref _resetGeneration);
-        long seen = _seenResetGeneration.GetOrAdd(request.Nexus, current);
-        if (seen == current)
-        {
-            return _reservations.Attentions.Take(request.Port);
-        }
-
-        _seenResetGeneration[request.Nexus] = current;
-        return _resetSense;
-    }
+    private SenseData? TakeUnitAttention(ScsiRequest request) => _device.TakeUnitAttention(request.Nexus, request.Port);
 
     private ScsiResult RequestSense(ScsiRequest request)
     {
@@ -282,7 +248,7 @@ internal sealed partial class ScsiLogicalUnit
                 var response = new byte[32];
                 BinaryPrimitives.WriteUInt64BigEndian(response, (ulong)(BlockCount - 1));
                 BinaryPrimitives.WriteUInt32BigEndian(response.AsSpan(8), (uint)BlockSize);
-                if (Device.IsThin)
+                if (Medium.IsThin)
                 {
                     response[14] = 0x80 | 0x40; // LBPME, LBPRZ
                 }

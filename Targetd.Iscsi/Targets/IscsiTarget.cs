@@ -80,14 +80,27 @@ public sealed class IscsiTarget
     /// <param name="initiatorName">The initiator's iSCSI name.</param>
     /// <param name="mappedLun">The LUN the initiator sees, 0 to <see cref="MaxLun"/>, not already mapped for it.</param>
     /// <param name="device">The backing device; the target does not dispose it.</param>
-    /// <param name="serial">A stable unit serial number (the volume's identity, the same for every initiator).</param>
-    public void MapLun(string initiatorName, int mappedLun, IBlockDevice device, string serial)
+    /// <param name="serial">
+    /// A stable unit serial number (the volume's identity, the same for every initiator). A device this target
+    /// already shows is the same SCSI device again: its serial must match.
+    /// </param>
+    public void MapLun(string initiatorName, int mappedLun, IBlockDevice device, string serial) =>
+        MapLun(initiatorName, mappedLun, DeviceFor(device, serial));
+
+    /// <summary>
+    /// Maps a SCSI device at <paramref name="mappedLun"/> for one initiator only; that initiator then sees exactly
+    /// its mapped LUNs. Every LUN of one <see cref="ScsiDevice"/> shares its identity, reservations and atomicity.
+    /// </summary>
+    /// <param name="initiatorName">The initiator's iSCSI name.</param>
+    /// <param name="mappedLun">The LUN the initiator sees, 0 to <see cref="MaxLun"/>, not already mapped for it.</param>
+    /// <param name="device">The device.</param>
+    public void MapLun(string initiatorName, int mappedLun, ScsiDevice device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(mappedLun);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(mappedLun, MaxLun);
         ArgumentNullException.ThrowIfNull(device);
         var mapped = _mappedUnits.GetOrAdd(initiatorName, _ => new ConcurrentDictionary<int, ScsiLogicalUnit>());
-        if (!mapped.TryAdd(mappedLun, new ScsiLogicalUnit(device, Name, mappedLun, serial, ReservationsDirectory)))
+        if (!mapped.TryAdd(mappedLun, new ScsiLogicalUnit(device, Name, mappedLun)))
         {
             throw new InvalidOperationException($"LUN {mappedLun} is already mapped for {initiatorName} on {Name}.");
         }
@@ -119,27 +132,57 @@ public sealed class IscsiTarget
     }
 
     /// <summary>
-    /// The folder where logical units keep persistent reservations an initiator asked to survive power loss
-    /// (APTPL), one file per unit named by its NAA identifier; null (the default) offers no such persistence.
-    /// Applies to LUNs added after it is set.
+    /// The folder where the devices this target creates (<see cref="AddLun(int, IBlockDevice, string?)"/>,
+    /// <see cref="MapLun(string, int, IBlockDevice, string)"/>) keep persistent reservations an initiator asked to
+    /// survive power loss (APTPL), one file per device named by its NAA designator; null (the default) offers none.
+    /// Applies to devices created after it is set.
     /// </summary>
     public string? ReservationsDirectory { get; set; }
 
     /// <summary>Maps <paramref name="device"/> at <paramref name="lun"/>.</summary>
     /// <param name="lun">The LUN, 0 to <see cref="MaxLun"/>, not already mapped.</param>
     /// <param name="device">The backing device; the target does not dispose it.</param>
-    /// <param name="serial">A stable unit serial number; derived from the target name and LUN when null.</param>
-    public void AddLun(int lun, IBlockDevice device, string? serial = null)
+    /// <param name="serial">
+    /// A stable serial number; derived from the target name and LUN when null. A device this target already shows
+    /// is the same SCSI device again: a serial given must then match.
+    /// </param>
+    public void AddLun(int lun, IBlockDevice device, string? serial = null) =>
+        AddLun(lun, DeviceFor(device, serial ?? (FindDevice(device)?.Identity.Serial ?? ScsiLogicalUnit.DerivedSerial(Name, lun))));
+
+    /// <summary>Maps a SCSI device at <paramref name="lun"/>; every LUN of one device shares its state.</summary>
+    /// <param name="lun">The LUN, 0 to <see cref="MaxLun"/>, not already mapped.</param>
+    /// <param name="device">The device.</param>
+    public void AddLun(int lun, ScsiDevice device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lun);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lun, MaxLun);
         ArgumentNullException.ThrowIfNull(device);
-        if (!_units.TryAdd(lun, new ScsiLogicalUnit(device, Name, lun, serial, ReservationsDirectory)))
+        if (!_units.TryAdd(lun, new ScsiLogicalUnit(device, Name, lun)))
         {
             throw new InvalidOperationException($"LUN {lun} is already mapped on {Name}.");
         }
 
         Interlocked.Exchange(ref _sharedInventory, NextInventoryStamp());
+    }
+
+    /// <summary>The SCSI device some LUN of this target already shows for a block device, if any.</summary>
+    private ScsiDevice? FindDevice(IBlockDevice medium) =>
+        _units.Values.Concat(_mappedUnits.Values.SelectMany(m => m.Values))
+            .Select(u => u.Device)
+            .FirstOrDefault(d => ReferenceEquals(d.Medium, medium));
+
+    /// <summary>The device already shown for a block device (whose serial must match), or a new one.</summary>
+    private ScsiDevice DeviceFor(IBlockDevice medium, string serial)
+    {
+        ArgumentNullException.ThrowIfNull(medium);
+        if (FindDevice(medium) is not { } known)
+        {
+            return new ScsiDevice(medium, serial, ReservationsDirectory);
+        }
+
+        return string.Equals(known.Identity.Serial, serial, StringComparison.Ordinal)
+            ? known
+            : throw new InvalidOperationException($"The device is already mapped on {Name} with serial {known.Identity.Serial}, not {serial}.");
     }
 
     /// <summary>Unmaps a LUN; commands in flight finish, later ones see LOGICAL UNIT NOT SUPPORTED.</summary>

@@ -19,6 +19,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, ServedTarget> _targets = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _serials = new(StringComparer.Ordinal);
     private readonly IIscsiTargetPort _port;
     private readonly DiskPathResolver _paths;
     private readonly AtomicJsonFile<Qcow2TargetState>? _state;
@@ -56,6 +57,11 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            foreach (var (path, serial) in state.Serials)
+            {
+                _serials[path] = serial;
+            }
+
             foreach (var record in state.Targets)
             {
                 if (!IscsiNames.IsValid(record.Name) || _targets.ContainsKey(record.Name))
@@ -74,7 +80,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                     {
                         string path = _paths.Resolve(lun.Path);
                         var disk = await AttachedDisk.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                        _port.AddLun(record.Name, lun.Lun, disk.Device);
+                        _port.AddLun(record.Name, lun.Lun, disk.Device, SerialOf(path));
                         target.Luns[lun.Lun] = disk;
                     }
                     catch (Qcow2TargetException ex)
@@ -161,7 +167,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
             var disk = await AttachedDisk.OpenAsync(path, cancellationToken).ConfigureAwait(false);
             try
             {
-                _port.AddLun(target.Name, free, disk.Device);
+                _port.AddLun(target.Name, free, disk.Device, SerialOf(path));
             }
             catch
             {
@@ -243,6 +249,20 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
         _gate.Dispose();
     }
 
+    /// <summary>The disk's recorded unit serial number, a new uuid the first time it is attached.</summary>
+    private string SerialOf(string path)
+    {
+        if (!_serials.TryGetValue(path, out string? serial) || !IsUsableSerial(serial))
+        {
+            serial = Guid.NewGuid().ToString();
+            _serials[path] = serial;
+        }
+
+        return serial;
+    }
+
+    private static bool IsUsableSerial(string serial) => serial.Length is > 0 and <= 64 && serial.All(c => c is > ' ' and <= '~');
+
     private ServedTarget Find(string targetName) =>
         _targets.TryGetValue(targetName, out var target) ? target : throw Qcow2TargetErrors.TargetDoesNotExist();
 
@@ -292,6 +312,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                 Id = t.Id,
                 Luns = [.. t.Luns.OrderBy(l => l.Key).Select(l => new Qcow2TargetState.LunRecord { Lun = l.Key, Path = l.Value.Path })],
             })],
+            Serials = new Dictionary<string, string>(_serials, StringComparer.Ordinal),
         };
         try
         {

@@ -9,6 +9,13 @@ public sealed class Qcow2TargetState
     [JsonProperty("targets")]
     public List<TargetRecord> Targets { get; init; } = [];
 
+    /// <summary>
+    /// The unit serial number of every disk ever attached, by canonical path: a disk keeps its SCSI identity
+    /// (VPD pages 80h and 83h) across restarts, detaches and attaches to other targets or LUNs.
+    /// </summary>
+    [JsonProperty("serials")]
+    public Dictionary<string, string> Serials { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>One target.</summary>
     public sealed class TargetRecord
     {

@@ -104,6 +104,16 @@ internal static class Cdb
         return cdb;
     }
 
+    public static byte[] CompareAndWrite(ulong lba, byte blocks, byte flags = 0)
+    {
+        var cdb = new byte[16];
+        cdb[0] = 0x89;
+        cdb[1] = flags;
+        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), lba);
+        cdb[13] = blocks;
+        return cdb;
+    }
+
     public static byte[] PersistentReserveIn(byte action, ushort allocation)
     {
         var cdb = new byte[10];

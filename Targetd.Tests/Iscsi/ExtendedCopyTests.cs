@@ -197,7 +197,7 @@ public sealed class ExtendedCopyTests
     private static byte[] TwoUnitList(ScsiLogicalUnit source, ScsiLogicalUnit destination, int blocks, ulong sourceLba, ulong destinationLba)
     {
         var list = ParameterList(source, 1, 2, (0, 1, blocks, sourceLba, destinationLba));
-        BinaryPrimitives.WriteUInt64BigEndian(list.AsSpan(16 + 32 + 8), destination.NaaIdentifier);
+        destination.Identity.Naa.Span.CopyTo(list.AsSpan(16 + 32 + 8));
         return list;
     }
 
@@ -218,8 +218,8 @@ public sealed class ExtendedCopyTests
             target[0] = 0xE4;
             target[4] = 0x01; // binary
             target[5] = 0x03; // LU association, NAA
-            target[7] = 8;
-            BinaryPrimitives.WriteUInt64BigEndian(target[8..], named.NaaIdentifier);
+            target[7] = 16;
+            named.Identity.Naa.Span.CopyTo(target[8..]);
             target[29] = (byte)(Block >> 16); // DISK BLOCK LENGTH, 24 bits
             target[30] = (byte)(Block >> 8);
             target[31] = unchecked((byte)Block);

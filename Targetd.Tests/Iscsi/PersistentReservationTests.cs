@@ -306,7 +306,7 @@ public sealed class PersistentReservationTests
     [Test]
     public async Task Every_view_of_one_device_shares_its_reservations()
     {
-        var device = new MemoryBlockDevice(1024 * 1024);
+        var device = new ScsiDevice(new MemoryBlockDevice(1024 * 1024), "pr-disk");
         var firstView = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:pr", 0);
         var secondView = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:pr", 3);
         await RegisterAsync(firstView, First, 0, 0x10);

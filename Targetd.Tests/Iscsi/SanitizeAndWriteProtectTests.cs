@@ -12,7 +12,7 @@ public sealed class SanitizeAndWriteProtectTests
     [Test]
     public async Task Setting_swp_write_protects_every_view_of_the_device_and_tells_the_other_initiators()
     {
-        var device = new MemoryBlockDevice(1024 * 1024);
+        var device = new ScsiDevice(new MemoryBlockDevice(1024 * 1024), "swp-disk");
         var unit = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:swp", 0);
         var otherView = new ScsiLogicalUnit(device, "iqn.2024-01.net.targetd.test:swp", 5);
         otherView.AttachNexus(2, OtherPort, () => ValueTask.CompletedTask);

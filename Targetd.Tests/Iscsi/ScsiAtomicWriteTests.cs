@@ -14,7 +14,7 @@ public sealed class ScsiAtomicWriteTests
         var (unit, device) = Unit();
         await device.WriteAsync(4 * Block, Filled(2 * Block, 0x11));
 
-        var result = await RunAsync(unit, CompareAndWrite(4, 2), [.. Filled(2 * Block, 0x11), .. Filled(2 * Block, 0x22)]);
+        var result = await RunAsync(unit, Cdb.CompareAndWrite(4, 2), [.. Filled(2 * Block, 0x11), .. Filled(2 * Block, 0x22)]);
 
         result.Status.Should().Be(ScsiStatus.Good);
         (await ReadAsync(device, 4, 2)).Should().OnlyContain(b => b == 0x22);
@@ -28,7 +28,7 @@ public sealed class ScsiAtomicWriteTests
         medium[Block + 7] = 0x99;
         await device.WriteAsync(0, medium);
 
-        var result = await RunAsync(unit, CompareAndWrite(0, 2), [.. Filled(2 * Block, 0x11), .. Filled(2 * Block, 0x22)]);
+        var result = await RunAsync(unit, Cdb.CompareAndWrite(0, 2), [.. Filled(2 * Block, 0x11), .. Filled(2 * Block, 0x22)]);
 
         result.Status.Should().Be(ScsiStatus.CheckCondition);
         var sense = result.Sense!.Value.ToArray();
@@ -45,7 +45,7 @@ public sealed class ScsiAtomicWriteTests
     {
         var (unit, device) = Unit();
 
-        var result = await RunAsync(unit, CompareAndWrite(0, (byte)wrongBlocks), Filled(4 * Block, 0x00));
+        var result = await RunAsync(unit, Cdb.CompareAndWrite(0, (byte)wrongBlocks), Filled(4 * Block, 0x00));
 
         result.Status.Should().Be(ScsiStatus.CheckCondition);
         result.Sense!.Value.Key.Should().Be(SenseKey.IllegalRequest);
@@ -58,8 +58,8 @@ public sealed class ScsiAtomicWriteTests
     {
         var (unit, device) = Unit();
 
-        var empty = await RunAsync(unit, CompareAndWrite(0, 0), []);
-        var wrapped = await RunAsync(unit, CompareAndWrite(0, 0), Filled(2 * 256 * Block, 0x00));
+        var empty = await RunAsync(unit, Cdb.CompareAndWrite(0, 0), []);
+        var wrapped = await RunAsync(unit, Cdb.CompareAndWrite(0, 0), Filled(2 * 256 * Block, 0x00));
 
         empty.Status.Should().Be(ScsiStatus.Good);
         wrapped.Sense!.Value.FieldPointer.Should().Be(13, "256 blocks do not fit the one-byte field");
@@ -72,8 +72,8 @@ public sealed class ScsiAtomicWriteTests
         var (unit, _) = Unit();
         long blocks = unit.BlockCount;
 
-        var beyond = await RunAsync(unit, CompareAndWrite((ulong)blocks, 1), Filled(2 * Block, 0));
-        var protect = await RunAsync(unit, CompareAndWrite(0, 1, flags: 0x20), Filled(2 * Block, 0));
+        var beyond = await RunAsync(unit, Cdb.CompareAndWrite((ulong)blocks, 1), Filled(2 * Block, 0));
+        var protect = await RunAsync(unit, Cdb.CompareAndWrite(0, 1, flags: 0x20), Filled(2 * Block, 0));
 
         beyond.Sense!.Value.Asc.Should().Be(0x21, "LOGICAL BLOCK ADDRESS OUT OF RANGE");
         protect.Sense!.Value.Asc.Should().Be(0x24, "INVALID FIELD IN CDB");
@@ -87,7 +87,7 @@ public sealed class ScsiAtomicWriteTests
         await device.WriteAsync(0, Filled(Block, 0x00));
 
         var results = await Task.WhenAll(Enumerable.Range(1, 16).Select(i =>
-            Task.Run(async () => await RunAsync(unit, CompareAndWrite(0, 1), [.. Filled(Block, 0x00), .. Filled(Block, (byte)i)]))));
+            Task.Run(async () => await RunAsync(unit, Cdb.CompareAndWrite(0, 1), [.. Filled(Block, 0x00), .. Filled(Block, (byte)i)]))));
 
         results.Count(r => r.Status == ScsiStatus.Good).Should().Be(1);
         results.Count(r => r.Sense?.Key == SenseKey.Miscompare).Should().Be(15);
@@ -173,16 +173,6 @@ public sealed class ScsiAtomicWriteTests
         var cdb16 = new byte[16];
         cdb.CopyTo(cdb16, 0);
         return await unit.ExecuteAsync(new ScsiRequest(cdb16, 1, dataOut, Memory<byte>.Empty), CancellationToken.None);
-    }
-
-    private static byte[] CompareAndWrite(ulong lba, byte blocks, byte flags = 0)
-    {
-        var cdb = new byte[16];
-        cdb[0] = 0x89;
-        cdb[1] = flags;
-        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), lba);
-        cdb[13] = blocks;
-        return cdb;
     }
 
     private static byte[] Transfer16(byte opcode, ulong lba, uint blocks, byte flags = 0)

@@ -62,12 +62,12 @@ public sealed class ScsiLogicalUnitTests
         Encoding.ASCII.GetString(serial, 4, serial.Length - 4).Should().Be(unit.Serial);
         ids[4].Should().Be(0x01);
         ids[5].Should().Be(0x03);
-        ids[7].Should().Be(8);
-        (ids[8] >> 4).Should().Be(3, "NAA 3, locally assigned");
-        BinaryPrimitives.ReadUInt64BigEndian(ids.AsSpan(8)).Should().Be(unit.NaaIdentifier);
-        twin.NaaIdentifier.Should().Be(unit.NaaIdentifier);
+        ids[7].Should().Be(16);
+        (ids[8] >> 4).Should().Be(6, "NAA 6, IEEE Registered Extended");
+        ids.AsSpan(8, 16).ToArray().Should().Equal(unit.Identity.Naa.ToArray());
+        twin.Identity.NaaHex.Should().Be(unit.Identity.NaaHex);
         twin.Serial.Should().Be(unit.Serial);
-        other.NaaIdentifier.Should().NotBe(unit.NaaIdentifier);
+        other.Identity.NaaHex.Should().NotBe(unit.Identity.NaaHex);
         other.Serial.Should().NotBe(unit.Serial);
     }
 

@@ -26,12 +26,17 @@ internal sealed class FakeIscsiTargetPort : IIscsiTargetPort
 
     public bool RemoveTarget(string targetName) => _targets.Remove(targetName);
 
-    public void AddLun(string targetName, int lun, IBlockDevice device)
+    /// <summary>The serial each added LUN was given, by target and LUN.</summary>
+    public Dictionary<(string Target, int Lun), string> Serials { get; } = [];
+
+    public void AddLun(string targetName, int lun, IBlockDevice device, string serial)
     {
         if (!_targets[targetName].TryAdd(lun, device))
         {
             throw new InvalidOperationException("lun taken");
         }
+
+        Serials[(targetName, lun)] = serial;
     }
 
     public bool RemoveLun(string targetName, int lun) => _targets.TryGetValue(targetName, out var luns) && luns.Remove(lun);

@@ -219,6 +219,33 @@ public sealed class Qcow2TargetProtocolTests
     }
 
     [Test]
+    public async Task A_disk_keeps_its_serial_through_detach_reattach_elsewhere_and_restart()
+    {
+        const string Second = "iqn.2008-05.com.example:second";
+        await SendAsync("ADDTARGET", new { target_name = Target });
+        await SendAsync("ADDTARGET", new { target_name = Second });
+        await SendAsync("ATTACH", new { target_name = Target, disk_path = "raw.img" });
+        await SendAsync("ATTACH", new { target_name = Target, disk_path = "a.qcow2" });
+        string serial = _port.Serials[(Target, 1)];
+        string other = _port.Serials[(Target, 0)];
+
+        ShouldSucceed(await SendAsync("DETACHLUN", new { target_name = Target, lun_id = 1 }));
+        ShouldSucceed(await SendAsync("ATTACH", new { target_name = Second, disk_path = "a.qcow2" }));
+        string again = _port.Serials[(Second, 0)];
+        await _service.DisposeAsync();
+        var port = new FakeIscsiTargetPort();
+        await using var restarted = new Qcow2TargetService(new Qcow2TargetOptions { DisksRoot = Path.Combine(_root.FullName, "disks"), StateFile = Path.Combine(_root.FullName, "state.json") }, port);
+        await restarted.RestoreAsync();
+        _service = new Qcow2TargetService(new Qcow2TargetOptions { DisksRoot = Path.Combine(_root.FullName, "disks") }, new FakeIscsiTargetPort());
+
+        Guid.TryParse(serial, out _).Should().BeTrue("a new disk gets a uuid: " + serial);
+        other.Should().NotBe(serial);
+        again.Should().Be(serial, "re-attached at another target and LUN");
+        port.Serials[(Second, 0)].Should().Be(serial, "restored after a restart");
+        port.Serials[(Target, 0)].Should().Be(other);
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public async Task Thousands_of_random_and_truncated_lines_never_break_the_service()
     {
