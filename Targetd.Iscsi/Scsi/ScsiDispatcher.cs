@@ -55,7 +55,7 @@ internal static class ScsiDispatcher
         };
     }
 
-    private static ScsiResult ReportLuns(IEnumerable<int> luns, ScsiRequest request)
+    internal static ScsiResult ReportLuns(IEnumerable<int> luns, ScsiRequest request)
     {
         var cdb = request.Cdb.Span;
         int allocation = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(cdb[6..]), int.MaxValue);

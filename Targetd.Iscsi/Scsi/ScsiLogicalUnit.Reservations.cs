@@ -6,26 +6,6 @@ namespace Targetd.Iscsi.Scsi;
 /// <summary>Reservations: PERSISTENT RESERVE IN/OUT (SPC-4 §6.14, §6.15) and RESERVE/RELEASE 6 and 10 (SPC-2 §7.21, §7.17).</summary>
 internal sealed partial class ScsiLogicalUnit
 {
-    /// <summary>How a command meets a persistent reservation held through another nexus (SPC-4 §5.9.1, table 59).</summary>
-    private static CommandAccess ReservationAccess(ReadOnlySpan<byte> cdb) => (ScsiOpcode)cdb[0] switch
-    {
-        ScsiOpcode.TestUnitReady or ScsiOpcode.RequestSense or ScsiOpcode.Inquiry or ScsiOpcode.ReadCapacity10
-            or ScsiOpcode.MaintenanceIn or ScsiOpcode.PersistentReserveIn or ScsiOpcode.PersistentReserveOut
-            or ScsiOpcode.ReportLuns or ScsiOpcode.Reserve6 or ScsiOpcode.Reserve10
-            or ScsiOpcode.Release6 or ScsiOpcode.Release10 => CommandAccess.Allowed,
-        ScsiOpcode.ServiceActionIn16 when cdb.Length > 1 && (cdb[1] & 0x1F) == ScsiCommandTable.ReadCapacity16 => CommandAccess.Allowed,
-        ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16
-            or ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16
-            or ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 or ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10
-            or ScsiOpcode.ServiceActionIn16 or ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12
-            or ScsiOpcode.ReceiveCopyResults => CommandAccess.Read,
-        _ => CommandAccess.Write,
-    };
-
-    /// <summary>The commands a RESERVE(6/10) held by another I_T nexus lets through (SPC-2 §5.5.1).</summary>
-    private static bool AllowedUnderReserve(ScsiOpcode opcode) => opcode is ScsiOpcode.Inquiry or ScsiOpcode.RequestSense
-        or ScsiOpcode.ReportLuns or ScsiOpcode.Release6 or ScsiOpcode.Release10;
-
     private ScsiResult PersistentReserveIn(ScsiRequest request)
     {
         var cdb = request.Cdb.Span;

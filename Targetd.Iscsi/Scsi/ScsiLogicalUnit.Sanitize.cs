@@ -12,11 +12,6 @@ internal sealed partial class ScsiLogicalUnit
     private const byte SanitizeBlockErase = 0x02;
     private const byte SanitizeExitFailureMode = 0x1F;
 
-    /// <summary>Whether a command reads or writes the medium (what a failed SANITIZE blocks).</summary>
-    private static bool IsMediumAccess(ScsiOpcode opcode) => IsWrite(opcode) && opcode != ScsiOpcode.Sanitize
-        || opcode is ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16
-            or ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16 or ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16;
-
     private async ValueTask<ScsiResult> SanitizeAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
         // CDB (SBC-3 §5.30.1, table 91): byte 1 IMMED (bit 7), reserved (bit 6), AUSE (bit 5), SERVICE ACTION;

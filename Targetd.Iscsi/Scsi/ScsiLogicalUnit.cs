@@ -35,6 +35,7 @@ internal sealed partial class ScsiLogicalUnit
         BlockSize = Medium.LogicalBlockSize;
         BlockCount = Medium.Length / BlockSize;
         _reservations = device.Reservations;
+        Lun = lun;
         _metrics = new Metrics.LunMetrics(targetName, lun, Serial);
     }
 
@@ -48,6 +49,9 @@ internal sealed partial class ScsiLogicalUnit
         : this(new ScsiDevice(medium, serial ?? DerivedSerial(targetName, lun), reservationsDirectory), targetName, lun)
     {
     }
+
+    /// <summary>The LUN the view is seen at.</summary>
+    public int Lun { get; }
 
     /// <summary>The device this view shows.</summary>
     public ScsiDevice Device => _device;
@@ -120,78 +124,48 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.InvalidOpcode());
         }
 
-        var opcode = (ScsiOpcode)cdb[0];
+        var command = ScsiCommandTable.Find(cdb[0], cdb.Length > 1 ? cdb[1] : (byte)0);
+        var traits = command?.Traits ?? ScsiCommandTraits.None;
 
         // SBC-3 §4.11: while a SANITIZE runs only INQUIRY, REPORT LUNS and REQUEST SENSE are served; after one failed,
         // medium access waits for EXIT FAILURE MODE or a new SANITIZE.
-        if (_device.Sanitizing && opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense))
+        if (_device.Sanitizing && (traits & ScsiCommandTraits.ServedWhileSanitizing) == 0)
         {
             return ScsiResult.Check(Sense.SanitizeInProgress());
         }
 
-        if (_device.SanitizeFailed && IsMediumAccess(opcode))
+        if (_device.SanitizeFailed && (traits & ScsiCommandTraits.MediumAccess) != 0)
         {
             return ScsiResult.Check(Sense.SanitizeCommandFailed());
         }
 
         // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
-        if (opcode is not (ScsiOpcode.Inquiry or ScsiOpcode.ReportLuns or ScsiOpcode.RequestSense) && TakeUnitAttention(request) is { } attention)
+        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0 && TakeUnitAttention(request) is { } attention)
         {
             return ScsiResult.Check(attention);
         }
 
-        if (_reservations.Conflicts(request.Nexus, request.Port, ReservationAccess(cdb), AllowedUnderReserve(opcode)))
+        var access = command?.Access ?? CommandAccess.Write;
+        if (_reservations.Conflicts(request.Nexus, request.Port, access, (traits & ScsiCommandTraits.AllowedUnderReserve) != 0))
         {
             return ScsiResult.Conflict();
         }
 
-        try
+        if (command is null)
         {
-            return opcode switch
-            {
-                ScsiOpcode.TestUnitReady => ScsiResult.Good(),
-                ScsiOpcode.RequestSense => RequestSense(request),
-                ScsiOpcode.Inquiry => Inquiry(request),
-                ScsiOpcode.ModeSense6 or ScsiOpcode.ModeSense10 => ModeSense(request),
-                ScsiOpcode.ModeSelect6 or ScsiOpcode.ModeSelect10 => ModeSelect(request),
-                ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 =>
-                    await WriteAndVerifyAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.StartStopUnit => ScsiResult.Good(),
-                ScsiOpcode.ReadCapacity10 => ReadCapacity10(request),
-                ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16 =>
-                    await ReadAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 =>
-                    await WriteAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.Verify10 or ScsiOpcode.Verify12 or ScsiOpcode.Verify16 =>
-                    await VerifyAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 =>
-                    await SynchronizeCacheAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.CompareAndWrite => await CompareAndWriteAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.OrWrite16 => await OrWriteAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.WriteAtomic16 => await WriteAtomicAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.ExtendedCopy => await ExtendedCopyAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.ReceiveCopyResults => ReceiveCopyResults(request),
-                ScsiOpcode.Sanitize => await SanitizeAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 => PreFetch(request),
-                ScsiOpcode.ReadDefectData10 or ScsiOpcode.ReadDefectData12 => ReadDefectData(request),
-                ScsiOpcode.Unmap => await UnmapAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 =>
-                    await WriteSameAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.PersistentReserveIn => PersistentReserveIn(request),
-                ScsiOpcode.PersistentReserveOut => await PersistentReserveOutAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.Reserve6 or ScsiOpcode.Reserve10 => Reserve(request),
-                ScsiOpcode.Release6 or ScsiOpcode.Release10 => Release(request),
-                ScsiOpcode.ServiceActionIn16 => await ServiceActionInAsync(request, cancellationToken).ConfigureAwait(false),
-                ScsiOpcode.MaintenanceIn when (cdb[1] & 0x1F) == ScsiCommandTable.ReportSupportedOperationCodes =>
-                    ScsiSupportedOperationCodes.Report(request),
-                ScsiOpcode.MaintenanceIn => ScsiResult.Check(Sense.InvalidFieldInCdb(1, 4)),
-                _ => ScsiResult.Check(Sense.InvalidOpcode()),
-            };
+            // A served opcode with an unknown service action names the SERVICE ACTION field; anything else is unknown.
+            return ScsiResult.Check(ScsiCommandTable.HasServiceActions(cdb[0]) ? Sense.InvalidFieldInCdb(1, 4) : Sense.InvalidOpcode());
         }
-        catch (IndexOutOfRangeException)
+
+        if (cdb.Length < command.CdbLength)
         {
             // A CDB shorter than its opcode requires.
             return ScsiResult.Check(Sense.InvalidFieldInCdb(0));
+        }
+
+        try
+        {
+            return await command.Handler(this, request, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentOutOfRangeException)
         {
@@ -203,14 +177,12 @@ internal sealed partial class ScsiLogicalUnit
         }
         catch (IOException)
         {
-            return ScsiResult.Check(IsWrite(opcode) ? Sense.WriteError() : Sense.ReadError());
+            return ScsiResult.Check(command.Has(ScsiCommandTraits.Writes) ? Sense.WriteError() : Sense.ReadError());
         }
     }
 
-    private static bool IsWrite(ScsiOpcode opcode) => opcode is ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12
-        or ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16
-        or ScsiOpcode.Write16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap
-        or ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy or ScsiOpcode.Sanitize;
+    /// <summary>REPORT LUNS through the unit itself: the LUNs its nexus may address, or its own.</summary>
+    private ScsiResult ReportLuns(ScsiRequest request) => ScsiDispatcher.ReportLuns(request.VisibleUnits?.Keys ?? [Lun], request);
 
     private SenseData? TakeUnitAttention(ScsiRequest request) => _device.TakeUnitAttention(request.Nexus, request.Port);
 
@@ -236,7 +208,7 @@ internal sealed partial class ScsiLogicalUnit
         return ScsiResult.Data(response, 8, request.DataIn);
     }
 
-    private async ValueTask<ScsiResult> ServiceActionInAsync(ScsiRequest request, CancellationToken cancellationToken)
+    internal async ValueTask<ScsiResult> ServiceActionInAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
         var cdb = request.Cdb.Span;
         int allocation = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), int.MaxValue);

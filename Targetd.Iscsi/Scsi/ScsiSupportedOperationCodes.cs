@@ -25,12 +25,12 @@ internal static class ScsiSupportedOperationCodes
                 BinaryPrimitives.WriteUInt32BigEndian(data, (uint)(data.Length - 4));
                 for (int i = 0; i < commands.Count; i++)
                 {
-                    var (code, action, length) = commands[i];
+                    var command = commands[i];
                     var descriptor = data.AsSpan(4 + (each * i));
-                    descriptor[0] = (byte)code;
-                    BinaryPrimitives.WriteUInt16BigEndian(descriptor[2..], action ?? 0);
-                    descriptor[5] = (byte)((timeouts ? 0x02 : 0) | (action is null ? 0 : 0x01)); // CTDP, SERVACTV
-                    BinaryPrimitives.WriteUInt16BigEndian(descriptor[6..], (ushort)length);
+                    descriptor[0] = (byte)command.Opcode;
+                    BinaryPrimitives.WriteUInt16BigEndian(descriptor[2..], command.ServiceAction ?? 0);
+                    descriptor[5] = (byte)((timeouts ? 0x02 : 0) | (command.ServiceAction is null ? 0 : 0x01)); // CTDP, SERVACTV
+                    BinaryPrimitives.WriteUInt16BigEndian(descriptor[6..], (ushort)command.CdbLength);
                     if (timeouts)
                     {
                         BinaryPrimitives.WriteUInt16BigEndian(descriptor[8..], 0x000A);
@@ -48,32 +48,21 @@ internal static class ScsiSupportedOperationCodes
                     return ScsiResult.Check(Sense.InvalidFieldInCdb(2, 0));
                 }
 
-                bool matchAction = hasActions && options != 1;
-                int found = -1;
-                for (int i = 0; i < commands.Count; i++)
+                // Options 001b name an opcode alone; 010b an opcode and service action; 011b either (SPC-4 §6.35.2).
+                var found = ScsiCommandTable.Find(opcode, hasActions ? (byte)serviceAction : (byte)0);
+                if (found is not null && hasActions && found.ServiceAction != serviceAction)
                 {
-                    if ((byte)commands[i].Opcode == opcode && (!matchAction || commands[i].ServiceAction == serviceAction))
-                    {
-                        found = i;
-                        break;
-                    }
+                    found = null;
                 }
 
-                int cdbLength = found >= 0 ? commands[found].CdbLength : 0;
-                var data = new byte[4 + cdbLength + (timeouts && found >= 0 ? TimeoutsDescriptorLength : 0)];
-                data[1] = (byte)((timeouts && found >= 0 ? 0x80 : 0) | (found >= 0 ? 0x03 : 0x01)); // SUPPORT: 011b or 001b
+                int cdbLength = found?.CdbLength ?? 0;
+                var data = new byte[4 + cdbLength + (timeouts && found is not null ? TimeoutsDescriptorLength : 0)];
+                data[1] = (byte)((timeouts && found is not null ? 0x80 : 0) | (found is not null ? 0x03 : 0x01)); // SUPPORT: 011b or 001b
                 BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(2), (ushort)cdbLength);
-                if (found >= 0)
+                if (found is not null)
                 {
-                    // CDB usage data: the opcode, then every bit of the other fields (the control byte included) marked usable.
-                    var usage = data.AsSpan(4, cdbLength);
-                    usage.Fill(0xFF);
-                    usage[0] = opcode;
-                    if (commands[found].ServiceAction is { } action)
-                    {
-                        usage[1] = action;
-                    }
-
+                    // CDB USAGE DATA (SPC-4 §6.35.3): the opcode, then the bits the device server evaluates.
+                    found.Usage.CopyTo(data.AsSpan(4));
                     if (timeouts)
                     {
                         BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(4 + cdbLength), 0x000A);
