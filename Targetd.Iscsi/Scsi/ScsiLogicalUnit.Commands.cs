@@ -6,7 +6,8 @@ namespace Targetd.Iscsi.Scsi;
 /// <content>
 /// The command table: one row per served operation code and service action, with its CDB usage data (SPC-4 §6.35.3;
 /// field layouts from SPC-4 §6 and SBC-3 §5), reservation access class (SPC-4 §5.9.1, table 59), exemptions and
-/// handler. Usage bits are set only for fields the handlers read; the control byte's NACA is not supported.
+/// handler. Usage bits are set only for fields the handlers read (DPO and FUA too, as MODE SENSE's DPOFUA promises);
+/// the control byte's NACA is not supported.
 /// </content>
 internal sealed partial class ScsiLogicalUnit
 {
@@ -28,10 +29,10 @@ internal sealed partial class ScsiLogicalUnit
         Row(ScsiOpcode.ModeSense6, null, "1A 08 FF FF FF 00", CommandAccess.Read, None, static (u, r, _) => Done(u.ModeSense(r))),
         Row(ScsiOpcode.StartStopUnit, null, "1B 00 00 00 00 00", CommandAccess.Write, None, static (_, _, _) => Done(ScsiResult.Good())),
         Row(ScsiOpcode.ReadCapacity10, null, "25 00 00 00 00 00 00 00 00 00", CommandAccess.Allowed, None, static (u, r, _) => Done(u.ReadCapacity10(r))),
-        Row(ScsiOpcode.Read10, null, "28 E0 FF FF FF FF 00 FF FF 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
-        Row(ScsiOpcode.Write10, null, "2A E8 FF FF FF FF 00 FF FF 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
-        Row(ScsiOpcode.WriteAndVerify10, null, "2E E6 FF FF FF FF 00 FF FF 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
-        Row(ScsiOpcode.Verify10, null, "2F E6 FF FF FF FF 00 FF FF 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
+        Row(ScsiOpcode.Read10, null, "28 F8 FF FF FF FF 00 FF FF 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
+        Row(ScsiOpcode.Write10, null, "2A F8 FF FF FF FF 00 FF FF 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
+        Row(ScsiOpcode.WriteAndVerify10, null, "2E F6 FF FF FF FF 00 FF FF 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
+        Row(ScsiOpcode.Verify10, null, "2F F6 FF FF FF FF 00 FF FF 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
         Row(ScsiOpcode.PreFetch10, null, "34 00 FF FF FF FF 00 FF FF 00", CommandAccess.Read, Reads, static (u, r, _) => Done(u.PreFetch(r))),
         Row(ScsiOpcode.SynchronizeCache10, null, "35 00 FF FF FF FF 00 FF FF 00", CommandAccess.Write, None, static (u, r, c) => u.SynchronizeCacheAsync(r, c)),
         Row(ScsiOpcode.ReadDefectData10, null, "37 00 1F 00 00 00 00 FF FF 00", CommandAccess.Read, None, static (_, r, _) => Done(ReadDefectData(r))),
@@ -47,24 +48,24 @@ internal sealed partial class ScsiLogicalUnit
         Row(ScsiOpcode.ExtendedCopy, 0x00, "83 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Write, Writes, static (u, r, c) => u.ExtendedCopyAsync(r, c)),
         Row(ScsiOpcode.ReceiveCopyResults, 0x00, "84 00 FF 00 00 00 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Read, None, static (u, r, _) => Done(u.ReceiveCopyResults(r))),
         Row(ScsiOpcode.ReceiveCopyResults, 0x03, "84 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Read, None, static (u, r, _) => Done(u.ReceiveCopyResults(r))),
-        Row(ScsiOpcode.Read16, null, "88 E0 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
-        Row(ScsiOpcode.CompareAndWrite, null, "89 E8 FF FF FF FF FF FF FF FF 00 00 00 FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.CompareAndWriteAsync(r, c)),
-        Row(ScsiOpcode.Write16, null, "8A E8 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
-        Row(ScsiOpcode.OrWrite16, null, "8B E8 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.OrWriteAsync(r, c)),
-        Row(ScsiOpcode.WriteAndVerify16, null, "8E E6 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
-        Row(ScsiOpcode.Verify16, null, "8F E6 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
+        Row(ScsiOpcode.Read16, null, "88 F8 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
+        Row(ScsiOpcode.CompareAndWrite, null, "89 F8 FF FF FF FF FF FF FF FF 00 00 00 FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.CompareAndWriteAsync(r, c)),
+        Row(ScsiOpcode.Write16, null, "8A F8 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
+        Row(ScsiOpcode.OrWrite16, null, "8B F8 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.OrWriteAsync(r, c)),
+        Row(ScsiOpcode.WriteAndVerify16, null, "8E F6 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
+        Row(ScsiOpcode.Verify16, null, "8F F6 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
         Row(ScsiOpcode.PreFetch16, null, "90 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, _) => Done(u.PreFetch(r))),
         Row(ScsiOpcode.SynchronizeCache16, null, "91 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, None, static (u, r, c) => u.SynchronizeCacheAsync(r, c)),
         Row(ScsiOpcode.WriteSame16, null, "93 F9 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteSameAsync(r, c)),
-        Row(ScsiOpcode.WriteAtomic16, null, "9C E8 FF FF FF FF FF FF FF FF 00 00 FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAtomicAsync(r, c)),
+        Row(ScsiOpcode.WriteAtomic16, null, "9C F8 FF FF FF FF FF FF FF FF 00 00 FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAtomicAsync(r, c)),
         Row(ScsiOpcode.ServiceActionIn16, ScsiCommandTable.ReadCapacity16, "9E 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, None, static (u, r, c) => u.ServiceActionInAsync(r, c)),
         Row(ScsiOpcode.ServiceActionIn16, ScsiCommandTable.GetLbaStatus, "9E 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, None, static (u, r, c) => u.ServiceActionInAsync(r, c)),
         Row(ScsiOpcode.ReportLuns, null, "A0 00 FF 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, Diagnostic, static (u, r, _) => Done(u.ReportLuns(r))),
         Row(ScsiOpcode.MaintenanceIn, ScsiCommandTable.ReportSupportedOperationCodes, "A3 00 87 FF FF FF FF FF FF FF 00 00", CommandAccess.Allowed, None, static (_, r, _) => Done(ScsiSupportedOperationCodes.Report(r))),
-        Row(ScsiOpcode.Read12, null, "A8 E0 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
-        Row(ScsiOpcode.Write12, null, "AA E8 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
-        Row(ScsiOpcode.WriteAndVerify12, null, "AE E6 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
-        Row(ScsiOpcode.Verify12, null, "AF E6 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
+        Row(ScsiOpcode.Read12, null, "A8 F8 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
+        Row(ScsiOpcode.Write12, null, "AA F8 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),
+        Row(ScsiOpcode.WriteAndVerify12, null, "AE F6 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAndVerifyAsync(r, c)),
+        Row(ScsiOpcode.Verify12, null, "AF F6 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.VerifyAsync(r, c)),
         Row(ScsiOpcode.ReadDefectData12, null, "B7 1F 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Read, None, static (_, r, _) => Done(ReadDefectData(r))),
     ];
 

@@ -191,6 +191,10 @@ public sealed partial class InteropTests
         score.Failed.Should().BeEmpty(output);
         (score.Clean.Count + score.Skipped.Count).Should().BeGreaterThan(200, "the whole suite ran");
         score.Clean.Should().Contain(["ProutReserve.AccessEA", "Reserve6.2Initiators", "MultipathIO.Reset"]);
+        score.Clean.Count.Should().BeGreaterThanOrEqualTo(204, "no test that ran clean before may stop doing so");
+        score.Clean.Should().Contain(
+            ["ReportSupportedOpcodes.Simple", "ReportSupportedOpcodes.OneCommand", "Read10.DpoFua", "Verify10.Dpo", "Write16.DpoFua"],
+            "REPORT SUPPORTED OPERATION CODES reports the table's usage data, DPO and FUA included");
     }
 
     /// <summary>The write-protection suite needs a LUN that is read-only from the start, so it runs on its own.</summary>

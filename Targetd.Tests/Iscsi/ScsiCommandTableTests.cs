@@ -153,11 +153,22 @@ public sealed class ScsiCommandTableTests
     }
 
     [Test]
+    public async Task Dpo_is_in_the_usage_data_of_every_ten_to_sixteen_byte_medium_access_because_mode_sense_claims_dpofua()
+    {
+        var (_, mode) = await RunAsync(Unit(), Cdb.ModeSense6(0x3F), 255);
+        (mode[2] & 0x10).Should().Be(0x10, "DPOFUA");
+
+        var transfers = ScsiCommandTable.Commands.Where(r => r.Has(ScsiCommandTraits.MediumAccess) && r.CdbLength > 6
+            && r.Opcode is not (ScsiOpcode.PreFetch10 or ScsiOpcode.PreFetch16 or ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap));
+        transfers.Should().OnlyContain(r => (r.Usage[1] & 0x10) == 0x10);
+    }
+
+    [Test]
     public void Usage_data_does_not_claim_every_bit()
     {
-        // READ(10): RDPROTECT is evaluated, the GROUP NUMBER and control byte are not.
+        // READ(10): RDPROTECT, DPO and FUA are evaluated; RARC, the GROUP NUMBER and the control byte are not.
         var read10 = ScsiCommandTable.Find(0x28, 0)!;
-        read10.Usage.Should().Equal(0x28, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0xFF, 0xFF, 0x00);
+        read10.Usage.Should().Equal(0x28, 0xF8, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0xFF, 0xFF, 0x00);
         ScsiCommandTable.Commands.Select(r => r.Usage[r.Usage.Length - 1]).Should().OnlyContain(b => b == 0x00, "NACA is not supported");
     }
 }
