@@ -82,8 +82,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
             throw TargetdErrors.VolumeNameExists();
         }
 
-        long rounded = (size + 511) / 512 * 512;
-        await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = rounded }, cancellationToken).ConfigureAwait(false))
+        await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = size }, cancellationToken).ConfigureAwait(false))
         {
         }
 
@@ -142,7 +141,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
             if (size is { } grow)
             {
                 await using var copy = await Qcow2Image.OpenAsync(to, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await copy.ResizeAsync((grow + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await copy.ResizeAsync(grow, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -164,7 +163,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
             throw TargetdErrors.SizeNotLarger(size, name, Name);
         }
 
-        await image.ResizeAsync((size + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await image.ResizeAsync(size, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
