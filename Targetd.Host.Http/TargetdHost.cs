@@ -37,17 +37,7 @@ internal static partial class TargetdHost
         }
 
         var pools = new List<IBlockPool>();
-        foreach (var (name, folder) in config.ImagePools)
-        {
-            pools.Add(new ImageDirectoryPool(name, folder));
-        }
-
         var runner = new Core.Processes.ProcessRunner();
-        foreach (string name in config.BlockPools)
-        {
-            pools.Add(new Storage.Pools.Lvm.LvmBlockPool(name, runner));
-        }
-
         var fsPools = new List<Storage.Pools.FileSystems.IFsPool>();
         fsPools.AddRange(config.FsPools.Select(path => new Storage.Pools.FileSystems.BtrfsFsPool(path, runner)));
         fsPools.AddRange(config.DirFsPools.Select(path => new Storage.Pools.FileSystems.DirectoryFsPool(path, runner)));
@@ -70,6 +60,16 @@ internal static partial class TargetdHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders().AddDaemonConsole(config.LogFormat).SetMinimumLevel(LogLevelOf(config.LogLevel)).AddFilter("Microsoft", LogLevel.Warning);
         using var startupLogging = LoggerFactory.Create(logging => logging.AddDaemonConsole(config.LogFormat).SetMinimumLevel(LogLevelOf(config.LogLevel)));
+        foreach (var (name, folder) in config.ImagePools)
+        {
+            pools.Add(new ImageDirectoryPool(name, folder, startupLogging.CreateLogger<ImageDirectoryPool>()));
+        }
+
+        foreach (string name in config.BlockPools)
+        {
+            pools.Add(new Storage.Pools.Lvm.LvmBlockPool(name, runner, startupLogging.CreateLogger<Storage.Pools.Lvm.LvmBlockPool>()));
+        }
+
         await AddRbdPoolsAsync(config, pools, startupLogging).ConfigureAwait(false);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -15,10 +15,23 @@ public sealed record Qcow2CheckResult
     /// <summary>Leaks repaired.</summary>
     public int LeaksFixed { get; init; }
 
-    /// <summary>Host clusters referenced by guest data.</summary>
+    /// <summary>
+    /// Guest clusters the active layer maps to data in this image: standard clusters with a host offset (also
+    /// those that read as zero) and compressed clusters. Snapshots, metadata and a backing file's clusters are not
+    /// counted (qemu-img check's <c>allocated-clusters</c>).
+    /// </summary>
     public long AllocatedClusters { get; init; }
 
-    /// <summary>Guest clusters of the virtual disk.</summary>
+    /// <summary>
+    /// Allocated clusters whose host offset does not follow the previous allocated cluster's of the same L2 table,
+    /// and all compressed clusters (qemu-img check's <c>fragmented-clusters</c>).
+    /// </summary>
+    public long FragmentedClusters { get; init; }
+
+    /// <summary>Compressed clusters of the active layer (qemu-img check's <c>compressed-clusters</c>).</summary>
+    public long CompressedClusters { get; init; }
+
+    /// <summary>Guest clusters of the virtual disk: its size in clusters, rounded up.</summary>
     public long TotalClusters { get; init; }
 
     /// <summary>End of the last cluster in use in the image file.</summary>

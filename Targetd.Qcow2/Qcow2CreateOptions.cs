@@ -7,8 +7,8 @@ namespace Targetd.Qcow2;
 public sealed record Qcow2CreateOptions
 {
     /// <summary>
-    /// Virtual size in bytes. Default: null, which takes the backing file's size (a size or a backing file must
-    /// be given).
+    /// Virtual size in bytes, rounded up to a multiple of 512 as qemu-img rounds it. Default: null, which takes the
+    /// backing file's size, rounded the same way (a size or a backing file must be given).
     /// </summary>
     public long? Size { get; init; }
 

@@ -89,26 +89,6 @@ public sealed partial class Qcow2Image
 
         await CountBitmapsAsync(state, cancellationToken).ConfigureAwait(false);
 
-        // COPIED on active L1 entries must say "refcount is exactly one".
-        for (int i = 0; i < _l1.Length; i++)
-        {
-            var l1 = new L1Entry(_l1[i]);
-            if (l1.L2Offset != 0 && l1.IsCopied != (state.Expected(l1.L2Offset >> _layout.ClusterBits) == 1))
-            {
-                state.Corruption($"ERROR OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={_l1[i]:x} refcount={state.Expected(l1.L2Offset >> _layout.ClusterBits)}");
-                l1Fixes.Add(i);
-            }
-        }
-
-        foreach (var (_, index, entry) in copiedFixes)
-        {
-            ulong references = state.Expected(entry.HostOffset >> _layout.ClusterBits);
-            if (entry.IsCopied != (references == 1))
-            {
-                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR OFLAG_COPIED data cluster: l2_entry={entry.Raw:x} refcount={references}"));
-            }
-        }
-
         int leaks = 0;
         int leaksFixed = 0;
         int corruptionsFixed = 0;
@@ -153,6 +133,33 @@ public sealed partial class Qcow2Image
             }
         }
 
+        // COPIED on the active L1 and L2 entries must say "refcount is exactly one", read from the refcounts as they
+        // are now (after any repair above), as qemu-img check's check_oflag_copied reads them.
+        for (int i = 0; i < _l1.Length; i++)
+        {
+            var l1 = new L1Entry(_l1[i]);
+            if (l1.L2Offset == 0)
+            {
+                continue;
+            }
+
+            ulong refcount = await _refcounts.GetAsync(l1.L2Offset >> _layout.ClusterBits, cancellationToken).ConfigureAwait(false);
+            if (l1.IsCopied != (refcount == 1))
+            {
+                state.Corruption($"ERROR OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={_l1[i]:x} refcount={refcount}");
+                l1Fixes.Add(i);
+            }
+        }
+
+        foreach (var (_, _, entry) in copiedFixes)
+        {
+            ulong refcount = await _refcounts.GetAsync(entry.HostOffset >> _layout.ClusterBits, cancellationToken).ConfigureAwait(false);
+            if (entry.IsCopied != (refcount == 1))
+            {
+                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR OFLAG_COPIED data cluster: l2_entry={entry.Raw:x} refcount={refcount}"));
+            }
+        }
+
         if (repair == Qcow2RepairMode.All)
         {
             corruptionsFixed += await FixCopiedFlagsAsync(state, copiedFixes, l1Fixes, cancellationToken).ConfigureAwait(false);
@@ -177,7 +184,9 @@ public sealed partial class Qcow2Image
             Leaks = leaks,
             CorruptionsFixed = corruptionsFixed,
             LeaksFixed = leaksFixed,
-            AllocatedClusters = state.AllocatedDataClusters,
+            AllocatedClusters = state.AllocatedClusters,
+            FragmentedClusters = state.FragmentedClusters,
+            CompressedClusters = state.CompressedClusters,
             TotalClusters = (Length + _layout.ClusterSize - 1) >> _layout.ClusterBits,
             ImageEndOffset = lastUsed << _layout.ClusterBits,
             Messages = state.Messages,
@@ -218,15 +227,31 @@ public sealed partial class Qcow2Image
             }
 
             var table = await _l2Cache.GetAsync(l1Entry.L2Offset, cancellationToken).ConfigureAwait(false);
+            long nextContiguous = 0;
             for (int j = 0; j < _layout.L2Entries; j++)
             {
                 var entry = ReadEntry(table, j);
-                CountL2Entry(state, entry, active ? (l1Entry.L2Offset, j) : null, copiedFixes);
+                bool counted = CountL2Entry(state, entry, active ? (l1Entry.L2Offset, j) : null, copiedFixes);
+                if (active && counted)
+                {
+                    nextContiguous = state.CountActive(entry, HasHostData(entry), nextContiguous);
+                }
             }
         }
     }
 
-    private void CountL2Entry(CheckState state, L2Entry entry, (long L2Offset, int Index)? active, List<(long, int, L2Entry)> copiedFixes)
+    /// <summary>
+    /// Whether a standard entry maps host data (QEMU's NORMAL or ZERO_ALLOC). qcow2 spec, "Standard Cluster
+    /// Descriptor": "If the offset is 0 and bit 63 is clear, the cluster is unallocated. The offset may only be 0
+    /// with bit 63 set (indicating a host cluster offset of 0) when an external data file is used." Bit 0 with
+    /// offset 0 (without extended L2) is a plain zero cluster, which has no host data either.
+    /// </summary>
+    private bool HasHostData(L2Entry entry) =>
+        entry.HostOffset != 0
+        || (_header.ExternalDataFile is not null && entry.IsCopied && !(entry.HasZeroFlag && !_layout.ExtendedL2));
+
+    /// <summary>Counts the references of one L2 entry; false when the entry is invalid and counts for nothing else.</summary>
+    private bool CountL2Entry(CheckState state, L2Entry entry, (long L2Offset, int Index)? active, List<(long, int, L2Entry)> copiedFixes)
     {
         if (entry.IsCompressed)
         {
@@ -236,9 +261,22 @@ public sealed partial class Qcow2Image
                 state.Corruption($"ERROR: compressed cluster with COPIED flag: {entry.Raw:x}");
             }
 
+            if (_header.ExternalDataFile is not null)
+            {
+                // qcow2 spec, "External data file": compression is not supported with one.
+                state.Corruption($"ERROR compressed cluster with data file, entry=0x{entry.Raw:x}");
+                return false;
+            }
+
+            if (_layout.ExtendedL2 && entry.Bitmap != 0)
+            {
+                // qcow2 spec, "Subcluster Allocation Bitmap (for compressed clusters)": "Bit 0 - 63: Reserved (set to 0)".
+                state.Corruption($"ERROR compressed cluster with non-zero subcluster allocation bitmap, entry=0x{entry.Raw:x}");
+                return false;
+            }
+
             state.Reference(offset & ~511L, entry.CompressedSectors(_layout.ClusterBits) * 512L, "compressed data");
-            state.AllocatedDataClusters++;
-            return;
+            return true;
         }
 
         if (entry.HasReservedBits(_layout.ExtendedL2))
@@ -251,26 +289,17 @@ public sealed partial class Qcow2Image
             state.Corruption($"ERROR: invalid subcluster allocation bitmap {entry.Bitmap:x}");
         }
 
-        if (entry.HostOffset == 0)
+        if (entry.HostOffset == 0 || _header.ExternalDataFile is not null)
         {
-            return;
+            return true;
         }
 
-        state.AllocatedDataClusters++;
-        if (_header.ExternalDataFile is not null)
-        {
-            return;
-        }
-
-        if (!state.Reference(entry.HostOffset, _layout.ClusterSize, "data cluster"))
-        {
-            return;
-        }
-
-        if (active is { } at)
+        if (state.Reference(entry.HostOffset, _layout.ClusterSize, "data cluster") && active is { } at)
         {
             copiedFixes.Add((at.L2Offset, at.Index, entry));
         }
+
+        return true;
     }
 
     private async ValueTask<int> FixCopiedFlagsAsync(CheckState state, List<(long L2Offset, int Index, L2Entry Entry)> candidates, List<int> l1Fixes, CancellationToken cancellationToken)

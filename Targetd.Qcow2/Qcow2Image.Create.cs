@@ -158,6 +158,8 @@ public sealed partial class Qcow2Image
             throw new ArgumentException("The image size must be given and not negative.", nameof(options));
         }
 
+        size = RoundUpToSector(size.Value, nameof(options));
+
         int clusterBits = System.Numerics.BitOperations.Log2((uint)options.ClusterSize);
         var layout = new Qcow2Layout(clusterBits, System.Numerics.BitOperations.Log2((uint)options.RefcountBits), options.ExtendedL2);
         long l1Size = layout.L1EntriesFor(size.Value);

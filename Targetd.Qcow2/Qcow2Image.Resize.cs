@@ -6,17 +6,17 @@ namespace Targetd.Qcow2;
 // Changing the virtual size: growing moves the L1 table when it must grow; shrinking drops the tail.
 public sealed partial class Qcow2Image
 {
-    /// <summary>Sets the virtual size to <paramref name="newSize"/> bytes (a multiple of 512).</summary>
-    /// <exception cref="ArgumentException">The size is invalid, or smaller without <paramref name="allowShrink"/>.</exception>
-    /// <exception cref="Qcow2FormatException">The image has internal snapshots.</exception>
+    /// <summary>
+    /// Sets the virtual size to <paramref name="newSize"/> bytes, rounded up to a multiple of 512 (as
+    /// <see cref="CreateAsync"/> rounds a new image's size).
+    /// </summary>
+    /// <exception cref="ArgumentException">The size is negative or too large, or smaller without <paramref name="allowShrink"/>.</exception>
+    /// <exception cref="Qcow2FormatException">The image has internal snapshots or persistent bitmaps.</exception>
     public async Task ResizeAsync(long newSize, bool allowShrink = false, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         EnsureWritable();
-        if (newSize < 0 || newSize % 512 != 0)
-        {
-            throw new ArgumentException("The new size must be a non-negative multiple of 512 bytes.", nameof(newSize));
-        }
+        newSize = RoundUpToSector(newSize, nameof(newSize));
 
         if (newSize < Length && !allowShrink)
         {

@@ -239,6 +239,17 @@ public sealed partial class Qcow2Image : IBlockDevice
         _meta.Dispose();
     }
 
+    /// <summary>A virtual size rounded up to whole 512-byte sectors, as qemu-img rounds the sizes it is given.</summary>
+    internal static long RoundUpToSector(long size, string parameter)
+    {
+        if (size is < 0 or > long.MaxValue - 511)
+        {
+            throw new ArgumentException($"Invalid image size {size}.", parameter);
+        }
+
+        return (size + 511) & ~511L;
+    }
+
     internal static string ResolveRelative(string imagePath, string name) =>
         System.IO.Path.IsPathRooted(name) ? name : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(imagePath)) ?? ".", name);
 

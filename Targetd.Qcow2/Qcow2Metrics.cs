@@ -6,7 +6,10 @@ namespace Targetd.Qcow2;
 /// <summary>
 /// The qcow2 engine's instruments, on the <see cref="System.Diagnostics.Metrics"/> API (listen to the meter named
 /// <see cref="MeterName"/>). Per open image (tag <c>image</c>, the file's path): <c>host_clusters</c>
-/// (clusters of the image file up to its end: allocated, or freed and ready for reuse),
+/// (the image file's extent in clusters: one past the highest host cluster in use or within the file, so it
+/// counts the header, tables, snapshot-only data and free clusters below the end alike, and does not shrink when
+/// clusters are freed; it is not <see cref="Qcow2CheckResult.AllocatedClusters"/>, the guest clusters the active
+/// layer maps),
 /// <c>metadata_cache.hits</c> and <c>.misses</c> (tag <c>table</c> = l2 or refcount) and
 /// <c>flushes</c>. The counts are kept as plain fields on the image and read when the
 /// meter is collected, so the data path pays nothing for them.
@@ -25,7 +28,7 @@ public static class Qcow2Metrics
 
     private static readonly ObservableGauge<long> HostClusters = Meter.CreateObservableGauge(
         "host_clusters", () => Observe(i => i.HostEndCluster), "{cluster}",
-        "Clusters of the image file up to its end: allocated, or freed and ready for reuse");
+        "The image file's extent in clusters: one past the highest host cluster in use or within the file (header, tables, snapshot-only data and free clusters below the end included; not qemu-img check's allocated clusters)");
 
     private static readonly ObservableCounter<long> CacheHits = Meter.CreateObservableCounter(
         "metadata_cache.hits", () => ObserveCache(hits: true), "{lookup}", "Metadata table lookups served from the cache");

@@ -31,7 +31,7 @@ internal sealed class CliArguments
                 }
                 else if (withValue.Contains(name))
                 {
-                    parsed._options[name] = eq >= 0 ? arg[(eq + 1)..] : (++i < args.Count ? args[i] : throw new CliException($"option '{name}' needs a value"));
+                    parsed._options[name] = eq >= 0 ? arg[(eq + 1)..] : (++i < args.Count ? args[i] : throw new CliException($"missing argument for option '{name}'"));
                 }
                 else
                 {
@@ -46,12 +46,12 @@ internal sealed class CliArguments
                 }
                 else if (withValue.Contains(arg))
                 {
-                    string value = ++i < args.Count ? args[i] : throw new CliException($"option requires an argument -- '{arg[1..]}'");
+                    string value = ++i < args.Count ? args[i] : throw new CliException($"missing argument for option '{arg}'");
                     parsed._options[arg] = parsed._options.TryGetValue(arg, out var previous) && previous is not null && arg == "-o" ? previous + "," + value : value;
                 }
                 else
                 {
-                    throw new CliException($"invalid option -- '{arg[1..]}'");
+                    throw new CliException($"unrecognized option '{arg}'");
                 }
             }
             else

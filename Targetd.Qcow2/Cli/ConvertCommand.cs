@@ -53,12 +53,31 @@ internal static class ConvertCommand
             throw new CliException("Compression is only available for qcow2 output");
         }
 
-        bool progress = parsed.Has("-p") && !parsed.Has("-q");
+        var progress = parsed.Has("-p") && !parsed.Has("-q") ? new QemuProgress(output) : null;
+        progress?.Report(0);
+        await CopyAsync(source, destination, compress, progress, cancellationToken).ConfigureAwait(false);
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (progress is not null)
+        {
+            progress.Report(100);
+            progress.End();
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Copies the source's allocated, non-zero data, reporting the percentage of the allocated extents done (as
+    /// qemu-img convert measures its progress over the data it has to copy).
+    /// </summary>
+    private static async Task CopyAsync(IBlockDevice source, IBlockDevice destination, bool compress, QemuProgress? progress, CancellationToken cancellationToken)
+    {
         int chunkSize = compress ? ((Qcow2Image)destination).ClusterSize : ChunkSize;
         var buffer = new byte[chunkSize];
-        long copied = 0;
-        int lastPercent = -1;
-        foreach (var extent in await AlignedExtentsAsync(source, chunkSize, cancellationToken).ConfigureAwait(false))
+        var extents = await AlignedExtentsAsync(source, chunkSize, cancellationToken).ConfigureAwait(false);
+        long total = extents.Sum(e => e.Length);
+        long done = 0;
+        foreach (var extent in extents)
         {
             for (long offset = extent.Offset; offset < extent.End; offset += chunkSize)
             {
@@ -78,23 +97,10 @@ internal static class ConvertCommand
                     await destination.WriteAsync(offset, chunk, cancellationToken).ConfigureAwait(false);
                 }
 
-                copied = offset + count;
-                int percent = source.Length == 0 ? 100 : (int)(copied * 100 / source.Length);
-                if (progress && percent != lastPercent)
-                {
-                    lastPercent = percent;
-                    await output.WriteAsync($"    ({percent}.00/100%)\r").ConfigureAwait(false);
-                }
+                done += count;
+                progress?.Report(100.0 * done / total);
             }
         }
-
-        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (progress)
-        {
-            await output.WriteLineAsync("    (100.00/100%)").ConfigureAwait(false);
-        }
-
-        return 0;
     }
 
     /// <summary>The source's allocated extents widened to whole chunks (compressed writes take whole clusters).</summary>

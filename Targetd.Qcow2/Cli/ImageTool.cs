@@ -10,7 +10,7 @@ public static class ImageTool
         usage: image COMMAND [OPTIONS]
           create [-f qcow2] [-o OPTIONS] [-b BACKING -F FMT] FILE [SIZE]
           info [--output=human|json] FILE
-          check [-r leaks|all] [--output=human|json] FILE
+          check [-q] [-r leaks|all] [--output=human|json] FILE
           map [--output=human|json] FILE
           convert [-p] [-c] [-f FMT] [-O raw|qcow2] [-o OPTIONS] [-l SNAPSHOT] SRC DST
           snapshot -l | -c NAME | -a NAME | -d NAME FILE
@@ -39,7 +39,7 @@ public static class ImageTool
             {
                 "create" => await CreateCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "info" => await InfoCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
-                "check" => await CheckCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+                "check" => await CheckCommand.RunAsync(rest, output, error, cancellationToken).ConfigureAwait(false),
                 "map" => await MapCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "convert" => await ConvertCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 "snapshot" => await SnapshotCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),

@@ -19,6 +19,12 @@ internal static class ResizeCommand
             '-' => image.Length - CliArguments.ParseSize(sizeText[1..]),
             _ => CliArguments.ParseSize(sizeText),
         };
+        if (size % 512 != 0)
+        {
+            // qemu-img resize refuses such a size rather than rounding it (the library rounds it up).
+            throw new CliException("The new size must be a multiple of 512");
+        }
+
         await image.ResizeAsync(size, parsed.Has("--shrink"), cancellationToken).ConfigureAwait(false);
         if (!parsed.Has("-q"))
         {

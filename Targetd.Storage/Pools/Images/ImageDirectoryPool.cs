@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Names;
@@ -18,12 +20,32 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     private readonly string _folder;
     private readonly AtomicJsonFile<ImagePoolIndex> _indexFile;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly bool _reflink;
 
     /// <summary>Creates the pool over an existing folder.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     public ImageDirectoryPool(string name, string folder)
+        : this(name, folder, NullLogger.Instance)
+    {
+    }
+
+    /// <summary>Creates the pool over an existing folder, logging the progress of copies to <paramref name="logger"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public ImageDirectoryPool(string name, string folder, ILogger logger)
+        : this(name, folder, logger, TimeProvider.System, reflink: true)
+    {
+    }
+
+    /// <summary>Creates the pool with its own clock, and with reflinks tried or not.</summary>
+    internal ImageDirectoryPool(string name, string folder, ILogger logger, TimeProvider time, bool reflink)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+        _time = time;
+        _reflink = reflink;
         Name = name;
         _folder = Directory.Exists(folder) ? Path.GetFullPath(folder) : throw new DirectoryNotFoundException($"Image pool '{name}': folder '{folder}' does not exist.");
         _indexFile = new AtomicJsonFile<ImagePoolIndex>(Path.Combine(_folder, IndexName));
@@ -82,8 +104,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
             throw TargetdErrors.VolumeNameExists();
         }
 
-        long rounded = (size + 511) / 512 * 512;
-        await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = rounded }, cancellationToken).ConfigureAwait(false))
+        await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = size }, cancellationToken).ConfigureAwait(false))
         {
         }
 
@@ -134,15 +155,20 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
 
         try
         {
-            if (!TryReflink(from, to))
+            var progress = new VolumeCopyProgress(_logger, Name, source, destination, _time);
+            if (_reflink && TryReflink(from, to))
             {
-                await CopyAllocatedAsync(from, to, cancellationToken).ConfigureAwait(false);
+                progress.Report(100);
+            }
+            else
+            {
+                await CopyAllocatedAsync(from, to, progress, cancellationToken).ConfigureAwait(false);
             }
 
             if (size is { } grow)
             {
                 await using var copy = await Qcow2Image.OpenAsync(to, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await copy.ResizeAsync((grow + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await copy.ResizeAsync(grow, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -164,7 +190,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
             throw TargetdErrors.SizeNotLarger(size, name, Name);
         }
 
-        await image.ResizeAsync((size + 511) / 512 * 512, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await image.ResizeAsync(size, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -254,22 +280,12 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     }
 
     /// <summary>Copies only what the source image has allocated, into a new image of the same geometry.</summary>
-    private static async Task CopyAllocatedAsync(string from, string to, CancellationToken cancellationToken)
+    private static async Task CopyAllocatedAsync(string from, string to, IProgress<double> progress, CancellationToken cancellationToken)
     {
         await using var source = await Qcow2Image.OpenAsync(from, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
         await using var target = await Qcow2Image.CreateAsync(to, new Qcow2CreateOptions { Size = source.Length, ClusterSize = source.ClusterSize }, cancellationToken).ConfigureAwait(false);
-        var buffer = new byte[Math.Max(source.ClusterSize, 1 << 20)];
-        foreach (var extent in await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false))
-        {
-            for (long offset = extent.Offset; offset < extent.End; offset += buffer.Length)
-            {
-                int count = (int)Math.Min(buffer.Length, extent.End - offset);
-                await source.ReadAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
-                await target.WriteAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var extents = await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false);
+        await BlockDeviceCopy.CopyExtentsAsync(source, target, extents, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>FICLONE: a copy-on-write clone of the whole file (btrfs, XFS with reflink); false where unsupported.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Names;
@@ -28,18 +30,29 @@ public sealed class LvmBlockPool : IBlockPool
 {
     private readonly IProcessRunner _runner;
     private readonly Func<string, bool, IBlockDevice> _openDevice;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the pool <paramref name="name"/> (<c>vg</c> or <c>vg/thinpool</c>).</summary>
     /// <param name="name">The pool as configured; each part must be a valid LVM name.</param>
     /// <param name="runner">Runs the lvm2 tools.</param>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not <c>vg</c> or <c>vg/thinpool</c>.</exception>
     public LvmBlockPool(string name, IProcessRunner runner)
-        : this(name, runner, static (path, readOnly) => FileBlockDevice.Open(path, new FileBlockDeviceOptions { ReadOnly = readOnly }))
+        : this(name, runner, NullLogger.Instance)
+    {
+    }
+
+    /// <summary>Creates the pool <paramref name="name"/>, logging the progress of block copies to <paramref name="logger"/>.</summary>
+    /// <param name="name">The pool as configured; each part must be a valid LVM name.</param>
+    /// <param name="runner">Runs the lvm2 tools.</param>
+    /// <param name="logger">Hears how far a copy on a plain VG has come.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not <c>vg</c> or <c>vg/thinpool</c>.</exception>
+    public LvmBlockPool(string name, IProcessRunner runner, ILogger logger)
+        : this(name, runner, static (path, readOnly) => FileBlockDevice.Open(path, new FileBlockDeviceOptions { ReadOnly = readOnly }), logger)
     {
     }
 
     /// <summary>Creates the pool with its own way of opening <c>/dev/vg/lv</c> (path, read-only).</summary>
-    internal LvmBlockPool(string name, IProcessRunner runner, Func<string, bool, IBlockDevice> openDevice)
+    internal LvmBlockPool(string name, IProcessRunner runner, Func<string, bool, IBlockDevice> openDevice, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(runner);
@@ -55,6 +68,7 @@ public sealed class LvmBlockPool : IBlockPool
         ThinPool = parts.Length == 2 ? parts[1] : null;
         _runner = runner;
         _openDevice = openDevice;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <inheritdoc />
@@ -271,7 +285,7 @@ public sealed class LvmBlockPool : IBlockPool
                 var to = _openDevice(DevicePath(destination), false);
                 await using (to.ConfigureAwait(false))
                 {
-                    await BlockDeviceCopy.CopyAsync(from, to, cancellationToken).ConfigureAwait(false);
+                    await BlockDeviceCopy.CopyAsync(from, to, new VolumeCopyProgress(_logger, Name, source, destination, TimeProvider.System), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
