@@ -29,6 +29,7 @@ internal static class CheckCommand
             var other => throw new CliException($"--output must be used with human or json as argument. ({other})"),
         };
         bool quiet = parsed.Has("-q");
+        using var writer = repair == Qcow2RepairMode.None ? null : WriterLock.Acquire(path);
         await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = repair == Qcow2RepairMode.None, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
         var result = await image.CheckAsync(repair, cancellationToken).ConfigureAwait(false);
         await WriteLinesAsync(error, result.Messages).ConfigureAwait(false);

@@ -19,6 +19,7 @@ internal static class SnapshotCommand
         }
 
         bool list = parsed.Has("-l");
+        using var writer = list ? null : WriterLock.Acquire(path);
         await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = list, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
         if (parsed.Get("-c") is { } create)
         {

@@ -229,6 +229,33 @@ public sealed class Qcow2TargetDaemonInteropTests
 
     [Test]
     [CancelAfter(120_000)]
+    public async Task The_image_tool_refuses_to_write_an_attached_disk_as_qemu_img_does_and_changes_nothing()
+    {
+        await CreateOverlayAsync("served.qcow2", backing: null);
+        string disk = Path.Combine(_disks, "served.qcow2");
+        var daemon = await StartAsync();
+        await daemon.OkAsync("ADDTARGET", new { target_name = Target });
+        await daemon.OkAsync("ATTACH", new { target_name = Target, disk_path = "served.qcow2" });
+        string before = await ExternalTool.RunOkAsync("qemu-img", "info", "-U", "--output=json", disk);
+        var qemu = await ExternalTool.RunAsync("qemu-img", "resize", disk, "+1M");
+
+        foreach (string[] command in new[] { new[] { "resize", disk, "+1M" }, ["check", "-r", "all", disk], ["snapshot", "-c", "s1", disk] })
+        {
+            var ours = await ExternalTool.RunAsync("dotnet", [Qcow2TargetDaemon.Executable, "image", .. command]);
+
+            ours.ExitCode.Should().Be(qemu.ExitCode, string.Join(' ', command) + ": " + ours.StandardError);
+            ours.StandardError.Should().Contain($"Could not open '{disk}': Failed to get \"write\" lock");
+            ours.StandardError.Should().Contain($"Is another process using the image [{disk}]?");
+        }
+
+        qemu.ExitCode.Should().Be(1);
+        (await ExternalTool.RunOkAsync("qemu-img", "info", "-U", "--output=json", disk)).Should().Be(before, "nothing was written");
+        await daemon.OkAsync("CLEARTARGET", new { target_name = Target });
+        (await ExternalTool.RunAsync("dotnet", [Qcow2TargetDaemon.Executable, "image", "snapshot", "-c", "s1", disk])).ExitCode.Should().Be(0, "a detached disk is free");
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
     public async Task After_kill_9_a_restart_restores_the_targets_and_initiators_log_in_again()
     {
         ExternalTool.Require("iscsi-ls");
