@@ -51,7 +51,7 @@ internal sealed partial class IscsiConnection
         if (result.Status != LoginStatus.Success)
         {
             string reason = LoginStatusNames.Of(result.Status);
-            _logger.LoginRefused(_login.InitiatorName, Remote, _login.IsDiscovery ? "discovery" : _login.RequestedTargetName, reason);
+            _logger.LoginRefused(_login.InitiatorName is { Length: > 0 } initiator ? initiator : "an unnamed initiator", Remote, RefusedTargetDescription(), reason);
             // Names of targets that do not exist are not labels: an initiator could otherwise grow the series without bound.
             string target = _login.IsDiscovery ? "discovery" : _login.RequestedTarget?.Name ?? "unknown";
             Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("reason", reason));
@@ -65,6 +65,10 @@ internal sealed partial class IscsiConnection
 
         return true;
     }
+
+    /// <summary>What a refused login asked for: "discovery" for a discovery session, else the TargetName it named.</summary>
+    private string RefusedTargetDescription() =>
+        _login.IsDiscovery ? "discovery" : _login.RequestedTargetName ?? "no target (TargetName missing)";
 
     private void EnterFullFeaturePhase(ushort tsih)
     {
@@ -94,6 +98,7 @@ internal sealed partial class IscsiConnection
             }
         }
         _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
+        RaiseSessionOpened(info);
     }
 
     /// <summary>A Login Response (§11.13): |T|C|.|.|CSG|NSG| in byte 1, version 0, ISID, TSIH, status class and detail.</summary>
