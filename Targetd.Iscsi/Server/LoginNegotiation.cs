@@ -149,6 +149,8 @@ internal sealed class LoginNegotiation
             return LoginStatus.MissingParameter;
         }
 
+        InitiatorName = initiator;
+
         // §11.13.5: a TSIH other than 0 adds a connection to an existing session. That session already has the one
         // connection MaxConnections=1 allows ("Too many connections"); any other TSIH names no session at all.
         if (request.Tsih != 0)
@@ -157,7 +159,6 @@ internal sealed class LoginNegotiation
             return exists ? LoginStatus.TooManyConnections : LoginStatus.SessionDoesNotExist;
         }
 
-        InitiatorName = initiator;
         if (IsDiscovery)
         {
             return null;

@@ -35,6 +35,14 @@ public sealed class IscsiTargetRegistry
     /// </summary>
     public event EventHandler<IscsiSessionEventArgs>? SessionClosed;
 
+    /// <summary>
+    /// Raised when a portal serving this registry refuses a login (unknown target, initiator not allowed, failed
+    /// CHAP, missing or bad keys, a stopping portal, ...), just before the refusing Login Response is sent. No session
+    /// is opened, so no <see cref="SessionClosed"/> follows. Handlers run on the refused connection, delaying its answer, so they
+    /// should return quickly; an exception a handler throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<IscsiLoginRefusedEventArgs>? LoginRefused;
+
     /// <summary>The addresses of the portals serving these targets, in the order they started.</summary>
     internal IReadOnlyList<System.Net.IPEndPoint> Portals => [.. _portals.OrderBy(p => p.Value).Select(p => p.Key)];
 
@@ -98,6 +106,8 @@ public sealed class IscsiTargetRegistry
 
     internal void RaiseSessionClosed(IscsiSessionInfo info, IscsiSessionCloseReason reason) =>
         SessionClosed?.Invoke(this, new IscsiSessionEventArgs(info, reason));
+
+    internal void RaiseLoginRefused(IscsiLoginRefusedEventArgs refusal) => LoginRefused?.Invoke(this, refusal);
 
     internal void Unregister(ulong id)
     {

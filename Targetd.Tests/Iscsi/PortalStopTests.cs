@@ -46,6 +46,30 @@ public sealed class PortalStopTests
     }
 
     [Test]
+    public async Task A_connection_that_has_not_logged_in_when_the_portal_stops_is_refused_as_service_unavailable()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        var device = await GatedAsync(target, pattern: 1);
+        await using var busy = await target.LoginAsync();
+        await busy.SendCommandAsync(GatedLun, Cdb.Read10(0, 1), 512, read: true);
+        await device.ReadWaiting.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await using var late = await TestInitiator.ConnectAsync(target.EndPoint);
+        await UntilAsync(() => target.Portal.ConnectionCount == 2);
+        var refused = new TaskCompletionSource<IscsiLoginRefusedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        target.Registry.LoginRefused += (_, e) => refused.TrySetResult(e);
+
+        var stop = target.Portal.StopAsync();
+        await UntilBusyAsync(busy);
+        ushort status = await late.LoginAsync(LoopbackTarget.TargetName);
+
+        status.Should().Be(0x0301, "a stopping portal admits no new session (Service Unavailable: try again later)");
+        (await refused.Task.WaitAsync(TimeSpan.FromSeconds(5))).Reason.Should().Be("service_unavailable");
+        target.Registry.Sessions.Should().HaveCount(1, "only the session whose read is still in flight");
+        device.ReadGate!.TrySetResult();
+        await stop.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Test]
     public async Task The_token_cuts_the_drain_short_aborting_the_command_without_an_error()
     {
         await using var target = await LoopbackTarget.StartAsync();
@@ -124,6 +148,17 @@ public sealed class PortalStopTests
 
             await Task.Delay(10);
         }
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        condition().Should().BeTrue("the condition should hold within 5 s");
     }
 
     /// <summary>Maps a device at <see cref="GatedLun"/> whose reads wait for its gate; its blocks hold <paramref name="pattern"/>.</summary>

@@ -87,6 +87,60 @@ public sealed class SessionEventsTests
     }
 
     [Test]
+    public async Task A_wrong_chap_secret_raises_login_refused_with_who_asked_for_what_and_why_and_opens_no_session()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        target.Target.Chap = new ChapCredentials("alice", "alice-secret-1");
+        var refused = new TaskCompletionSource<IscsiLoginRefusedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var events = Record(target.Registry);
+        target.Registry.LoginRefused += (_, e) => refused.TrySetResult(e);
+
+        await using var initiator = await TestInitiator.ConnectAsync(target.EndPoint);
+        ushort status = await initiator.LoginAsync(LoopbackTarget.TargetName, chap: ("alice", "wrong-secret-99"));
+        var refusal = await refused.Task.WaitAsync(Patience);
+
+        status.Should().Be(0x0201);
+        refusal.InitiatorName.Should().Be(TestInitiator.DefaultName);
+        refusal.TargetName.Should().Be(LoopbackTarget.TargetName);
+        refusal.IsDiscovery.Should().BeFalse();
+        ((IPEndPoint)refusal.RemoteEndPoint!).Port.Should().Be(((IPEndPoint)initiator.LocalEndPoint!).Port);
+        refusal.Status.Should().Be(0x0201);
+        refusal.Reason.Should().Be("authentication_failure");
+        events.Opened.Task.IsCompleted.Should().BeFalse("a refused login opens no session");
+        target.Registry.Sessions.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_login_to_a_missing_target_and_one_with_a_bad_name_raise_login_refused_with_what_was_sent()
+    {
+        await using var target = await LoopbackTarget.StartAsync();
+        var refusals = new List<IscsiLoginRefusedEventArgs>();
+        target.Registry.LoginRefused += (_, e) => { lock (refusals) { refusals.Add(e); } };
+        const string missing = "iqn.2024-01.net.targetd.test:missing";
+
+        await using (var initiator = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await initiator.LoginAsync(missing)).Should().Be(0x0203);
+        }
+
+        await using (var initiator = await TestInitiator.ConnectAsync(target.EndPoint))
+        {
+            (await initiator.LoginAsync(null, initiatorName: "not-an-iscsi-name")).Should().Be(0x0207);
+        }
+
+        lock (refusals)
+        {
+            refusals.Should().HaveCount(2, "each refusal is raised before its Login Response is sent");
+            refusals[0].TargetName.Should().Be(missing);
+            refusals[0].Reason.Should().Be("not_found");
+            refusals[1].InitiatorName.Should().BeNull("the name sent is not an iSCSI name");
+            refusals[1].IsDiscovery.Should().BeTrue();
+            refusals[1].TargetName.Should().BeNull();
+            refusals[1].Reason.Should().Be("missing_parameter");
+        }
+    }
+
+    [Test]
     public async Task A_refused_login_is_a_warning_naming_the_target_asked_for_and_the_reason()
     {
         using var logs = new CollectingLoggerFactory();
