@@ -7,6 +7,8 @@
 //             own `rbd bench` on a one-node Ceph cluster), --bench-runs=N; then BenchmarkDotNet (--bench-filter=..., or --skip-benchmarkdotnet)
 //   Pack      one NuGet package (and symbol package) per library into artifacts/packages; packed twice to prove
 //             the bytes repeat, then the Packaging tests check symbols, paths and metadata
+//   Samples   Pack, then build samples/ against the packages alone (own restore under artifacts/samples) and run
+//             them with checks (samples/check-samples.sh: libiscsi with CHAP, qemu-img, the pool's listing)
 //   Default   Build + Test
 
 var target = Argument("target", "Default");
@@ -171,6 +173,41 @@ Task("Pack")
 
     // Symbols and assemblies hold no path of this machine; licence, readme and repository are in the metadata.
     DotNetTest("./Targetd.Tests/Targetd.Tests.csproj", TestSettings("TestCategory=Packaging", "packaging"));
+});
+
+Task("Samples")
+    .IsDependentOn("Pack")
+    .Does(() =>
+{
+    // The samples pin the version Pack produced; anything else would restore an older package or none.
+    string version = XmlPeek("./Directory.Build.props", "/Project/PropertyGroup/Version");
+    foreach (var library in libraries)
+    {
+        string pinned = XmlPeek("./samples/Directory.Packages.props", $"/Project/ItemGroup/PackageVersion[@Include='{library}']/@Version");
+        if (pinned != version || !FileExists(packages + File($"{library}.{version}.nupkg")))
+        {
+            throw new Exception($"samples/Directory.Packages.props pins {library} {pinned}, Pack produced {version}: pin the packed version");
+        }
+    }
+
+    // A clean build against the packages: bin, obj and a package folder of their own under artifacts/samples, so
+    // neither an earlier build nor a package of the same version in the machine's NuGet cache is used.
+    var output = artifacts + Directory("samples");
+    CleanDirectory(output);
+    DotNetRestore("./samples/Samples.slnx", new DotNetRestoreSettings { PackagesDirectory = output + Directory("nuget") });
+    DotNetBuild("./samples/Samples.slnx", new DotNetBuildSettings { Configuration = "Release", NoRestore = true });
+
+    // Run them against real tools: iscsi-inq / iscsi-ls with CHAP, qemu-img convert + sha256sum, the pool's listing.
+    int exitCode = StartProcess("bash", new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder()
+            .AppendQuoted(MakeAbsolute(File("./samples/check-samples.sh")).FullPath)
+            .AppendQuoted(MakeAbsolute(output + Directory("bin")).FullPath),
+    });
+    if (exitCode != 0)
+    {
+        throw new Exception($"samples/check-samples.sh failed with exit code {exitCode}");
+    }
 });
 
 Task("Default")

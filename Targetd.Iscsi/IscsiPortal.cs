@@ -12,6 +12,12 @@ namespace Targetd.Iscsi;
 /// A network portal (RFC 7143 §4.2.8): a TCP listener that serves the targets of an <see cref="IscsiTargetRegistry"/>
 /// on one address and port, with TargetPortalGroupTag 1.
 /// </summary>
+/// <remarks>
+/// A portal runs once: <see cref="StartAsync"/>, then <see cref="StopAsync"/> (or <see cref="DisposeAsync"/>), which
+/// is terminal. A stopped portal cannot start again; to serve the registry again, create a new portal on the same
+/// address. Session logins and ends are reported by the registry's <see cref="IscsiTargetRegistry.SessionOpened"/>
+/// and <see cref="IscsiTargetRegistry.SessionClosed"/> events.
+/// </remarks>
 public sealed class IscsiPortal : IAsyncDisposable
 {
     /// <summary>The well-known iSCSI port, IANA "iscsi-target".</summary>
@@ -22,9 +28,11 @@ public sealed class IscsiPortal : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<IscsiConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _stopGate = new();
     private Socket? _listener;
     private Task? _acceptLoop;
-    private int _stopped;
+    private Task? _stop;
+    private CancellationTokenRegistration _startToken;
 
     /// <summary>Creates a portal; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="registry">The targets served.</param>
@@ -42,6 +50,12 @@ public sealed class IscsiPortal : IAsyncDisposable
     /// <summary>How long silent initiators are waited on: the login timeout and the NOP-In keepalive (LIO's defaults).</summary>
     public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
 
+    /// <summary>
+    /// How long <see cref="StopAsync"/> lets the commands already received finish before it closes their
+    /// connections (aborting what still runs); 10 s unless set. <see cref="TimeSpan.Zero"/> closes at once.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The bound address and port, once started.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
@@ -52,74 +66,118 @@ public sealed class IscsiPortal : IAsyncDisposable
     public int ConnectionCount => _connections.Count;
 
     /// <summary>Binds and starts accepting connections.</summary>
-    /// <param name="cancellationToken">Stops the portal when cancelled.</param>
+    /// <param name="cancellationToken">Stops the portal, as <see cref="StopAsync"/> does, when cancelled.</param>
+    /// <exception cref="ObjectDisposedException">The portal was stopped: a portal cannot start again.</exception>
+    /// <exception cref="InvalidOperationException">The portal is already started.</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
-        if (_listener is not null)
+        lock (_stopGate)
         {
-            throw new InvalidOperationException("The portal is already started.");
+            ObjectDisposedException.ThrowIf(_stop is not null, this);
+            if (_listener is not null)
+            {
+                throw new InvalidOperationException("The portal is already started.");
+            }
+
+            var listener = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                listener.Bind(_endPoint);
+                listener.Listen(128);
+            }
+            catch
+            {
+                listener.Dispose();
+                throw;
+            }
+
+            _listener = listener;
+            LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+            _registry.AddPortal(LocalEndPoint);
+            _logger.PortalStarted(LocalEndPoint);
+            _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
         }
 
-        var listener = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            listener.Bind(_endPoint);
-            listener.Listen(128);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
-        _listener = listener;
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        _registry.AddPortal(LocalEndPoint);
-        cancellationToken.Register(() => _stopping.Cancel());
-        _logger.PortalStarted(LocalEndPoint);
-        _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
+        _startToken = cancellationToken.Register(() => _ = StopAsync());
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops listening, closes every connection and waits until they have ended.</summary>
-    /// <param name="cancellationToken">Abandons the wait (connections are closed regardless).</param>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Stops the portal gracefully, for good: it stops accepting connections, lets every connection finish the
+    /// commands it has already received (their responses are sent; new commands are answered BUSY so the initiator
+    /// sends them again elsewhere or later), then closes the connections and waits until they have ended. The drain
+    /// lasts at most <see cref="DrainTimeout"/>, or until <paramref name="cancellationToken"/> is cancelled; then the
+    /// commands still running are aborted. A stopped portal cannot start again. Calling it again, or concurrently,
+    /// waits for the same stop.
+    /// </summary>
+    /// <param name="cancellationToken">
+    /// Ends the drain early: connections are closed at once, with no error. Only the first call's token counts.
+    /// </param>
+    public Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        lock (_stopGate)
+        {
+            return _stop ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Stops the portal (see <see cref="StopAsync"/>) and releases it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _startToken.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        if (LocalEndPoint is not { } endPoint)
         {
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
-        if (LocalEndPoint is not null)
-        {
-            _registry.RemovePortal(LocalEndPoint);
-        }
-
-        if (_acceptLoop is not null)
-        {
-            await _acceptLoop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        _registry.RemovePortal(endPoint);
+        await DrainAsync(endPoint, cancellationToken).ConfigureAwait(false);
         foreach (var connection in _connections.Keys)
         {
-            connection.Close();
+            connection.Close(IscsiSessionCloseReason.PortalStopped);
         }
 
-        await Task.WhenAll(_connections.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (LocalEndPoint is not null)
-        {
-            _logger.PortalStopped(LocalEndPoint);
-        }
+        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        _logger.PortalStopped(endPoint);
     }
 
-    /// <summary>Stops the portal.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Lets every connection finish the commands it has received, for up to <see cref="DrainTimeout"/>.</summary>
+    private async Task DrainAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
     {
-        await StopAsync().ConfigureAwait(false);
-        _stopping.Dispose();
+        var connections = _connections.ToArray();
+        if (connections.Length == 0)
+        {
+            return;
+        }
+
+        _logger.PortalDraining(endPoint, connections.Length, DrainTimeout);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(DrainTimeout);
+        try
+        {
+            await Task.WhenAll(connections.Select(c => c.Key.DrainAsync(limit.Token))).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            if (limit.IsCancellationRequested)
+            {
+                _logger.DrainCutShort(endPoint);
+            }
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
@@ -144,18 +202,19 @@ public sealed class IscsiPortal : IAsyncDisposable
             var connection = new IscsiConnection(socket, _registry, _logger, Timeouts);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = done.Task;
-            _ = ServeAsync(connection, done, cancellationToken);
+            _ = ServeAsync(connection, done);
         }
     }
 
-    private async Task ServeAsync(IscsiConnection connection, TaskCompletionSource done, CancellationToken cancellationToken)
+    /// <summary>Serves one connection until it ends; the portal closes it itself when it stops, after the drain.</summary>
+    private async Task ServeAsync(IscsiConnection connection, TaskCompletionSource done)
     {
         try
         {
             await Task.Yield();
             await using (connection.ConfigureAwait(false))
             {
-                await connection.RunAsync(cancellationToken).ConfigureAwait(false);
+                await connection.RunAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

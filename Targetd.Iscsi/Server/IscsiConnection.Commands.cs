@@ -21,6 +21,12 @@ internal sealed partial class IscsiConnection
             return;
         }
 
+        if (Volatile.Read(ref _draining))
+        {
+            await RefuseWhileDrainingAsync(bhs, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // §11.3.1: byte 1 is |F|R|W|.|.|ATTR|; bytes 20-23 the Expected Data Transfer Length; bytes 32-47 the CDB.
         bool final = (bhs.Flags & 0x80) != 0;
         bool isRead = (bhs.Flags & 0x40) != 0;

@@ -70,6 +70,7 @@ internal sealed partial class IscsiConnection
             if (Exceeded(now - _pingSentAt, _timeouts.NopInResponse))
             {
                 _logger.KeepAliveTimedOut(Remote, _timeouts.NopInResponse);
+                NoteCloseReason(Targets.IscsiSessionCloseReason.KeepAliveTimeout);
                 return false;
             }
 

@@ -28,7 +28,7 @@ internal sealed partial class IscsiConnection
         bool continues = (bhs.Flags & 0x40) != 0;
         if (_loginText.Length + pdu.DataLength > TargetLimits.MaxTextLength)
         {
-            await SendLoginResponseAsync(bhs, LoginResult.Failure(LoginStatus.InitiatorError), 0, cancellationToken).ConfigureAwait(false);
+            await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.InitiatorError), cancellationToken).ConfigureAwait(false);
             return false;
         }
 
@@ -46,17 +46,21 @@ internal sealed partial class IscsiConnection
         var result = parsed
             ? _login.Process(LoginRequest.Parse(bhs, keys))
             : LoginResult.Failure(LoginStatus.InitiatorError);
-        ushort tsih = result.IsFinal ? _registry.NextTsih() : (ushort)0;
-        await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
         if (result.Status != LoginStatus.Success)
         {
-            string reason = LoginStatusNames.Of(result.Status);
-            _logger.LoginRefused(_login.InitiatorName, Remote, _login.IsDiscovery ? "discovery" : _login.RequestedTargetName, reason);
-            // Names of targets that do not exist are not labels: an initiator could otherwise grow the series without bound.
-            string target = _login.IsDiscovery ? "discovery" : _login.RequestedTarget?.Name ?? "unknown";
-            Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("reason", reason));
+            await RefuseLoginAsync(bhs, result, cancellationToken).ConfigureAwait(false);
             return false;
         }
+
+        if (Volatile.Read(ref _draining))
+        {
+            // §11.13.5 "Service unavailable": the portal is stopping; the initiator may log in again elsewhere or later.
+            await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.ServiceUnavailable), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        ushort tsih = result.IsFinal ? _registry.NextTsih() : (ushort)0;
+        await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
 
         if (result.IsFinal)
         {
@@ -65,6 +69,29 @@ internal sealed partial class IscsiConnection
 
         return true;
     }
+
+    /// <summary>
+    /// Logs, counts and reports a refused login, then sends the refusing Login Response (so an initiator that has
+    /// its answer finds the refusal already reported); the caller closes the connection.
+    /// </summary>
+    private ValueTask RefuseLoginAsync(BasicHeaderSegment bhs, LoginResult refusal, CancellationToken cancellationToken)
+    {
+        var status = refusal.Status;
+        string reason = LoginStatusNames.Of(status);
+        string? initiator = _login.InitiatorName is { Length: > 0 } name ? name : null;
+        _logger.LoginRefused(initiator ?? "an unnamed initiator", Remote, RefusedTargetDescription(), reason);
+
+        // Names of targets that do not exist are not labels: an initiator could otherwise grow the series without bound.
+        string target = _login.IsDiscovery ? "discovery" : _login.RequestedTarget?.Name ?? "unknown";
+        Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("reason", reason));
+        var refused = new IscsiLoginRefusedEventArgs(initiator, _login.IsDiscovery ? null : _login.RequestedTargetName, _login.IsDiscovery, Remote, (ushort)status, reason);
+        RaiseSafely(() => _registry.RaiseLoginRefused(refused));
+        return SendLoginResponseAsync(bhs, refusal, 0, cancellationToken);
+    }
+
+    /// <summary>What a refused login asked for: "discovery" for a discovery session, else the TargetName it named.</summary>
+    private string RefusedTargetDescription() =>
+        _login.IsDiscovery ? "discovery" : _login.RequestedTargetName ?? "no target (TargetName missing)";
 
     private void EnterFullFeaturePhase(ushort tsih)
     {
@@ -94,6 +121,7 @@ internal sealed partial class IscsiConnection
             }
         }
         _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
+        RaiseSessionOpened(info);
     }
 
     /// <summary>A Login Response (§11.13): |T|C|.|.|CSG|NSG| in byte 1, version 0, ISID, TSIH, status class and detail.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
 
 namespace Targetd.Iscsi.Server;
@@ -166,6 +167,8 @@ internal sealed partial class IscsiConnection
             _ => 2,
         };
 
+        NoteCloseReason(IscsiSessionCloseReason.Logout);
+
         // Commands already received complete before the response (§11.14: the logout is the last command).
         foreach (var task in _tasks.Values.Where(t => t.IsStarted).ToArray())
         {
@@ -217,7 +220,7 @@ internal sealed partial class IscsiConnection
                 if (function == 7 && response == 0)
                 {
                     // §11.5.1: after a TARGET COLD RESET the target drops all its connections.
-                    Close();
+                    Close(IscsiSessionCloseReason.TargetReset);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)

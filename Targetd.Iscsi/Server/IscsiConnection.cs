@@ -97,6 +97,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         }
         catch (IscsiProtocolException ex)
         {
+            NoteCloseReason(IscsiSessionCloseReason.ProtocolError);
             _logger.ProtocolError(Remote, ex);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -447,6 +448,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         {
             _registry.Unregister(_sessionId);
             ForgetNexusOnUnits();
+            RaiseSessionClosed();
         }
 
         try

@@ -53,4 +53,13 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "The initiator at {Remote} sent nothing for {Timeout} after a NOP-In ping: connection closed")]
     public static partial void KeepAliveTimedOut(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "A handler of a session event failed; the session goes on")]
+    public static partial void SessionEventHandlerFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Information, Message = "iSCSI portal on {EndPoint} stopping: {Connections} connections drain their commands for up to {Timeout}")]
+    public static partial void PortalDraining(this ILogger logger, EndPoint endPoint, int connections, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3018, Level = LogLevel.Warning, Message = "iSCSI portal on {EndPoint}: commands still running when the drain ended were aborted")]
+    public static partial void DrainCutShort(this ILogger logger, EndPoint endPoint);
 }

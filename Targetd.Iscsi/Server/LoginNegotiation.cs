@@ -29,11 +29,11 @@ internal sealed class LoginNegotiation
 
     public bool IsDiscovery { get; private set; }
 
+    /// <summary>The TargetName the first Login Request asked for, whether or not it was admitted.</summary>
+    public string? RequestedTargetName { get; private set; }
+
     /// <summary>The target of a normal session.</summary>
     public IscsiTarget? Target { get; private set; }
-
-    /// <summary>The TargetName the initiator asked for, also when the login is refused; empty for discovery.</summary>
-    public string RequestedTargetName { get; private set; } = string.Empty;
 
     /// <summary>The target asked for when it exists, also when the initiator is not let in.</summary>
     public IscsiTarget? RequestedTarget { get; private set; }
@@ -133,6 +133,9 @@ internal sealed class LoginNegotiation
     {
         _started = true;
         Isid = request.Isid;
+        RequestedTargetName = keys.GetValueOrDefault("TargetName");
+        string sessionType = keys.GetValueOrDefault("SessionType", "Normal");
+        IsDiscovery = sessionType == "Discovery";
 
         // §11.12.4: "VersionMax ... VersionMin": we speak version 0 only.
         if (request.VersionMin > 0)
@@ -146,6 +149,8 @@ internal sealed class LoginNegotiation
             return LoginStatus.MissingParameter;
         }
 
+        InitiatorName = initiator;
+
         // §11.13.5: a TSIH other than 0 adds a connection to an existing session. That session already has the one
         // connection MaxConnections=1 allows ("Too many connections"); any other TSIH names no session at all.
         if (request.Tsih != 0)
@@ -154,11 +159,8 @@ internal sealed class LoginNegotiation
             return exists ? LoginStatus.TooManyConnections : LoginStatus.SessionDoesNotExist;
         }
 
-        InitiatorName = initiator;
-        string sessionType = keys.GetValueOrDefault("SessionType", "Normal");
-        if (sessionType == "Discovery")
+        if (IsDiscovery)
         {
-            IsDiscovery = true;
             return null;
         }
 
@@ -168,12 +170,11 @@ internal sealed class LoginNegotiation
         }
 
         // §13.4: "TargetName ... MUST be sent in the first Login Request ... if the session type is Normal".
-        if (!keys.TryGetValue("TargetName", out var targetName))
+        if (RequestedTargetName is not { } targetName)
         {
             return LoginStatus.MissingParameter;
         }
 
-        RequestedTargetName = targetName;
         if (!_registry.TryGet(targetName, out var target))
         {
             return LoginStatus.NotFound;

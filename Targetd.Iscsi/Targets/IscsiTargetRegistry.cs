@@ -21,6 +21,28 @@ public sealed class IscsiTargetRegistry
     /// <summary>The sessions currently logged in.</summary>
     public IReadOnlyList<IscsiSessionInfo> Sessions => [.. _sessions.Values.OrderBy(s => s.Id).Select(s => s.Info)];
 
+    /// <summary>
+    /// Raised when a session (normal or discovery) completes its login through any portal serving this registry,
+    /// once it is listed in <see cref="Sessions"/>. Handlers run on the session's connection before it reads its
+    /// next PDU, so they should return quickly; an exception a handler throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<IscsiSessionEventArgs>? SessionOpened;
+
+    /// <summary>
+    /// Raised when a session has ended, with <see cref="IscsiSessionEventArgs.CloseReason"/> saying why, once it is
+    /// no longer listed in <see cref="Sessions"/> and its tasks have ended. Handlers run on the ending connection;
+    /// an exception a handler throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<IscsiSessionEventArgs>? SessionClosed;
+
+    /// <summary>
+    /// Raised when a portal serving this registry refuses a login (unknown target, initiator not allowed, failed
+    /// CHAP, missing or bad keys, a stopping portal, ...), just before the refusing Login Response is sent. No session
+    /// is opened, so no <see cref="SessionClosed"/> follows. Handlers run on the refused connection, delaying its answer, so they
+    /// should return quickly; an exception a handler throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<IscsiLoginRefusedEventArgs>? LoginRefused;
+
     /// <summary>The addresses of the portals serving these targets, in the order they started.</summary>
     internal IReadOnlyList<System.Net.IPEndPoint> Portals => [.. _portals.OrderBy(p => p.Value).Select(p => p.Key)];
 
@@ -51,7 +73,7 @@ public sealed class IscsiTargetRegistry
 
         foreach (var session in _sessions.Values.Where(s => ReferenceEquals(s.Target, target)))
         {
-            session.Close();
+            session.Close(IscsiSessionCloseReason.TargetRemoved);
         }
 
         return true;
@@ -62,7 +84,7 @@ public sealed class IscsiTargetRegistry
         _targets.TryGetValue(name, out target);
 
     /// <summary>Records a session that completed login; an older session of the same initiator, ISID and target is ended (RFC 7143 §6.3.5 session reinstatement).</summary>
-    internal ulong Register(IscsiSessionInfo info, IscsiTarget? target, Action close)
+    internal ulong Register(IscsiSessionInfo info, IscsiTarget? target, Action<IscsiSessionCloseReason> close)
     {
         foreach (var old in _sessions.Values)
         {
@@ -70,7 +92,7 @@ public sealed class IscsiTargetRegistry
                 && string.Equals(old.Info.InitiatorName, info.InitiatorName, StringComparison.OrdinalIgnoreCase)
                 && old.Info.Isid == info.Isid)
             {
-                old.Close();
+                old.Close(IscsiSessionCloseReason.Reinstated);
             }
         }
 
@@ -79,6 +101,13 @@ public sealed class IscsiTargetRegistry
         Metrics.IscsiMetrics.Sessions.Add(1, new KeyValuePair<string, object?>("target", info.TargetName ?? string.Empty));
         return id;
     }
+
+    internal void RaiseSessionOpened(IscsiSessionInfo info) => SessionOpened?.Invoke(this, new IscsiSessionEventArgs(info));
+
+    internal void RaiseSessionClosed(IscsiSessionInfo info, IscsiSessionCloseReason reason) =>
+        SessionClosed?.Invoke(this, new IscsiSessionEventArgs(info, reason));
+
+    internal void RaiseLoginRefused(IscsiLoginRefusedEventArgs refusal) => LoginRefused?.Invoke(this, refusal);
 
     internal void Unregister(ulong id)
     {
@@ -101,5 +130,5 @@ public sealed class IscsiTargetRegistry
         }
     }
 
-    private sealed record RegisteredSession(ulong Id, IscsiSessionInfo Info, IscsiTarget? Target, Action Close);
+    private sealed record RegisteredSession(ulong Id, IscsiSessionInfo Info, IscsiTarget? Target, Action<IscsiSessionCloseReason> Close);
 }

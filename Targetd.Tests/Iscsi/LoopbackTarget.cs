@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Targetd.Core.BlockDevices;
 using Targetd.Iscsi;
 using Targetd.Iscsi.Targets;
@@ -28,14 +29,22 @@ internal sealed class LoopbackTarget : IAsyncDisposable
 
     public IPEndPoint EndPoint => Portal.LocalEndPoint!;
 
-    public static async Task<LoopbackTarget> StartAsync(long size = 16 * 1024 * 1024, ConnectionTimeouts? timeouts = null)
+    public static async Task<LoopbackTarget> StartAsync(
+        long size = 16 * 1024 * 1024,
+        ConnectionTimeouts? timeouts = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeSpan? drainTimeout = null)
     {
         var registry = new IscsiTargetRegistry();
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);
         registry.Add(target);
-        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0)) { Timeouts = timeouts ?? ConnectionTimeouts.Default };
+        var portal = new IscsiPortal(registry, new IPEndPoint(IPAddress.Loopback, 0), loggerFactory)
+        {
+            Timeouts = timeouts ?? ConnectionTimeouts.Default,
+            DrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(10),
+        };
         await portal.StartAsync();
         return new LoopbackTarget(registry, target, device, portal);
     }

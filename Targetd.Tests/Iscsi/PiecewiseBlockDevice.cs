@@ -4,12 +4,18 @@ namespace Targetd.Tests.Iscsi;
 
 /// <summary>
 /// A device that writes one block at a time and yields between blocks, so concurrent writes can interleave; a
-/// discard waits for <see cref="DiscardGate"/> when one is set.
+/// discard waits for <see cref="DiscardGate"/> and a read for <see cref="ReadGate"/> when one is set.
 /// </summary>
 internal sealed class PiecewiseBlockDevice(MemoryBlockDevice inner) : IBlockDevice
 {
     /// <summary>When set, discards wait until it completes.</summary>
     public TaskCompletionSource? DiscardGate { get; set; }
+
+    /// <summary>When set, reads wait until it completes (or their cancellation).</summary>
+    public TaskCompletionSource? ReadGate { get; set; }
+
+    /// <summary>Completes when a read has begun waiting at <see cref="ReadGate"/>.</summary>
+    public TaskCompletionSource ReadWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public long Length => inner.Length;
 
@@ -19,8 +25,16 @@ internal sealed class PiecewiseBlockDevice(MemoryBlockDevice inner) : IBlockDevi
 
     public bool IsThin => inner.IsThin;
 
-    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(offset, destination, cancellationToken);
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        if (ReadGate is { } gate)
+        {
+            ReadWaiting.TrySetResult();
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        await inner.ReadAsync(offset, destination, cancellationToken);
+    }
 
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {

@@ -37,6 +37,9 @@ internal sealed class TestInitiator : IAsyncDisposable
 
     public ushort Tsih { get; private set; }
 
+    /// <summary>The initiator's side of the connection: the address the target sees it at.</summary>
+    public EndPoint? LocalEndPoint => _client.Client.LocalEndPoint;
+
     /// <summary>Takes the next CmdSN, for PDUs built by hand.</summary>
     public uint TakeCmdSN() => _cmdSN++;
 
@@ -157,12 +160,7 @@ internal sealed class TestInitiator : IAsyncDisposable
     /// <summary>Runs a SCSI command to completion, answering R2Ts and gathering Data-In.</summary>
     public async Task<ScsiReply> ExecuteAsync(int lun, byte[] cdb, int expectedLength, bool read, byte[]? write = null, bool immediate = true)
     {
-        uint itt = ++_itt;
-        var header = NewHeader(IscsiOpcode.ScsiCommand, (byte)(0x80 | (read ? 0x40 : 0) | (write is null ? 0 : 0x20) | 0x01), itt);
-        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)expectedLength);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
-        cdb.CopyTo(header, 32);
+        var header = CommandHeader(lun, cdb, expectedLength, read, write is not null);
         int firstBurst = int.Parse(Negotiated.GetValueOrDefault("FirstBurstLength", "65536"), System.Globalization.CultureInfo.InvariantCulture);
         int immediateLength = write is null || !immediate ? 0 : Math.Min(write.Length, firstBurst);
         await SendAsync(header, write is null ? [] : write[..immediateLength]);
@@ -198,6 +196,25 @@ internal sealed class TestInitiator : IAsyncDisposable
                     throw new InvalidOperationException($"Unexpected {pdu.Opcode} during a command.");
             }
         }
+    }
+
+    /// <summary>Sends a SCSI command that moves no data out, without waiting for its outcome; returns its task tag.</summary>
+    public async Task<uint> SendCommandAsync(int lun, byte[] cdb, int expectedLength, bool read)
+    {
+        var header = CommandHeader(lun, cdb, expectedLength, read, write: false);
+        await SendAsync(header, []);
+        return BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(16));
+    }
+
+    /// <summary>A SCSI Command header (RFC 7143 §11.3) with the next task tag and CmdSN, simple task attribute.</summary>
+    private byte[] CommandHeader(int lun, byte[] cdb, int expectedLength, bool read, bool write)
+    {
+        var header = NewHeader(IscsiOpcode.ScsiCommand, (byte)(0x80 | (read ? 0x40 : 0) | (write ? 0x20 : 0) | 0x01), ++_itt);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)expectedLength);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
+        cdb.CopyTo(header, 32);
+        return header;
     }
 
     private async Task SendDataOutAsync(ReceivedPdu r2t, byte[] write)
