@@ -86,7 +86,11 @@ internal static partial class TargetdHost
 
         var registry = new IscsiTargetRegistry();
         TargetdExports? exportsHolder = null;
-        var blockMethods = new TargetdBlockMethods(pools, (pool, volume) => exportsHolder!.IsExported(pool, volume), fsMethods);
+        var blockMethods = new TargetdBlockMethods(
+            pools,
+            (pool, volume) => exportsHolder!.IsExported(pool, volume),
+            fsMethods,
+            (pool, volume, size, ct) => exportsHolder!.ResizeAsync(pool, volume, size, ct));
         await using var exports = new TargetdExports(config.TargetName, new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")), blockMethods.Pool, config.StateFile);
         exportsHolder = exports;
         try

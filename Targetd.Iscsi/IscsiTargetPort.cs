@@ -71,6 +71,9 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reserv
     public bool UnmapLun(string targetName, string initiatorName, int lun) =>
         Unmap(targetName, initiatorName, lun, target => target.UnmapLun(initiatorName, lun));
 
+    /// <inheritdoc />
+    public bool CapacityChanged(IBlockDevice device) => DeviceOf(device)?.RefreshCapacity() ?? false;
+
     /// <summary>The SCSI device registered for a block device, while some LUN maps it.</summary>
     public ScsiDevice? DeviceOf(IBlockDevice device)
     {

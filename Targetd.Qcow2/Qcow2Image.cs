@@ -147,11 +147,14 @@ public sealed partial class Qcow2Image : IBlockDevice
     /// <summary>Opens an existing image.</summary>
     /// <exception cref="Qcow2FormatException">The file is not a qcow2 image this engine can open as asked.</exception>
     /// <exception cref="FileNotFoundException">The image, its backing file or its data file is missing.</exception>
+    /// <exception cref="Core.BlockDevices.ImageInUseException">
+    /// With <see cref="Qcow2OpenOptions.Lock"/>, a file of the chain is used by another open file in a conflicting way.
+    /// </exception>
     public static async Task<Qcow2Image> OpenAsync(string path, Qcow2OpenOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new Qcow2OpenOptions();
-        var file = HostFile.Open(path, writable: !options.ReadOnly);
+        var file = HostFile.Open(path, writable: !options.ReadOnly, lockImage: options.Lock);
         HostFile? dataFile = null;
         IBlockDevice? backing = null;
         try
@@ -172,7 +175,7 @@ public sealed partial class Qcow2Image : IBlockDevice
 
             var l1 = await ReadL1Async(file, header, cancellationToken).ConfigureAwait(false);
             var refcountTable = await RefcountManager.ReadTableAsync(file, header.RefcountTableOffset, header.RefcountTableClusters, header.ClusterSize, cancellationToken).ConfigureAwait(false);
-            dataFile = header.ExternalDataFile is { } dataName ? HostFile.Open(ResolveRelative(path, dataName), writable: !options.ReadOnly) : null;
+            dataFile = header.ExternalDataFile is { } dataName ? HostFile.Open(ResolveRelative(path, dataName), writable: !options.ReadOnly, lockImage: options.Lock) : null;
             if (options.OpenBackingFile && header.BackingFile is { } backingName)
             {
                 backing = await OpenBackingAsync(ResolveRelative(path, backingName), header.BackingFormat, options, cancellationToken).ConfigureAwait(false);
@@ -257,7 +260,7 @@ public sealed partial class Qcow2Image : IBlockDevice
     {
         if (format == "raw")
         {
-            return RawBackingFile.Open(path);
+            return RawBackingFile.Open(path, options.Lock);
         }
 
         if (format is null or "qcow2")
@@ -268,7 +271,7 @@ public sealed partial class Qcow2Image : IBlockDevice
             }
             catch (Qcow2FormatException) when (format is null)
             {
-                return RawBackingFile.Open(path);
+                return RawBackingFile.Open(path, options.Lock);
             }
         }
 

@@ -32,4 +32,12 @@ public sealed record Qcow2OpenOptions
 
     /// <summary>The logical block size reported through <see cref="Core.BlockDevices.IBlockDevice"/>. Default: 512.</summary>
     public int LogicalBlockSize { get; init; } = 512;
+
+    /// <summary>
+    /// Take QEMU's image locks on every file of the chain for as long as the image is open, as QEMU's file-posix
+    /// driver does (<see cref="Core.BlockDevices.ImageFileLock"/>): the image opened for writing refuses, and is
+    /// refused by, every other writer (in this process or another, qemu-img and a running VM included); backing and
+    /// read-only files refuse writers. False shares the files as <c>qemu-img -U</c> does, for reading only. Default: true.
+    /// </summary>
+    public bool Lock { get; init; } = true;
 }

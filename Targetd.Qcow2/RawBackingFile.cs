@@ -18,7 +18,7 @@ internal sealed class RawBackingFile : IBlockDevice
 
     public bool IsThin => false;
 
-    public static RawBackingFile Open(string path) => new(HostFile.Open(path, writable: false));
+    public static RawBackingFile Open(string path, bool lockImage) => new(HostFile.Open(path, writable: false, lockImage: lockImage));
 
     public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         _file.ReadAsync(offset, destination, cancellationToken);

@@ -16,11 +16,13 @@ public sealed class FileBlockDevice : IBlockDevice
     private const int SmallWriteLimit = 64 * 1024;
 
     private readonly SafeFileHandle _handle;
+    private readonly ImageFileLock? _imageLock;
     private readonly int _inlineIoLimit;
 
-    private FileBlockDevice(SafeFileHandle handle, long length, bool isThin, FileBlockDeviceOptions options)
+    private FileBlockDevice(SafeFileHandle handle, ImageFileLock? imageLock, long length, bool isThin, FileBlockDeviceOptions options)
     {
         _handle = handle;
+        _imageLock = imageLock;
         Length = length;
         IsThin = isThin;
         IsReadOnly = options.ReadOnly;
@@ -46,6 +48,7 @@ public sealed class FileBlockDevice : IBlockDevice
     /// <summary>Opens an existing file or block device.</summary>
     /// <exception cref="FileNotFoundException">The path does not exist.</exception>
     /// <exception cref="ArgumentException">The size is not a multiple of the block size.</exception>
+    /// <exception cref="ImageInUseException">Another open file uses it in a conflicting way (with <see cref="FileBlockDeviceOptions.Lock"/>).</exception>
     public static FileBlockDevice Open(string path, FileBlockDeviceOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -53,7 +56,18 @@ public sealed class FileBlockDevice : IBlockDevice
         BlockRange.ValidateBlockSize(options.LogicalBlockSize, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(options.InlineIoLimit, nameof(options));
         var access = options.ReadOnly ? FileAccess.Read : FileAccess.ReadWrite;
-        var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite, FileOptions.Asynchronous);
+        var imageLock = options.Lock ? ImageFileLock.Acquire(path, writable: !options.ReadOnly) : null;
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite, FileOptions.Asynchronous);
+        }
+        catch
+        {
+            imageLock?.Dispose();
+            throw;
+        }
+
         try
         {
             // A block special file has st_size 0 but seeks to its real end; a regular file agrees with itself.
@@ -65,11 +79,12 @@ public sealed class FileBlockDevice : IBlockDevice
                 throw new ArgumentException($"'{path}' is {length} bytes, not a multiple of the {options.LogicalBlockSize}-byte block size.", nameof(path));
             }
 
-            return new FileBlockDevice(handle, length, regular, options) { Path = path };
+            return new FileBlockDevice(handle, imageLock, length, regular, options) { Path = path };
         }
         catch
         {
             handle.Dispose();
+            imageLock?.Dispose();
             throw;
         }
     }
@@ -248,6 +263,7 @@ public sealed class FileBlockDevice : IBlockDevice
     public ValueTask DisposeAsync()
     {
         _handle.Dispose();
+        _imageLock?.Dispose();
         return ValueTask.CompletedTask;
     }
 

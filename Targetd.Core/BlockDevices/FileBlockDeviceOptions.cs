@@ -18,4 +18,11 @@ public sealed record FileBlockDeviceOptions
     /// to 64 KiB are written on the calling thread all the same. 0 sends every operation to the thread pool.
     /// </summary>
     public int InlineIoLimit { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// Take QEMU's image locks (<see cref="ImageFileLock"/>, as QEMU's file-posix driver does): a writable device
+    /// refuses, and is refused by, any other writer of the file (in this process or another, QEMU's tools
+    /// included); a read-only one refuses writers. False shares the file as <c>qemu-img -U</c> does. Default: true.
+    /// </summary>
+    public bool Lock { get; init; } = true;
 }

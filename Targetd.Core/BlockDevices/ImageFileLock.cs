@@ -25,7 +25,7 @@ public sealed class ImageFileLock : IDisposable
     /// Locks an image for reading (sharing it with other readers and refusing writers) or for writing
     /// (refusing other writers and resizers). The locks live until disposal.
     /// </summary>
-    /// <exception cref="IOException">Another process uses the image in a conflicting way.</exception>
+    /// <exception cref="ImageInUseException">Another open file (of this process or another) uses the image in a conflicting way.</exception>
     public static ImageFileLock Acquire(string path, bool writable)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -43,7 +43,7 @@ public sealed class ImageFileLock : IDisposable
             {
                 if (OfdLock.IsLockedByOthers(handle, SharedBase + permission))
                 {
-                    throw Conflict(path, permission);
+                    throw Conflict(path, permission, shared: false);
                 }
             }
 
@@ -51,7 +51,7 @@ public sealed class ImageFileLock : IDisposable
             {
                 if (OfdLock.IsLockedByOthers(handle, PermissionBase + permission))
                 {
-                    throw Conflict(path, permission);
+                    throw Conflict(path, permission, shared: true);
                 }
             }
 
@@ -59,7 +59,7 @@ public sealed class ImageFileLock : IDisposable
             {
                 if (!OfdLock.TryLockShared(handle, offset))
                 {
-                    throw Conflict(path, offset % 100);
+                    throw Conflict(path, offset % 100, shared: offset >= SharedBase);
                 }
             }
 
@@ -75,9 +75,6 @@ public sealed class ImageFileLock : IDisposable
     /// <summary>Releases the locks.</summary>
     public void Dispose() => _handle.Dispose();
 
-    private static IOException Conflict(string path, int permission)
-    {
-        string name = permission switch { ConsistentRead => "consistent read", Write => "write", WriteUnchanged => "write unchanged", _ => "resize" };
-        return new IOException($"Failed to get \"{name}\" lock on '{path}': is another process using the image?");
-    }
+    private static ImageInUseException Conflict(string path, int permission, bool shared) =>
+        new(path, permission switch { ConsistentRead => "consistent read", Write => "write", WriteUnchanged => "write unchanged", _ => "resize" }, shared);
 }

@@ -59,4 +59,11 @@ public interface IIscsiTargetPort
     /// <summary>Unmaps one initiator's LUN.</summary>
     /// <returns>Whether it was mapped.</returns>
     bool UnmapLun(string targetName, string initiatorName, int lun);
+
+    /// <summary>
+    /// A mapped device was resized in place: its LUNs report the new capacity, and every initiator that uses them is
+    /// told so (CAPACITY DATA HAS CHANGED) before its next command.
+    /// </summary>
+    /// <returns>Whether the device is mapped and its capacity changed.</returns>
+    bool CapacityChanged(IBlockDevice device);
 }

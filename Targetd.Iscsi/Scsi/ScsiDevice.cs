@@ -21,6 +21,7 @@ public sealed class ScsiDevice
     private volatile bool _softwareWriteProtect;
     private int _sanitizing;
     private volatile bool _sanitizeFailed;
+    private long _blockCount;
 
     /// <param name="medium">The backing block device; the SCSI device does not dispose it.</param>
     /// <param name="serial">The unit serial number from which every designator derives (a volume's uuid, say).</param>
@@ -33,6 +34,7 @@ public sealed class ScsiDevice
     {
         ArgumentNullException.ThrowIfNull(medium);
         Medium = medium;
+        _blockCount = medium.Length / medium.LogicalBlockSize;
         Identity = ScsiDeviceIdentity.FromSerial(serial);
         var file = reservationsDirectory is null
             ? null
@@ -45,6 +47,9 @@ public sealed class ScsiDevice
 
     /// <summary>The identity every view reports.</summary>
     public ScsiDeviceIdentity Identity { get; }
+
+    /// <summary>The number of logical blocks READ CAPACITY reports: the medium's, as of the last <see cref="RefreshCapacity"/>.</summary>
+    public long BlockCount => Interlocked.Read(ref _blockCount);
 
     internal ReservationState Reservations { get; }
 
@@ -86,6 +91,24 @@ public sealed class ScsiDevice
         _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
         Interlocked.Increment(ref _resetGeneration);
         Reservations.Reset();
+    }
+
+    /// <summary>
+    /// Takes the medium's length again after it was resized: when the number of blocks changed, every view reports
+    /// the new capacity and every I_T nexus attached to the device, through any view, gets CAPACITY DATA HAS CHANGED
+    /// (2Ah/09h; SBC-3 §4.6: "the device server shall establish a unit attention condition … for all I_T nexuses").
+    /// </summary>
+    /// <returns>Whether the capacity changed.</returns>
+    public bool RefreshCapacity()
+    {
+        long blocks = Medium.Length / Medium.LogicalBlockSize;
+        if (Interlocked.Exchange(ref _blockCount, blocks) == blocks)
+        {
+            return false;
+        }
+
+        Reservations.Attentions.Establish(Reservations.AttachedPorts(), Sense.CapacityDataHasChanged());
+        return true;
     }
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>

@@ -33,7 +33,6 @@ internal sealed partial class ScsiLogicalUnit
         _device = device;
         Medium = device.Medium;
         BlockSize = Medium.LogicalBlockSize;
-        BlockCount = Medium.Length / BlockSize;
         _reservations = device.Reservations;
         Lun = lun;
         _metrics = new Metrics.LunMetrics(targetName, lun, Serial);
@@ -61,7 +60,8 @@ internal sealed partial class ScsiLogicalUnit
 
     public int BlockSize { get; }
 
-    public long BlockCount { get; }
+    /// <summary>The device's capacity in blocks (it follows the medium when the device is told it was resized).</summary>
+    public long BlockCount => _device.BlockCount;
 
     /// <summary>The device's identity (VPD pages 80h and 83h).</summary>
     public ScsiDeviceIdentity Identity => _device.Identity;

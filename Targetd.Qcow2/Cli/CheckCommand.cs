@@ -13,7 +13,7 @@ internal static class CheckCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "--output", "-r", "-f", "-T" }, new HashSet<string> { "-q", "-U" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "--output", "-r", "-f", "-T" }, new HashSet<string> { "-q", "-U", "--force-share" });
         string path = ImageTool.Single(parsed, "check");
         var repair = parsed.Get("-r") switch
         {
@@ -29,8 +29,8 @@ internal static class CheckCommand
             var other => throw new CliException($"--output must be used with human or json as argument. ({other})"),
         };
         bool quiet = parsed.Has("-q");
-        using var writer = repair == Qcow2RepairMode.None ? null : WriterLock.Acquire(path);
-        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = repair == Qcow2RepairMode.None, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
+        bool forceShare = ForceShare.Given(parsed, writing: repair != Qcow2RepairMode.None);
+        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = repair == Qcow2RepairMode.None, OpenBackingFile = false, Lock = !forceShare }, cancellationToken).ConfigureAwait(false);
         var result = await image.CheckAsync(repair, cancellationToken).ConfigureAwait(false);
         await WriteLinesAsync(error, result.Messages).ConfigureAwait(false);
         if (result.CorruptionsFixed > 0 || result.LeaksFixed > 0)

@@ -12,7 +12,7 @@ internal static class ConvertCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o", "-l" }, new HashSet<string> { "-p", "-q", "-n", "-U", "-c" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "-f", "-O", "-o", "-l" }, new HashSet<string> { "-p", "-q", "-n", "-U", "--force-share", "-c" });
         if (parsed.Positionals.Count != 2)
         {
             throw new CliException("Expecting one source and one destination file name");
@@ -41,8 +41,8 @@ internal static class ConvertCommand
         };
 
         await using IBlockDevice source = sourceIsQcow2
-            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true, Snapshot = SnapshotName(parsed.Get("-l")) }, cancellationToken).ConfigureAwait(false)
-            : RawBackingFile.Open(sourcePath);
+            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true, Snapshot = SnapshotName(parsed.Get("-l")), Lock = !ForceShare.Given(parsed) }, cancellationToken).ConfigureAwait(false)
+            : RawBackingFile.Open(sourcePath, lockImage: !ForceShare.Given(parsed));
         await using IBlockDevice destination = format == "qcow2"
             ? await Qcow2Image.CreateAsync(destinationPath, options with { Size = source.Length, BackingFile = null }, cancellationToken).ConfigureAwait(false)
             : CreateRaw(destinationPath, source.Length);

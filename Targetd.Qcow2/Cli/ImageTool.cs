@@ -1,3 +1,5 @@
+using Targetd.Core.BlockDevices;
+
 namespace Targetd.Qcow2.Cli;
 
 /// <summary>
@@ -47,6 +49,13 @@ public static class ImageTool
                 "bench" => await BenchCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
                 _ => throw new CliException($"Command not found: {args[0]}"),
             };
+        }
+        catch (ImageInUseException ex)
+        {
+            // qemu-img's wording (block/file-posix.c raw_check_lock_bytes, then bdrv_open's "Could not open").
+            string shared = ex.Shared ? "shared " : string.Empty;
+            await error.WriteLineAsync($"qemu-img: Could not open '{ex.ImagePath}': Failed to get {shared}\"{ex.Permission}\" lock\nIs another process using the image [{ex.ImagePath}]?").ConfigureAwait(false);
+            return 1;
         }
         catch (Exception ex) when (ex is CliException or Qcow2FormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException)
         {

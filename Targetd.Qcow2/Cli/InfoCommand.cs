@@ -11,7 +11,7 @@ internal static class InfoCommand
     {
         var parsed = CliArguments.Parse(args, new HashSet<string> { "--output", "-f" }, new HashSet<string> { "-U", "--force-share" });
         string path = ImageTool.Single(parsed, "info");
-        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
+        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false, Lock = !ForceShare.Given(parsed) }, cancellationToken).ConfigureAwait(false);
         long diskSize = new FileInfo(path).Length;
         if (parsed.Get("--output") == "json")
         {

@@ -8,9 +8,9 @@ internal static class MapCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "--output", "-f" }, new HashSet<string> { "-U" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "--output", "-f" }, new HashSet<string> { "-U", "--force-share" });
         string path = ImageTool.Single(parsed, "map");
-        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = true, Lock = !ForceShare.Given(parsed) }, cancellationToken).ConfigureAwait(false);
         var extents = await image.MapAsync(cancellationToken).ConfigureAwait(false);
         var text = new StringBuilder();
         if (parsed.Get("--output") == "json")

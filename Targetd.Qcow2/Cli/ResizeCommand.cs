@@ -11,7 +11,6 @@ internal static class ResizeCommand
             throw new CliException("Expecting image file name and size");
         }
 
-        using var writer = WriterLock.Acquire(parsed.Positionals[0]);
         await using var image = await Qcow2Image.OpenAsync(parsed.Positionals[0], new Qcow2OpenOptions { OpenBackingFile = true }, cancellationToken).ConfigureAwait(false);
         string sizeText = parsed.Positionals[1];
         long size = sizeText[0] switch

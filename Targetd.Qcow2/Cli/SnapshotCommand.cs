@@ -10,7 +10,7 @@ internal static class SnapshotCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var parsed = CliArguments.Parse(args, new HashSet<string> { "-c", "-a", "-d", "-f" }, new HashSet<string> { "-l", "-q", "-U" });
+        var parsed = CliArguments.Parse(args, new HashSet<string> { "-c", "-a", "-d", "-f" }, new HashSet<string> { "-l", "-q", "-U", "--force-share" });
         string path = ImageTool.Single(parsed, "snapshot");
         int actions = Actions.Count(parsed.Has);
         if (actions != 1)
@@ -19,8 +19,8 @@ internal static class SnapshotCommand
         }
 
         bool list = parsed.Has("-l");
-        using var writer = list ? null : WriterLock.Acquire(path);
-        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = list, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false);
+        bool forceShare = ForceShare.Given(parsed, writing: !list);
+        await using var image = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = list, OpenBackingFile = false, Lock = !forceShare }, cancellationToken).ConfigureAwait(false);
         if (parsed.Get("-c") is { } create)
         {
             await image.CreateSnapshotAsync(create, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Targetd.Core.BlockDevices;
 
 namespace Targetd.Qcow2.Metadata;
 
@@ -9,10 +10,12 @@ namespace Targetd.Qcow2.Metadata;
 internal sealed class HostFile : IDisposable
 {
     private readonly SafeFileHandle _handle;
+    private readonly ImageFileLock? _imageLock;
 
-    private HostFile(SafeFileHandle handle, string path, bool writable)
+    private HostFile(SafeFileHandle handle, ImageFileLock? imageLock, string path, bool writable)
     {
         _handle = handle;
+        _imageLock = imageLock;
         Path = path;
         IsWritable = writable;
     }
@@ -25,12 +28,27 @@ internal sealed class HostFile : IDisposable
 
     public long Length => RandomAccess.GetLength(_handle);
 
-    public static HostFile Open(string path, bool writable, bool createNew = false)
+    /// <summary>Opens (or creates) a file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="writable">Open it for writing too.</param>
+    /// <param name="createNew">Create it, failing when it exists.</param>
+    /// <param name="lockImage">Hold QEMU's image locks on it for as long as it is open (<see cref="ImageFileLock"/>).</param>
+    /// <exception cref="ImageInUseException">Another open file uses it in a conflicting way.</exception>
+    public static HostFile Open(string path, bool writable, bool createNew = false, bool lockImage = false)
     {
         var mode = createNew ? FileMode.CreateNew : FileMode.Open;
         var access = writable ? FileAccess.ReadWrite : FileAccess.Read;
-        var handle = File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous);
-        return new HostFile(handle, path, writable);
+        var imageLock = lockImage && !createNew ? ImageFileLock.Acquire(path, writable) : null;
+        try
+        {
+            var handle = File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous);
+            return new HostFile(handle, imageLock, path, writable);
+        }
+        catch
+        {
+            imageLock?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads <paramref name="destination"/> fully; whatever lies past the end of the file reads as zeroes.</summary>
@@ -58,5 +76,9 @@ internal sealed class HostFile : IDisposable
 
     public void SetLength(long length) => RandomAccess.SetLength(_handle, length);
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _imageLock?.Dispose();
+    }
 }

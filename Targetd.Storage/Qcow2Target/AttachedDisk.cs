@@ -3,16 +3,16 @@ using Targetd.Qcow2;
 
 namespace Targetd.Storage.Qcow2Target;
 
-/// <summary>A disk image opened for serving: the device and the image lock that keeps QEMU's tools off it.</summary>
+/// <summary>
+/// A disk image opened for serving. The openers hold QEMU's image locks on every file of its chain for as long as it
+/// is open, which keeps QEMU's tools, and any second opener in this process, from writing beside it.
+/// </summary>
 internal sealed class AttachedDisk : IAsyncDisposable
 {
-    private readonly ImageFileLock _lock;
-
-    private AttachedDisk(string path, IBlockDevice device, ImageFileLock imageLock)
+    private AttachedDisk(string path, IBlockDevice device)
     {
         Path = path;
         Device = device;
-        _lock = imageLock;
     }
 
     public string Path { get; }
@@ -28,51 +28,28 @@ internal sealed class AttachedDisk : IAsyncDisposable
             throw Qcow2TargetErrors.NotADiskImage(path, "it is a directory");
         }
 
-        ImageFileLock imageLock;
-        try
-        {
-            imageLock = ImageFileLock.Acquire(path, writable: true);
-        }
-        catch (IOException ex)
-        {
-            throw new Qcow2TargetException(ex.Message, ex);
-        }
-
         try
         {
             IBlockDevice device = await Qcow2Image.IsQcow2Async(path, cancellationToken).ConfigureAwait(false)
                 ? await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : OpenRaw(path);
-            return new AttachedDisk(path, device, imageLock);
+            return new AttachedDisk(path, device);
+        }
+        catch (ImageInUseException ex)
+        {
+            throw new Qcow2TargetException(ex.Message, ex);
         }
         catch (Exception ex) when (ex is Qcow2FormatException or InvalidDataException or ArgumentException or NotSupportedException)
         {
-            imageLock.Dispose();
             throw Qcow2TargetErrors.NotADiskImage(path, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            imageLock.Dispose();
             throw new Qcow2TargetException($"cannot open '{path}': {ex.Message}", ex);
-        }
-        catch
-        {
-            imageLock.Dispose();
-            throw;
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await Device.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => Device.DisposeAsync();
 
     private static FileBlockDevice OpenRaw(string path)
     {

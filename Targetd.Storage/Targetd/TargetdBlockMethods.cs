@@ -15,15 +15,25 @@ public sealed class TargetdBlockMethods
     private readonly IReadOnlyList<IBlockPool> _pools;
     private readonly Func<string, string, bool> _isExported;
     private readonly TargetdFsMethods? _fsMethods;
+    private readonly Func<IBlockPool, string, long, CancellationToken, Task> _resize;
 
     /// <param name="pools">The block pools, in the order <c>pool_list</c> reports them.</param>
     /// <param name="isExported">Whether a volume (pool, name) is exported; such volumes cannot be destroyed.</param>
     /// <param name="fsMethods">The fs pools, listed by <c>pool_list</c> after the block pools as targetd lists them.</param>
-    public TargetdBlockMethods(IReadOnlyList<IBlockPool> pools, Func<string, string, bool>? isExported = null, TargetdFsMethods? fsMethods = null)
+    /// <param name="resize">
+    /// Grows a volume (pool, name, size): <see cref="TargetdExports.ResizeAsync"/>, which grows an exported volume's
+    /// open device in place; the pool's own resize when null.
+    /// </param>
+    public TargetdBlockMethods(
+        IReadOnlyList<IBlockPool> pools,
+        Func<string, string, bool>? isExported = null,
+        TargetdFsMethods? fsMethods = null,
+        Func<IBlockPool, string, long, CancellationToken, Task>? resize = null)
     {
         _pools = pools ?? throw new ArgumentNullException(nameof(pools));
         _isExported = isExported ?? ((_, _) => false);
         _fsMethods = fsMethods;
+        _resize = resize ?? ((pool, name, size, ct) => pool.ResizeAsync(name, size, ct));
     }
 
     /// <summary>The method table entries.</summary>
@@ -88,7 +98,7 @@ public sealed class TargetdBlockMethods
 
         yield return new RpcMethod("vol_resize", [new("pool", RpcKind.Text), new("name", RpcKind.Text), new("size", RpcKind.WholeNumber)], async (args, ct) =>
         {
-            await Pool(args.Text("pool")).ResizeAsync(args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
+            await _resize(Pool(args.Text("pool")), args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
             return null;
         });
     }

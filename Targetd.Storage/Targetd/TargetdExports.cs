@@ -4,6 +4,7 @@ using Newtonsoft.Json;
 using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Exports;
+using Targetd.Qcow2;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Qcow2Target;
 using Targetd.Storage.State;
@@ -67,6 +68,40 @@ public sealed partial class TargetdExports : IAsyncDisposable
     public bool IsExported(string pool, string volume) =>
         _state.Initiators.Values.SelectMany(i => i.Mappings).Concat(_state.Groups.Values.SelectMany(g => g.Mappings))
             .Any(m => m.Pool == pool && m.Volume == volume);
+
+    /// <summary>
+    /// <c>vol_resize</c>. A volume that is exported is grown through the device that serves it, never through a second
+    /// opener (an image's locks refuse one): a qcow2 image grows in place, any other volume is grown by its pool. Either
+    /// way its initiators are told (CAPACITY DATA HAS CHANGED) and then read the new capacity.
+    /// </summary>
+    public async Task ResizeAsync(IBlockPool pool, string volume, long size, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (!_devices.TryGetValue((pool.Name, volume), out var open))
+        {
+            await pool.ResizeAsync(volume, size, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (open.Device is Qcow2Image image)
+        {
+            if (size <= image.Length)
+            {
+                throw TargetdErrors.SizeNotLarger(size, volume, pool.Name);
+            }
+
+            await image.ResizeAsync(size, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await pool.ResizeAsync(volume, size, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_port.CapacityChanged(open.Device))
+        {
+            LogResizedInPlace(pool.Name, volume, open.Device.Length);
+        }
+    }
 
     /// <summary>export_list rows: every initiator's effective mappings.</summary>
     public async Task<IReadOnlyList<(string Initiator, int Lun, string Volume, string Pool, string Uuid, long Size)>> ExportListAsync(CancellationToken cancellationToken)
@@ -333,6 +368,9 @@ public sealed partial class TargetdExports : IAsyncDisposable
 
         _devices.Clear();
     }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Exported volume {Pool}/{Volume} grown in place to {Length} bytes; its initiators are told")]
+    private partial void LogResizedInPlace(string pool, string volume, long length);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Export of {Pool}/{Volume} to {Initiator} left out: {Reason}")]
     private partial void LogMappingSkipped(string pool, string volume, string initiator, string reason);

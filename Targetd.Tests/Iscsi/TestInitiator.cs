@@ -199,6 +199,20 @@ internal sealed class TestInitiator : IAsyncDisposable
     }
 
     /// <summary>Sends a SCSI command that moves no data out, without waiting for its outcome; returns its task tag.</summary>
+    /// <summary>Takes the unit attentions a new nexus meets first (power on, LUN inventory) with TEST UNIT READY.</summary>
+    public async Task ClearUnitAttentionsAsync(int lun)
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            if ((await ExecuteAsync(lun, Cdb.TestUnitReady(), 0, false)).Status == Targetd.Iscsi.Scsi.ScsiStatus.Good)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("TEST UNIT READY never returned GOOD");
+    }
+
     public async Task<uint> SendCommandAsync(int lun, byte[] cdb, int expectedLength, bool read)
     {
         var header = CommandHeader(lun, cdb, expectedLength, read, write: false);

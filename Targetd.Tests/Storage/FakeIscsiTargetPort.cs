@@ -55,4 +55,13 @@ internal sealed class FakeIscsiTargetPort : IIscsiTargetPort
     public void MapLun(string targetName, string initiatorName, int lun, IBlockDevice device, string serial) => Mapped.Add((initiatorName, lun), device);
 
     public bool UnmapLun(string targetName, string initiatorName, int lun) => Mapped.Remove((initiatorName, lun));
+
+    /// <summary>The devices reported resized, in order.</summary>
+    public List<IBlockDevice> Resized { get; } = [];
+
+    public bool CapacityChanged(IBlockDevice device)
+    {
+        Resized.Add(device);
+        return true;
+    }
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Newtonsoft.Json.Linq;
 using Targetd.Iscsi.Scsi;
@@ -32,10 +31,10 @@ public sealed class TargetdDeviceIdentityInteropTests
             byte[] identificationPage;
             await using (var targetd = await TargetdProcess.StartAsync(folder.FullName))
             {
-                await CallAsync(targetd, "vol_create", new { pool = "images", name = "shared", size = 16L << 20 });
-                await CallAsync(targetd, "export_create", new { pool = "images", vol = "shared", initiator_wwn = A, lun = 0 });
-                await CallAsync(targetd, "export_create", new { pool = "images", vol = "shared", initiator_wwn = B, lun = 3 });
-                var volumes = (JArray)(await CallAsync(targetd, "vol_list", new { pool = "images" }))["result"]!;
+                await targetd.CallAsync("vol_create", new { pool = "images", name = "shared", size = 16L << 20 });
+                await targetd.CallAsync("export_create", new { pool = "images", vol = "shared", initiator_wwn = A, lun = 0 });
+                await targetd.CallAsync("export_create", new { pool = "images", vol = "shared", initiator_wwn = B, lun = 3 });
+                var volumes = (JArray)(await targetd.CallAsync("vol_list", new { pool = "images" }))["result"]!;
                 uuid = (string)volumes.Single(v => (string?)v["name"] == "shared")["uuid"]!;
 
                 await using var a = await LoginAsync(targetd, A);
@@ -51,8 +50,8 @@ public sealed class TargetdDeviceIdentityInteropTests
                 Convert.ToHexStringLower(identificationPage, 8, 16).Should().Be(LibStorageMgmtNaa(uuid));
 
                 // A registers with APTPL and reserves through LUN 0; B reads it through LUN 3 and cannot write.
-                await ClearAttentionsAsync(a, 0);
-                await ClearAttentionsAsync(b, 3);
+                await a.ClearUnitAttentionsAsync(0);
+                await b.ClearUnitAttentionsAsync(3);
                 var register = await a.ExecuteAsync(0, Cdb.PersistentReserveOut(0x00, 0, 24), 24, false, Parameters(0, 0xA11CE, aptpl: true));
                 register.Status.Should().Be(ScsiStatus.Good);
                 (await a.ExecuteAsync(0, Cdb.PersistentReserveOut(0x01, 0x01, 24), 24, false, Parameters(0xA11CE, 0))).Status.Should().Be(ScsiStatus.Good);
@@ -67,7 +66,7 @@ public sealed class TargetdDeviceIdentityInteropTests
                 (await VpdAsync(b, 3, 0x80)).Should().Equal(serialPage);
                 (await VpdAsync(b, 3, 0x83)).Should().Equal(identificationPage);
                 (await VpdAsync(a, 0, 0x83)).Should().Equal(identificationPage);
-                await ClearAttentionsAsync(b, 3);
+                await b.ClearUnitAttentionsAsync(3);
                 await ShouldSeeReservationAsync(b, 3);
             }
         }
@@ -100,20 +99,6 @@ public sealed class TargetdDeviceIdentityInteropTests
         return parameters;
     }
 
-    /// <summary>Takes the unit attentions a new nexus meets first (power on, LUN inventory) with TEST UNIT READY.</summary>
-    private static async Task ClearAttentionsAsync(TestInitiator initiator, int lun)
-    {
-        for (int i = 0; i < 8; i++)
-        {
-            if ((await initiator.ExecuteAsync(lun, Cdb.TestUnitReady(), 0, false)).Status == ScsiStatus.Good)
-            {
-                return;
-            }
-        }
-
-        Assert.Fail("TEST UNIT READY never returned GOOD");
-    }
-
     private static async Task<byte[]> VpdAsync(TestInitiator initiator, int lun, byte page)
     {
         var reply = await initiator.ExecuteAsync(lun, Cdb.Inquiry(true, page), 255, true);
@@ -127,16 +112,5 @@ public sealed class TargetdDeviceIdentityInteropTests
         var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, targetd.PortalPort));
         (await initiator.LoginAsync(TargetdProcess.TargetName, initiatorName)).Should().Be(0, "the login of " + initiatorName);
         return initiator;
-    }
-
-    private static async Task<JObject> CallAsync(TargetdProcess targetd, string method, object parameters)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{targetd.Port}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
-        var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
-        using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
-        var reply = JObject.Parse(await response.Content.ReadAsStringAsync());
-        reply["error"].Should().BeNull(reply.ToString());
-        return reply;
     }
 }

@@ -1,4 +1,5 @@
 using Newtonsoft.Json.Linq;
+using Targetd.Qcow2;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools.Images;
 using Targetd.Storage.Targetd;
@@ -31,7 +32,7 @@ public sealed class TargetdExportMethodsTests
 
     private async Task StartAsync()
     {
-        var block = new TargetdBlockMethods([_pool], (p, v) => _exports.IsExported(p, v));
+        var block = new TargetdBlockMethods([_pool], (p, v) => _exports.IsExported(p, v), resize: (pool, v, size, ct) => _exports.ResizeAsync(pool, v, size, ct));
         _exports = new TargetdExports(Target, _port, block.Pool, Path.Combine(_folder.FullName, "exports.json"));
         await _exports.StartAsync();
         _rpc = new JsonRpcProcessor(block.Methods().Concat(new TargetdExportMethods(_exports).Methods()));
@@ -183,5 +184,41 @@ public sealed class TargetdExportMethodsTests
         var full = await CallAsync("access_group_map_create", new { pool_name = "images", vol_name = "v1", ag_name = "g1" }, expectError: -1000);
 
         ((string?)full["error"]!["message"]).Should().Be("All host LUN ID 0 ~ 255 is in use");
+    }
+
+    [Test]
+    public async Task An_exported_volume_grows_in_its_open_device_and_the_port_is_told()
+    {
+        await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = A, lun = 0 });
+        var device = _port.Mapped[(A, 0)];
+        device.Should().BeOfType<Qcow2Image>();
+
+        await CallAsync("vol_resize", new { pool = "images", name = "v1", size = 4 << 20 });
+
+        device.Length.Should().Be(4 << 20, "the device that serves the volume grew");
+        _port.Resized.Should().Equal(device);
+        var volumes = (JArray)await CallAsync("vol_list", new { pool = "images" });
+        ((long)volumes.Single(v => (string?)v["name"] == "v1")["size"]!).Should().Be(4 << 20);
+    }
+
+    [Test]
+    public async Task A_smaller_size_for_an_exported_volume_is_refused_with_targetds_error_and_changes_nothing()
+    {
+        await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = A, lun = 0 });
+
+        await CallAsync("vol_resize", new { pool = "images", name = "v1", size = 1 << 19 }, expectError: -32602);
+
+        _port.Mapped[(A, 0)].Length.Should().Be(1 << 20);
+        _port.Resized.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_volume_that_is_not_exported_is_grown_by_its_pool()
+    {
+        await CallAsync("vol_resize", new { pool = "images", name = "v2", size = 2 << 20 });
+
+        _port.Resized.Should().BeEmpty();
+        await using var image = await Qcow2Image.OpenAsync(Path.Combine(_folder.FullName, "v2.qcow2"), new Qcow2OpenOptions { ReadOnly = true });
+        image.Length.Should().Be(2 << 20);
     }
 }

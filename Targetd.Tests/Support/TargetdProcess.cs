@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Text;
+using Newtonsoft.Json.Linq;
 
 namespace Targetd.Tests.Support;
 
@@ -73,6 +75,32 @@ internal sealed class TargetdProcess : IAsyncDisposable
         }
 
         return targetd;
+    }
+
+    /// <summary>Sends one JSON-RPC request (as admin:secret) and returns the whole reply.</summary>
+    public async Task<JObject> RequestAsync(string method, object parameters)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
+        var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
+        using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
+        return JObject.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Calls a method and asserts that it succeeded (or, with <paramref name="expectError"/>, that it failed).</summary>
+    public async Task<JObject> CallAsync(string method, object parameters, bool expectError = false)
+    {
+        var reply = await RequestAsync(method, parameters);
+        if (expectError)
+        {
+            reply["error"].Should().NotBeNull(reply.ToString());
+        }
+        else
+        {
+            reply["error"].Should().BeNull(reply.ToString());
+        }
+
+        return reply;
     }
 
     public async ValueTask DisposeAsync()

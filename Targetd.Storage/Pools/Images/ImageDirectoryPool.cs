@@ -137,7 +137,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         string from = ExistingPath(source);
         ResourceName.EnsureValid(destination);
         long length;
-        await using (var original = await Qcow2Image.OpenAsync(from, new Qcow2OpenOptions { ReadOnly = true, OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
+        await using (var original = await Qcow2Image.OpenAsync(from, SharedRead with { OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
         {
             length = original.Length;
         }
@@ -222,6 +222,12 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         return (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(24));
     }
 
+    /// <summary>
+    /// How a copy reads its source: read-only and sharing the image with the writer that serves it when it is
+    /// exported (as <c>qemu-img convert -U</c> reads a running VM's disk), so that a volume in use can still be copied.
+    /// </summary>
+    private static Qcow2OpenOptions SharedRead { get; } = new() { ReadOnly = true, Lock = false };
+
     private string PathOf(string name) => Path.Combine(_folder, name + ".qcow2");
 
     private string ExistingPath(string name)
@@ -282,7 +288,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     /// <summary>Copies only what the source image has allocated, into a new image of the same geometry.</summary>
     private static async Task CopyAllocatedAsync(string from, string to, IProgress<double> progress, CancellationToken cancellationToken)
     {
-        await using var source = await Qcow2Image.OpenAsync(from, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+        await using var source = await Qcow2Image.OpenAsync(from, SharedRead, cancellationToken).ConfigureAwait(false);
         await using var target = await Qcow2Image.CreateAsync(to, new Qcow2CreateOptions { Size = source.Length, ClusterSize = source.ClusterSize }, cancellationToken).ConfigureAwait(false);
         var extents = await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false);
         await BlockDeviceCopy.CopyExtentsAsync(source, target, extents, progress, cancellationToken).ConfigureAwait(false);

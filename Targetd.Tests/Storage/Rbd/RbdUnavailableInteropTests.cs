@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Newtonsoft.Json.Linq;
 using Targetd.Tests.Support;
 
@@ -24,10 +22,10 @@ public sealed class RbdUnavailableInteropTests
                     ceph_conf: {conf}
                 """);
 
-            var pools = (JArray)(await CallAsync(targetd, "pool_list", new { }))["result"]!;
-            var volumes = await CallAsync(targetd, "vol_list", new { pool = "ceph" });
-            await CallAsync(targetd, "vol_create", new { pool = "images", name = "still-works", size = 1L << 20 });
-            var images = (JArray)(await CallAsync(targetd, "vol_list", new { pool = "images" }))["result"]!;
+            var pools = (JArray)(await targetd.RequestAsync("pool_list", new { }))["result"]!;
+            var volumes = await targetd.RequestAsync("vol_list", new { pool = "ceph" });
+            await targetd.RequestAsync("vol_create", new { pool = "images", name = "still-works", size = 1L << 20 });
+            var images = (JArray)(await targetd.RequestAsync("vol_list", new { pool = "images" }))["result"]!;
 
             pools.Select(p => (string?)p["name"]).Should().BeEquivalentTo("images", "ceph");
             pools.Single(p => (string?)p["name"] == "ceph")["size"]!.Value<long>().Should().Be(0);
@@ -64,14 +62,5 @@ public sealed class RbdUnavailableInteropTests
         {
             folder.Delete(recursive: true);
         }
-    }
-
-    private static async Task<JObject> CallAsync(TargetdProcess targetd, string method, object parameters)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{targetd.Port}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
-        var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
-        using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
-        return JObject.Parse(await response.Content.ReadAsStringAsync());
     }
 }

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Newtonsoft.Json.Linq;
 using Targetd.Tests.Support;
 
@@ -31,8 +29,8 @@ public sealed class RbdExportInteropTests
         try
         {
             await using var targetd = await TargetdProcess.StartAsync(folder.FullName, RbdYaml);
-            await CallAsync(targetd, "vol_create", new { pool = "ceph", name = "roundtrip", size = 32L << 20 });
-            await CallAsync(targetd, "export_create", new { pool = "ceph", vol = "roundtrip", initiator_wwn = Initiator, lun = 0 });
+            await targetd.CallAsync("vol_create", new { pool = "ceph", name = "roundtrip", size = 32L << 20 });
+            await targetd.CallAsync("export_create", new { pool = "ceph", vol = "roundtrip", initiator_wwn = Initiator, lun = 0 });
             string source = Path.Combine(folder.FullName, "source.raw");
             string back = Path.Combine(folder.FullName, "back.raw");
             string fromRbd = Path.Combine(folder.FullName, "rbd.raw");
@@ -46,11 +44,11 @@ public sealed class RbdExportInteropTests
 
             (await File.ReadAllBytesAsync(back)).Should().Equal(data, "what qemu-img wrote through the gateway reads back through it");
             (await File.ReadAllBytesAsync(fromRbd)).Should().Equal(data, "and it is in the RBD image itself");
-            var volumes = (JArray)(await CallAsync(targetd, "vol_list", new { pool = "ceph" }))["result"]!;
+            var volumes = (JArray)(await targetd.CallAsync("vol_list", new { pool = "ceph" }))["result"]!;
             volumes.Single(v => (string?)v["name"] == "roundtrip")["uuid"]!.Value<string>().Should().Be((await Cluster.InfoAsync("roundtrip")).Id);
 
-            await CallAsync(targetd, "export_destroy", new { pool = "ceph", vol = "roundtrip", initiator_wwn = Initiator });
-            await CallAsync(targetd, "vol_destroy", new { pool = "ceph", name = "roundtrip" });
+            await targetd.CallAsync("export_destroy", new { pool = "ceph", vol = "roundtrip", initiator_wwn = Initiator });
+            await targetd.CallAsync("vol_destroy", new { pool = "ceph", name = "roundtrip" });
         }
         finally
         {
@@ -69,12 +67,12 @@ public sealed class RbdExportInteropTests
         {
             await using var a = await TargetdProcess.StartAsync(folderA.FullName, RbdYaml);
             await using var b = await TargetdProcess.StartAsync(folderB.FullName, RbdYaml);
-            await CallAsync(a, "vol_create", new { pool = "ceph", name = "shared", size = 64L << 20 });
-            var uuidA = ((JArray)(await CallAsync(a, "vol_list", new { pool = "ceph" }))["result"]!).Single(v => (string?)v["name"] == "shared")["uuid"];
-            var uuidB = ((JArray)(await CallAsync(b, "vol_list", new { pool = "ceph" }))["result"]!).Single(v => (string?)v["name"] == "shared")["uuid"];
+            await a.CallAsync("vol_create", new { pool = "ceph", name = "shared", size = 64L << 20 });
+            var uuidA = ((JArray)(await a.CallAsync("vol_list", new { pool = "ceph" }))["result"]!).Single(v => (string?)v["name"] == "shared")["uuid"];
+            var uuidB = ((JArray)(await b.CallAsync("vol_list", new { pool = "ceph" }))["result"]!).Single(v => (string?)v["name"] == "shared")["uuid"];
             uuidB.Should().BeEquivalentTo(uuidA, "both gateways name the volume by its RBD image id");
-            await CallAsync(a, "export_create", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator, lun = 0 });
-            await CallAsync(b, "export_create", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator, lun = 0 });
+            await a.CallAsync("export_create", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator, lun = 0 });
+            await b.CallAsync("export_create", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator, lun = 0 });
 
             // Both gateways keep the image open throughout; each round writes through one and reads through the
             // other, half of them on one hot range that both have read and written before, which a gateway-side
@@ -93,14 +91,14 @@ public sealed class RbdExportInteropTests
             await QemuIoAsync(b, "read -P 0 0 4M");
 
             // Gateway B no longer exports it, but A still has it open: B must not remove it from under A.
-            await CallAsync(b, "export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
-            var refused = await CallAsync(b, "vol_destroy", new { pool = "ceph", name = "shared" }, expectError: true);
+            await b.CallAsync("export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
+            var refused = await b.CallAsync("vol_destroy", new { pool = "ceph", name = "shared" }, expectError: true);
             refused["error"]!["code"]!.Value<int>().Should().Be(-1);
             refused["error"]!["message"]!.Value<string>().Should().Contain("in use by another client");
             await QemuIoAsync(a, "read -P 0 0 4M");
 
-            await CallAsync(a, "export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
-            await CallAsync(b, "vol_destroy", new { pool = "ceph", name = "shared" });
+            await a.CallAsync("export_destroy", new { pool = "ceph", vol = "shared", initiator_wwn = Initiator });
+            await b.CallAsync("vol_destroy", new { pool = "ceph", name = "shared" });
             (await Cluster.RbdAsync("ls")).Split('\n').Should().NotContain("shared", "once no gateway has it open it can be removed");
         }
         finally
@@ -119,8 +117,8 @@ public sealed class RbdExportInteropTests
         try
         {
             await using var targetd = await TargetdProcess.StartAsync(folder.FullName, RbdYaml);
-            await CallAsync(targetd, "vol_create", new { pool = "ceph", name = "thin", size = 32L << 20 });
-            await CallAsync(targetd, "export_create", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator, lun = 0 });
+            await targetd.CallAsync("vol_create", new { pool = "ceph", name = "thin", size = 32L << 20 });
+            await targetd.CallAsync("export_create", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator, lun = 0 });
             await QemuIoAsync(targetd, "write -P 0x66 0 16M");
             (await AllocatedAsync("thin")).Should().Be(16L << 20);
 
@@ -133,8 +131,8 @@ public sealed class RbdExportInteropTests
             var map = JArray.Parse(await ExternalTool.RunOkAsync("qemu-img", "map", "--output=json", "--image-opts", Driver(targetd)));
             map.Where(e => e.Value<bool>("data")).Sum(e => e.Value<long>("length")).Should().Be(8L << 20, "GET LBA STATUS reports only the allocated objects");
             map.Should().Contain(e => e.Value<long>("start") == 8L << 20 && e.Value<bool>("data"));
-            await CallAsync(targetd, "export_destroy", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator });
-            await CallAsync(targetd, "vol_destroy", new { pool = "ceph", name = "thin" });
+            await targetd.CallAsync("export_destroy", new { pool = "ceph", vol = "thin", initiator_wwn = Initiator });
+            await targetd.CallAsync("vol_destroy", new { pool = "ceph", name = "thin" });
         }
         finally
         {
@@ -156,24 +154,5 @@ public sealed class RbdExportInteropTests
         string output = await ExternalTool.RunOkAsync("qemu-io", [.. options, "--image-opts", "-c", command, Driver(gateway)]);
         output.Should().NotContain("Pattern verification failed", $"{command} through the gateway on port {gateway.PortalPort}");
         output.Should().NotContain("failed", command);
-    }
-
-    private static async Task<JObject> CallAsync(TargetdProcess targetd, string method, object parameters, bool expectError = false)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{targetd.Port}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
-        var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
-        using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
-        var reply = JObject.Parse(await response.Content.ReadAsStringAsync());
-        if (expectError)
-        {
-            reply["error"].Should().NotBeNull(reply.ToString());
-        }
-        else
-        {
-            reply["error"].Should().BeNull(reply.ToString());
-        }
-
-        return reply;
     }
 }
