@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
+using Targetd.Iscsi.Scsi.Cdbs;
+
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>
@@ -19,7 +21,7 @@ internal sealed partial class ScsiLogicalUnit
         // CDB: byte 1 WRPROTECT/DPO/FUA, bytes 2-9 LBA, byte 13 NUMBER OF LOGICAL BLOCKS.
         var cdb = request.Cdb.Span;
         byte flags = cdb[1];
-        long lba = (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), long.MaxValue);
+        long lba = new BlockCommandCdb(cdb).Lba;
         int blocks = cdb[13];
         if ((flags & 0xE0) != 0)
         {
@@ -87,7 +89,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private async ValueTask<ScsiResult> OrWriteAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var (lba, blocks, flags) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, flags) = new BlockCommandCdb(request.Cdb.Span);
         if ((flags & 0xE0) != 0)
         {
             return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 7)); // ORPROTECT: no protection information
@@ -156,7 +158,7 @@ internal sealed partial class ScsiLogicalUnit
     /// </summary>
     private ScsiResult PreFetch(ScsiRequest request)
     {
-        var (lba, blocks, _) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, _) = new BlockCommandCdb(request.Cdb.Span);
         return CheckRange(lba, blocks) is { } range ? ScsiResult.Check(range) : ScsiResult.Good();
     }
 }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 
+using Targetd.Iscsi.Scsi.Cdbs;
+
 namespace Targetd.Iscsi.Scsi;
 
 /// <summary>MODE SELECT (SPC-4 §6.11, §6.12) and WRITE AND VERIFY (SBC-3 §5.40–§5.42).</summary>
@@ -105,7 +107,7 @@ internal sealed partial class ScsiLogicalUnit
     /// <summary>WRITE AND VERIFY: the write reaches the medium before status; BYTCHK 01b compares what was written.</summary>
     private async ValueTask<ScsiResult> WriteAndVerifyAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var (lba, blocks, flags) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, flags) = new BlockCommandCdb(request.Cdb.Span);
         int byteCheck = (flags >> 1) & 0x03;
         if (byteCheck is 2 or 3)
         {

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
+using Targetd.Iscsi.Scsi.Cdbs;
+
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>Logical block provisioning: UNMAP, WRITE SAME and GET LBA STATUS (SBC-3 §4.7, §5.5, §5.28, §5.42).</content>
@@ -76,20 +78,7 @@ internal sealed partial class ScsiLogicalUnit
     {
         var cdb = request.Cdb.Span;
         bool sixteen = cdb[0] == (byte)ScsiOpcode.WriteSame16;
-        byte flags = cdb[1];
-        long lba;
-        long blocks;
-        if (sixteen)
-        {
-            ulong lba16 = BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]);
-            lba = lba16 > long.MaxValue ? long.MaxValue : (long)lba16;
-            blocks = BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]);
-        }
-        else
-        {
-            lba = BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]);
-            blocks = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
-        }
+        var (lba, blocks, flags) = new BlockCommandCdb(cdb);
 
         if ((flags & 0xE0) != 0)
         {

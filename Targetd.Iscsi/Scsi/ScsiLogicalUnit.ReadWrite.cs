@@ -1,47 +1,16 @@
-using System.Buffers.Binary;
+using Targetd.Iscsi.Scsi.Cdbs;
 
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>READ, WRITE, VERIFY and SYNCHRONIZE CACHE (SBC-3 §5).</content>
 internal sealed partial class ScsiLogicalUnit
 {
-    /// <summary>The LBA, transfer length and flags byte of a READ/WRITE/VERIFY CDB of any size.</summary>
-    internal static (long Lba, long Blocks, byte Flags) DecodeTransfer(ReadOnlySpan<byte> cdb)
-    {
-        switch (cdb.Length >= 1 ? cdb[0] >> 5 : -1)
-        {
-            case 0:
-                // 6-byte CDB (SBC-3 §5.8): 21-bit LBA, "a TRANSFER LENGTH field set to zero specifies that 256 logical blocks".
-                long lba6 = ((cdb[1] & 0x1F) << 16) | (cdb[2] << 8) | cdb[3];
-                return (lba6, cdb[4] == 0 ? 256 : cdb[4], 0);
-            case 1:
-            case 2:
-                return (BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), cdb[1]);
-            case 5:
-                return (BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt32BigEndian(cdb[6..]), cdb[1]);
-            case 4:
-                ulong lba16 = BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]);
-                return (lba16 > long.MaxValue ? long.MaxValue : (long)lba16, BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), cdb[1]);
-            default:
-                throw new ArgumentException("Not a READ, WRITE or VERIFY CDB.", nameof(cdb));
-        }
-    }
-
-    /// <summary>The byte where the TRANSFER LENGTH field starts, by CDB group.</summary>
-    internal static int TransferLengthField(byte opcode) => (opcode >> 5) switch
-    {
-        0 => 4,
-        4 => 10,
-        5 => 6,
-        _ => 7,
-    };
-
     private SenseData? CheckRange(long lba, long blocks) =>
         lba > BlockCount || blocks > BlockCount - lba ? Sense.LbaOutOfRange() : null;
 
     private async ValueTask<ScsiResult> ReadAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var (lba, blocks, flags) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, flags) = new BlockCommandCdb(request.Cdb.Span);
         if ((flags & 0xE0) != 0)
         {
             return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 7)); // RDPROTECT: no protection information
@@ -49,7 +18,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (blocks > MaxTransferBlocks)
         {
-            return ScsiResult.Check(Sense.InvalidFieldInCdb(TransferLengthField(request.Cdb.Span[0])));
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(BlockCommandCdb.TransferLengthByteOf(request.Cdb.Span[0])));
         }
 
         if (CheckRange(lba, blocks) is { } range)
@@ -69,7 +38,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private async ValueTask<ScsiResult> WriteAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var (lba, blocks, flags) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, flags) = new BlockCommandCdb(request.Cdb.Span);
         if ((flags & 0xE0) != 0)
         {
             return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 7)); // WRPROTECT
@@ -77,7 +46,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (blocks > MaxTransferBlocks)
         {
-            return ScsiResult.Check(Sense.InvalidFieldInCdb(TransferLengthField(request.Cdb.Span[0])));
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(BlockCommandCdb.TransferLengthByteOf(request.Cdb.Span[0])));
         }
 
         if (CheckRange(lba, blocks) is { } range)
@@ -109,7 +78,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private async ValueTask<ScsiResult> VerifyAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var (lba, blocks, flags) = DecodeTransfer(request.Cdb.Span);
+        var (lba, blocks, flags) = new BlockCommandCdb(request.Cdb.Span);
         int byteCheck = (flags >> 1) & 0x03;
         if ((flags & 0xE0) != 0)
         {
@@ -123,7 +92,7 @@ internal sealed partial class ScsiLogicalUnit
 
         if (blocks > MaxTransferBlocks)
         {
-            return ScsiResult.Check(Sense.InvalidFieldInCdb(TransferLengthField(request.Cdb.Span[0])));
+            return ScsiResult.Check(Sense.InvalidFieldInCdb(BlockCommandCdb.TransferLengthByteOf(request.Cdb.Span[0])));
         }
 
         if (CheckRange(lba, blocks) is { } range)
@@ -159,20 +128,7 @@ internal sealed partial class ScsiLogicalUnit
 
     private async ValueTask<ScsiResult> SynchronizeCacheAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
-        var cdb = request.Cdb.Span;
-        long lba;
-        long blocks;
-        if (cdb[0] == (byte)ScsiOpcode.SynchronizeCache10)
-        {
-            lba = BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]);
-            blocks = BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]);
-        }
-        else
-        {
-            ulong lba16 = BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]);
-            lba = lba16 > long.MaxValue ? long.MaxValue : (long)lba16;
-            blocks = BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]);
-        }
+        var (lba, blocks, _) = new BlockCommandCdb(request.Cdb.Span);
 
         // "A NUMBER OF LOGICAL BLOCKS field set to zero specifies ... through the last logical block" (SBC-3 §5.22).
         if (CheckRange(lba, blocks) is { } range)

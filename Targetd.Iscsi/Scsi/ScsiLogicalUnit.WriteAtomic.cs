@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 
+using Targetd.Iscsi.Scsi.Cdbs;
+
 namespace Targetd.Iscsi.Scsi;
 
 /// <content>
@@ -19,7 +21,7 @@ internal sealed partial class ScsiLogicalUnit
         // CDB: byte 1 WRPROTECT/DPO/FUA, bytes 2-9 LBA, bytes 12-13 TRANSFER LENGTH, byte 14 GROUP NUMBER.
         var cdb = request.Cdb.Span;
         byte flags = cdb[1];
-        long lba = (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), long.MaxValue);
+        long lba = new BlockCommandCdb(cdb).Lba;
         int blocks = BinaryPrimitives.ReadUInt16BigEndian(cdb[12..]);
         if ((flags & 0xE0) != 0)
         {

@@ -160,7 +160,7 @@ internal sealed partial class IscsiConnection
     {
         _tasks[refused.InitiatorTaskTag] = refused;
         refused.IsStarted = true;
-        var sense = Sense.InvalidFieldInCdb(ScsiLogicalUnit.TransferLengthField(refused.Cdb[0]));
+        var sense = Sense.InvalidFieldInCdb(Scsi.Cdbs.BlockCommandCdb.TransferLengthByteOf(refused.Cdb[0]));
         RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null));
     }
 
