@@ -2,7 +2,11 @@ using Targetd.Iscsi.Wire;
 
 namespace Targetd.Iscsi.Server;
 
-/// <content>The login timeout and the NOP-In keepalive (RFC 7143 §11.19) that find an initiator gone silent.</content>
+/// <content>
+/// The login timeout, the NOP-In keepalive (RFC 7143 §11.19) that finds an initiator gone silent, and the send watch that
+/// finds one that stopped reading: a send that has not completed within the keepalive's two timeouts ends the connection,
+/// so its tasks, its RESERVE and its buffers are released.
+/// </content>
 internal sealed partial class IscsiConnection
 {
     private readonly long _acceptedAt = Environment.TickCount64;
@@ -10,8 +14,22 @@ internal sealed partial class IscsiConnection
     private long _pingSentAt;
     private uint _nextPingTag;
 
+    /// <summary>When the send now under way started (Environment.TickCount64), or 0 when none is.</summary>
+    private long _sendingSince;
+
     /// <summary>Notes that the initiator sent something: the connection is alive.</summary>
     private void MarkReceived() => Volatile.Write(ref _lastReceived, Environment.TickCount64);
+
+    /// <summary>Notes that a send to the socket starts (or, with 0, that it ended).</summary>
+    private void MarkSending(bool sending) => Volatile.Write(ref _sendingSince, sending ? Environment.TickCount64 : 0);
+
+    /// <summary>
+    /// How long one send may wait for the initiator to take its bytes: NopInInterval + NopInResponse, the time within
+    /// which a silent initiator is found gone; infinite when the keepalive is off.
+    /// </summary>
+    private TimeSpan SendStallLimit =>
+        _timeouts.NopInResponse == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan
+        : _timeouts.NopInResponse + (_timeouts.NopInInterval == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : _timeouts.NopInInterval);
 
     /// <summary>Checks the connection's timeouts until it closes; closes it when the initiator stays silent too long.</summary>
     private async Task WatchAsync(CancellationToken cancellationToken)
@@ -45,7 +63,7 @@ internal sealed partial class IscsiConnection
     }
 
     /// <summary>One check; false when the connection must close.</summary>
-    private async ValueTask<bool> CheckAsync(CancellationToken cancellationToken)
+    private ValueTask<bool> CheckAsync(CancellationToken cancellationToken)
     {
         long now = Environment.TickCount64;
         if (!Volatile.Read(ref _fullFeature))
@@ -53,10 +71,18 @@ internal sealed partial class IscsiConnection
             if (Exceeded(now - _acceptedAt, _timeouts.Login))
             {
                 _logger.LoginTimedOut(Remote, _timeouts.Login);
-                return false;
+                return ValueTask.FromResult(false);
             }
 
-            return true;
+            return ValueTask.FromResult(true);
+        }
+
+        long sendingSince = Volatile.Read(ref _sendingSince);
+        if (sendingSince != 0 && Exceeded(now - sendingSince, SendStallLimit))
+        {
+            _logger.SendStalled(Remote, SendStallLimit);
+            NoteCloseReason(Targets.IscsiSessionCloseReason.KeepAliveTimeout);
+            return ValueTask.FromResult(false);
         }
 
         long lastReceived = Volatile.Read(ref _lastReceived);
@@ -71,19 +97,33 @@ internal sealed partial class IscsiConnection
             {
                 _logger.KeepAliveTimedOut(Remote, _timeouts.NopInResponse);
                 NoteCloseReason(Targets.IscsiSessionCloseReason.KeepAliveTimeout);
-                return false;
+                return ValueTask.FromResult(false);
             }
 
-            return true;
+            return ValueTask.FromResult(true);
         }
 
         if (Exceeded(now - lastReceived, _timeouts.NopInInterval))
         {
             _pingSentAt = now;
-            await SendPingAsync(cancellationToken).ConfigureAwait(false);
+
+            // The ping waits for the send lock beside these checks: a send the initiator does not read must not stop them.
+            RunInBackground(() => PingAsync(cancellationToken));
         }
 
-        return true;
+        return ValueTask.FromResult(true);
+    }
+
+    private async Task PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendPingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The ping could not be sent: the read loop meets the same failure and ends the connection.
+        }
     }
 
     /// <summary>

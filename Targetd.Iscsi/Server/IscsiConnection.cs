@@ -320,7 +320,17 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             return;
         }
 
-        var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        FlushResult flush;
+        MarkSending(true);
+        try
+        {
+            flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            MarkSending(false);
+        }
+
         if (flush.IsCompleted)
         {
             throw new IOException("The connection is closed.");
@@ -339,7 +349,17 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         }
 
         // A stream socket's send of a buffer list completes once every byte is sent, or fails.
-        int sent = await _socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        int sent;
+        MarkSending(true);
+        try
+        {
+            sent = await _socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            MarkSending(false);
+        }
+
         if (sent != header.Count + data.Count + padding)
         {
             throw new IOException("The connection is closed.");

@@ -54,6 +54,9 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "The initiator at {Remote} sent nothing for {Timeout} after a NOP-In ping: connection closed")]
     public static partial void KeepAliveTimedOut(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "The initiator at {Remote} took no data for {Timeout}: it stopped reading, connection closed")]
+    public static partial void SendStalled(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
+
     [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "A handler of a session event failed; the session goes on")]
     public static partial void SessionEventHandlerFailed(this ILogger logger, Exception exception);
 

@@ -60,6 +60,39 @@ public sealed class KeepAliveTests
     }
 
     [Test]
+    public async Task A_session_that_stops_reading_is_closed_within_the_keepalive_timeouts_and_its_reserve_released()
+    {
+        await using var target = await LoopbackTarget.StartAsync(timeouts: Short);
+        var reader = await target.LoginAsync();
+        (await reader.ExecuteAsync(0, Cdb.Reserve6(), 0, read: false)).Status.Should().Be(ScsiStatus.Good);
+
+        // 1 MiB READs whose data is never read: the target's sends stop once the socket buffers are full, while the
+        // initiator's own sends keep arriving until the target stops reading them in turn.
+        var flood = Task.Run(async () =>
+        {
+            try
+            {
+                for (int i = 0; i < 96; i++)
+                {
+                    await reader.SendCommandAsync(0, Cdb.Read10((uint)(i % 8) * 2048, 2048), 1 << 20, read: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            {
+                // The target closed the connection.
+            }
+        });
+
+        await target.WaitForNoSessionsAsync();
+        await reader.DisposeAsync();
+        (await Task.WhenAny(flood, Task.Delay(TimeSpan.FromSeconds(5)))).Should().Be(flood, "the closed connection ends the flood");
+        await using var other = await TestInitiator.ConnectAsync(target.EndPoint);
+        (await other.LoginAsync(LoopbackTarget.TargetName, "iqn.2024-01.net.targetd.test:other")).Should().Be(0);
+        await other.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false); // the unit attention of the nexus loss, if any
+        (await other.ExecuteAsync(0, Cdb.Reserve6(), 0, read: false)).Status.Should().Be(ScsiStatus.Good, "the stalled nexus's reservation went with it");
+    }
+
+    [Test]
     public async Task A_connection_that_never_logs_in_is_closed()
     {
         await using var target = await LoopbackTarget.StartAsync(timeouts: Short with { Login = TimeSpan.FromMilliseconds(300) });

@@ -198,7 +198,6 @@ internal sealed class TestInitiator : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a SCSI command that moves no data out, without waiting for its outcome; returns its task tag.</summary>
     /// <summary>Takes the unit attentions a new nexus meets first (power on, LUN inventory) with TEST UNIT READY.</summary>
     public async Task ClearUnitAttentionsAsync(int lun)
     {
@@ -213,6 +212,7 @@ internal sealed class TestInitiator : IAsyncDisposable
         Assert.Fail("TEST UNIT READY never returned GOOD");
     }
 
+    /// <summary>Sends a SCSI command that moves no data out, without waiting for its outcome; returns its task tag.</summary>
     public async Task<uint> SendCommandAsync(int lun, byte[] cdb, int expectedLength, bool read)
     {
         var header = CommandHeader(lun, cdb, expectedLength, read, write: false);
