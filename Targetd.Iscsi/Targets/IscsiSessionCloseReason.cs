@@ -26,4 +26,7 @@ public enum IscsiSessionCloseReason
 
     /// <summary>A TARGET COLD RESET ended every connection (RFC 7143 §11.5.1).</summary>
     TargetReset,
+
+    /// <summary>The initiator's admission to the target was withdrawn, or the credentials it must present changed.</summary>
+    AdmissionWithdrawn,
 }

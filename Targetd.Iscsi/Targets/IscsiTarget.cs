@@ -198,7 +198,10 @@ public sealed class IscsiTarget
         return true;
     }
 
-    /// <summary>Admits an initiator, replacing an earlier entry for the same name.</summary>
+    /// <summary>
+    /// Admits an initiator, replacing an earlier entry for the same name. When that entry asked for other credentials,
+    /// the sessions the initiator logged in with them end (a rotated secret admits only logins that prove the new one).
+    /// </summary>
     /// <param name="initiatorName">The initiator's iSCSI name.</param>
     /// <param name="chap">Credentials it must present, or null for none.</param>
     public void AllowInitiator(string initiatorName, ChapCredentials? chap = null)
@@ -208,12 +211,34 @@ public sealed class IscsiTarget
             throw new ArgumentException($"'{initiatorName}' is not a valid iSCSI name.", nameof(initiatorName));
         }
 
-        _acls[initiatorName] = new IscsiInitiatorAcl(initiatorName, chap);
+        var entry = new IscsiInitiatorAcl(initiatorName, chap);
+        IscsiInitiatorAcl? previous = null;
+        _acls.AddOrUpdate(initiatorName, entry, (_, old) =>
+        {
+            previous = old;
+            return entry;
+        });
+        if (previous is not null && previous.Chap != chap)
+        {
+            AdmissionWithdrawn?.Invoke(this, initiatorName);
+        }
     }
 
-    /// <summary>Withdraws an initiator's admission; its running sessions continue.</summary>
+    /// <summary>Withdraws an initiator's admission and ends the sessions it has on the target.</summary>
     /// <returns>Whether the initiator was listed.</returns>
-    public bool RemoveInitiator(string initiatorName) => _acls.TryRemove(initiatorName, out _);
+    public bool RemoveInitiator(string initiatorName)
+    {
+        if (!_acls.TryRemove(initiatorName, out _))
+        {
+            return false;
+        }
+
+        AdmissionWithdrawn?.Invoke(this, initiatorName);
+        return true;
+    }
+
+    /// <summary>An initiator's admission was withdrawn or its credentials changed: the registry ends its sessions.</summary>
+    internal event Action<IscsiTarget, string>? AdmissionWithdrawn;
 
     /// <summary>Whether an initiator may log in, and the credentials it must then present (null for none).</summary>
     internal bool TryAuthorize(string initiatorName, out ChapCredentials? chap)

@@ -60,6 +60,8 @@ public sealed class IscsiTargetRegistry
         {
             throw new InvalidOperationException($"Target {target.Name} already exists.");
         }
+
+        target.AdmissionWithdrawn += EndSessionsOf;
     }
 
     /// <summary>Removes a target and ends its sessions.</summary>
@@ -71,12 +73,26 @@ public sealed class IscsiTargetRegistry
             return false;
         }
 
+        target.AdmissionWithdrawn -= EndSessionsOf;
+
         foreach (var session in _sessions.Values.Where(s => ReferenceEquals(s.Target, target)))
         {
             session.Close(IscsiSessionCloseReason.TargetRemoved);
         }
 
         return true;
+    }
+
+    /// <summary>Ends the sessions an initiator has on a target, once its admission there is withdrawn or changed.</summary>
+    private void EndSessionsOf(IscsiTarget target, string initiatorName)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (ReferenceEquals(session.Target, target) && string.Equals(session.Info.InitiatorName, initiatorName, StringComparison.OrdinalIgnoreCase))
+            {
+                session.Close(IscsiSessionCloseReason.AdmissionWithdrawn);
+            }
+        }
     }
 
     /// <summary>Looks a target up by name, case-insensitively.</summary>
