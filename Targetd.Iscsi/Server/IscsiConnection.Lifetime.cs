@@ -47,11 +47,17 @@ internal sealed partial class IscsiConnection
     private ValueTask RefuseWhileDrainingAsync(BasicHeaderSegment bhs, CancellationToken cancellationToken) =>
         SendBusyAsync(new IscsiTask(bhs.InitiatorTaskTag, bhs.Lun, ScsiDispatcher.DecodeLun(bhs.Lun), [], bhs.CmdSN, 0, false, false), cancellationToken);
 
-    private async ValueTask SendBusyAsync(IscsiTask refused, CancellationToken cancellationToken)
+    private ValueTask SendBusyAsync(IscsiTask refused, CancellationToken cancellationToken) =>
+        SendStatusAsync(refused, ScsiStatus.Busy, cancellationToken);
+
+    private ValueTask SendTaskSetFullAsync(IscsiTask refused, CancellationToken cancellationToken) =>
+        SendStatusAsync(refused, ScsiStatus.TaskSetFull, cancellationToken);
+
+    private async ValueTask SendStatusAsync(IscsiTask refused, ScsiStatus status, CancellationToken cancellationToken)
     {
         using (refused)
         {
-            await SendResultAsync(refused, new ScsiResult(ScsiStatus.Busy, null, 0, 0), null, cancellationToken).ConfigureAwait(false);
+            await SendResultAsync(refused, new ScsiResult(status, null, 0, 0), null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -44,6 +44,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private uint _statSN = 1;
     private uint _expCmdSN;
     private uint _maxCmdSN;
+    private readonly BufferBudget _sessionBuffers = new(TargetLimits.SessionBufferBytes);
     private ulong _sessionId;
     private string? _initiatorPort;
     private bool _registered;

@@ -15,6 +15,7 @@ internal sealed class IscsiTask : IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _dataOut;
     private Dictionary<uint, (int Next, int End, uint DataSN)>? _openR2Ts;
+    private BufferCharge? _charge;
 
     public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite)
     {
@@ -102,6 +103,9 @@ internal sealed class IscsiTask : IDisposable
 
     public void MarkCompleted() => _completion.TrySetResult();
 
+    /// <summary>The share of the buffer budgets the task holds until it is disposed.</summary>
+    public void Hold(BufferCharge charge) => _charge = charge;
+
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _dataOut, null);
@@ -110,6 +114,7 @@ internal sealed class IscsiTask : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        Interlocked.Exchange(ref _charge, null)?.Release();
         Cancellation.Dispose();
     }
 }

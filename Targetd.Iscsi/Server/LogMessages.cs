@@ -54,6 +54,9 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "The initiator at {Remote} sent nothing for {Timeout} after a NOP-In ping: connection closed")]
     public static partial void KeepAliveTimedOut(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Debug, Message = "TASK SET FULL for {Remote}: {Tasks} tasks, {SessionBytes} bytes held by the session, {AllBytes} by all sessions")]
+    public static partial void TaskSetFull(this ILogger logger, System.Net.EndPoint? remote, int tasks, long sessionBytes, long allBytes);
+
     [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "The initiator at {Remote} took no data for {Timeout}: it stopped reading, connection closed")]
     public static partial void SendStalled(this ILogger logger, System.Net.EndPoint? remote, TimeSpan timeout);
 

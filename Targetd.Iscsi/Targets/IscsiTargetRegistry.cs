@@ -14,6 +14,20 @@ public sealed class IscsiTargetRegistry
     private long _nextPortal;
     private long _nextSessionId;
     private int _nextTsih;
+    private Server.BufferBudget? _buffers;
+
+    /// <summary>The default <see cref="BufferBudgetBytes"/>: 1 GiB.</summary>
+    public const long DefaultBufferBudgetBytes = 1L << 30;
+
+    /// <summary>
+    /// The data the commands of every session of this registry may hold until they are answered (Data-Out received,
+    /// Data-In not yet taken by the initiator); a command that would pass it ends with TASK SET FULL. Each session has a
+    /// budget of its own as well (128 MiB). Default: <see cref="DefaultBufferBudgetBytes"/>.
+    /// </summary>
+    public long BufferBudgetBytes { get; init; } = DefaultBufferBudgetBytes;
+
+    /// <summary>The budget <see cref="BufferBudgetBytes"/> sets.</summary>
+    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(BufferBudgetBytes));
 
     /// <summary>The targets, ordered by name.</summary>
     public IReadOnlyList<IscsiTarget> Targets => [.. _targets.Values.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase)];

@@ -33,9 +33,10 @@ internal sealed class LoopbackTarget : IAsyncDisposable
         long size = 16 * 1024 * 1024,
         ConnectionTimeouts? timeouts = null,
         ILoggerFactory? loggerFactory = null,
-        TimeSpan? drainTimeout = null)
+        TimeSpan? drainTimeout = null,
+        long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes)
     {
-        var registry = new IscsiTargetRegistry();
+        var registry = new IscsiTargetRegistry { BufferBudgetBytes = bufferBudget };
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);
