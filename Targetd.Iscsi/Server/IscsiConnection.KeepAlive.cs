@@ -45,7 +45,7 @@ internal sealed partial class IscsiConnection
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!await CheckAsync(cancellationToken).ConfigureAwait(false))
+                if (!Check(cancellationToken))
                 {
                     Close();
                     return;
@@ -63,7 +63,7 @@ internal sealed partial class IscsiConnection
     }
 
     /// <summary>One check; false when the connection must close.</summary>
-    private ValueTask<bool> CheckAsync(CancellationToken cancellationToken)
+    private bool Check(CancellationToken cancellationToken)
     {
         long now = Environment.TickCount64;
         if (!Volatile.Read(ref _fullFeature))
@@ -71,10 +71,10 @@ internal sealed partial class IscsiConnection
             if (Exceeded(now - _acceptedAt, _timeouts.Login))
             {
                 _logger.LoginTimedOut(Remote, _timeouts.Login);
-                return ValueTask.FromResult(false);
+                return false;
             }
 
-            return ValueTask.FromResult(true);
+            return true;
         }
 
         long sendingSince = Volatile.Read(ref _sendingSince);
@@ -82,7 +82,7 @@ internal sealed partial class IscsiConnection
         {
             _logger.SendStalled(Remote, SendStallLimit);
             NoteCloseReason(Targets.IscsiSessionCloseReason.KeepAliveTimeout);
-            return ValueTask.FromResult(false);
+            return false;
         }
 
         long lastReceived = Volatile.Read(ref _lastReceived);
@@ -97,10 +97,10 @@ internal sealed partial class IscsiConnection
             {
                 _logger.KeepAliveTimedOut(Remote, _timeouts.NopInResponse);
                 NoteCloseReason(Targets.IscsiSessionCloseReason.KeepAliveTimeout);
-                return ValueTask.FromResult(false);
+                return false;
             }
 
-            return ValueTask.FromResult(true);
+            return true;
         }
 
         if (Exceeded(now - lastReceived, _timeouts.NopInInterval))
@@ -111,7 +111,7 @@ internal sealed partial class IscsiConnection
             RunInBackground(() => PingAsync(cancellationToken));
         }
 
-        return ValueTask.FromResult(true);
+        return true;
     }
 
     private async Task PingAsync(CancellationToken cancellationToken)

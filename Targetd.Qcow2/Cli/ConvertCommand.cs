@@ -40,9 +40,10 @@ internal static class ConvertCommand
             var other => throw new CliException($"Unknown source format '{other}'"),
         };
 
+        bool lockSource = !ForceShare.Given(parsed);
         await using IBlockDevice source = sourceIsQcow2
-            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true, Snapshot = SnapshotName(parsed.Get("-l")), Lock = !ForceShare.Given(parsed) }, cancellationToken).ConfigureAwait(false)
-            : RawBackingFile.Open(sourcePath, lockImage: !ForceShare.Given(parsed));
+            ? await Qcow2Image.OpenAsync(sourcePath, new Qcow2OpenOptions { ReadOnly = true, Snapshot = SnapshotName(parsed.Get("-l")), Lock = lockSource }, cancellationToken).ConfigureAwait(false)
+            : RawBackingFile.Open(sourcePath, lockImage: lockSource);
         await using IBlockDevice destination = format == "qcow2"
             ? await Qcow2Image.CreateAsync(destinationPath, options with { Size = source.Length, BackingFile = null }, cancellationToken).ConfigureAwait(false)
             : CreateRaw(destinationPath, source.Length);
