@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
@@ -10,8 +9,6 @@ internal sealed partial class IscsiConnection
 {
     /// <summary>The largest Expected Data Transfer Length buffered for one command.</summary>
     private const int MaxTaskBytes = ScsiLogicalUnit.MaxTransferBytes;
-
-    private uint _nextTargetTransferTag;
 
     private async ValueTask HandleScsiCommandAsync(IscsiPdu pdu, CancellationToken cancellationToken)
     {
@@ -33,7 +30,7 @@ internal sealed partial class IscsiConnection
         bool isWrite = (bhs.Flags & 0x20) != 0;
         uint expected = bhs.Field20;
         uint itt = bhs.InitiatorTaskTag;
-        if (_tasks.ContainsKey(itt))
+        if (Tasks.ContainsKey(itt))
         {
             await RejectAsync(pdu, RejectReason.TaskInProgress, cancellationToken).ConfigureAwait(false);
             return;
@@ -58,110 +55,64 @@ internal sealed partial class IscsiConnection
         // Every command counts, immediate ones and repeated CmdSNs included: beyond the queue depth, or when its data would
         // pass the session's or the registry's buffer budget, it ends at once with TASK SET FULL (SAM-5 §5.3.1), before
         // any buffer is taken. Its unsolicited Data-Out, if any, is then rejected as belonging to no task.
-        var charge = _tasks.Count < TargetLimits.QueueDepth ? BufferCharge.TryTake(_sessionBuffers, _registry.Buffers, expected) : null;
+        var charge = _session.HasRoom ? BufferCharge.TryTake(_session.Buffers, _registry.Buffers, expected) : null;
         if (charge is null)
         {
-            _logger.TaskSetFull(Remote, _tasks.Count, _sessionBuffers.InUse, _registry.Buffers.InUse);
+            _logger.TaskSetFull(Remote, Tasks.Count, _session.Buffers.InUse, _registry.Buffers.InUse);
             await SendTaskSetFullAsync(new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, 0, false, false), cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite);
+        var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite, _pool);
         task.Hold(charge);
-        _tasks[itt] = task;
+        Tasks[itt] = task;
         if (!task.IsWrite || expected == 0)
         {
             StartExecution(task);
             return;
         }
 
-        pdu.Data.Span.CopyTo(task.DataOut.Span);
-        task.Received = pdu.DataLength;
-        task.UnsolicitedNext = pdu.DataLength;
-
-        // §13.10/§13.14: without InitialR2T, unsolicited Data-Out may follow up to FirstBurstLength, unless F says none will.
-        int unsolicitedEnd = !Parameters.InitialR2T && !final
-            ? Math.Min(Parameters.FirstBurstLength, task.ExpectedLength)
-            : pdu.DataLength;
-        task.ExpectingUnsolicited = unsolicitedEnd > pdu.DataLength;
-        task.NextR2TOffset = Math.Max(unsolicitedEnd, pdu.DataLength);
-        if (task.Received >= task.ExpectedLength)
-        {
-            StartExecution(task);
-        }
-        else if (!task.ExpectingUnsolicited)
-        {
-            await SendReadyToTransferAsync(task, cancellationToken).ConfigureAwait(false);
-        }
+        await ContinueDataOutAsync(task, _dataOut!.Begin(task, pdu.Data.Span, final), cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask HandleDataOutAsync(IscsiPdu pdu, CancellationToken cancellationToken)
     {
         // §11.7: Target Transfer Tag at 20, DataSN at 36, Buffer Offset at 40; F ends the sequence.
         var bhs = pdu.Header;
-        if (!_tasks.TryGetValue(bhs.InitiatorTaskTag, out var task) || !task.IsWrite || task.IsStarted)
+        if (!Tasks.TryGetValue(bhs.InitiatorTaskTag, out var task) || !task.IsWrite || task.IsStarted)
         {
             await RejectAsync(pdu, RejectReason.InvalidPduField, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        long offset = bhs.Field40;
-        uint ttt = bhs.TargetTransferTag;
-        int length = pdu.DataLength;
-        bool unsolicited = ttt == BasicHeaderSegment.ReservedTag;
-        (int Next, int End, uint DataSN) burst = default;
-        bool known = unsolicited ? task.ExpectingUnsolicited : task.OpenR2Ts.TryGetValue(ttt, out burst);
-        int next = unsolicited ? task.UnsolicitedNext : burst.Next;
-        int end = unsolicited ? task.NextR2TOffset : burst.End;
-        uint dataSN = unsolicited ? task.UnsolicitedDataSN : burst.DataSN;
-
-        // DataPDUInOrder=Yes: each Data-Out continues its sequence exactly, within the burst.
-        if (!known || offset != next || offset + length > end)
+        switch (DataOutAssembler.Accept(task, bhs.TargetTransferTag, bhs.Field36, bhs.Field40, bhs.IsFinal, pdu.Data.Span, out var progress))
         {
-            await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
-            return;
+            case DataOutVerdict.Accepted:
+                await ContinueDataOutAsync(task, progress, cancellationToken).ConfigureAwait(false);
+                return;
+            case DataOutVerdict.DataSequenceGap:
+                // A gap cannot be recovered at ErrorRecoveryLevel 0: the command ends with CHECK CONDITION (ABORTED
+                // COMMAND, DATA PHASE ERROR) and its remaining Data-Out PDUs are rejected as belonging to no task.
+                Tasks.TryRemove(task.InitiatorTaskTag, out _);
+                task.IsStarted = true;
+                RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null));
+                return;
+            case DataOutVerdict.OutOfSequence:
+                await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
+                return;
+            default:
+                return; // aborted while its data arrived
         }
+    }
 
-        // §11.7.5: DataSN counts the Data-Out PDUs of each sequence from 0. A gap cannot be recovered at
-        // ErrorRecoveryLevel 0: the command ends with CHECK CONDITION (ABORTED COMMAND, DATA PHASE ERROR) and its
-        // remaining Data-Out PDUs are rejected as belonging to no task.
-        if (bhs.Field36 != dataSN)
-        {
-            _tasks.TryRemove(task.InitiatorTaskTag, out _);
-            task.IsStarted = true;
-            RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null));
-            return;
-        }
-
-        dataSN++;
-
-        pdu.Data.Span.CopyTo(task.DataOut.Span[(int)offset..]);
-        task.Received += length;
-        next += length;
-        if (unsolicited)
-        {
-            task.UnsolicitedNext = next;
-            task.UnsolicitedDataSN = dataSN;
-            if (bhs.IsFinal || next == end)
-            {
-                task.ExpectingUnsolicited = false;
-                task.NextR2TOffset = next;
-            }
-        }
-        else if (bhs.IsFinal || next == end)
-        {
-            task.OpenR2Ts.Remove(ttt);
-        }
-        else
-        {
-            task.OpenR2Ts[ttt] = (next, end, dataSN);
-        }
-
-        if (task.Received >= task.ExpectedLength)
+    /// <summary>Runs a write whose data has all arrived, or asks for more with R2Ts.</summary>
+    private async ValueTask ContinueDataOutAsync(IscsiTask task, DataOutProgress progress, CancellationToken cancellationToken)
+    {
+        if (progress == DataOutProgress.Complete)
         {
             StartExecution(task);
         }
-        else if (!task.ExpectingUnsolicited)
+        else if (progress == DataOutProgress.Solicit)
         {
             await SendReadyToTransferAsync(task, cancellationToken).ConfigureAwait(false);
         }
@@ -170,37 +121,27 @@ internal sealed partial class IscsiConnection
     /// <summary>Answers a command whose transfer is larger than one task may buffer: INVALID FIELD IN CDB at its length.</summary>
     private void RefuseTransferLength(IscsiTask refused)
     {
-        _tasks[refused.InitiatorTaskTag] = refused;
+        Tasks[refused.InitiatorTaskTag] = refused;
         refused.IsStarted = true;
         var sense = Sense.InvalidFieldInCdb(Scsi.Cdbs.BlockCommandCdb.TransferLengthByteOf(refused.Cdb[0]));
         RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null));
     }
 
-    /// <summary>Sends R2Ts (§11.8) for the data still wanted, up to MaxOutstandingR2T, each at most MaxBurstLength.</summary>
+    /// <summary>Sends the R2Ts (§11.8) the assembler allows now.</summary>
     private async ValueTask SendReadyToTransferAsync(IscsiTask task, CancellationToken cancellationToken)
     {
-        while (task.OpenR2TCount < Parameters.MaxOutstandingR2T && task.NextR2TOffset < task.ExpectedLength)
+        while (_dataOut!.TrySolicit(task, out var r2t))
         {
-            uint ttt = _nextTargetTransferTag++;
-            if (ttt == BasicHeaderSegment.ReservedTag)
-            {
-                ttt = _nextTargetTransferTag++;
-            }
-
-            int offset = task.NextR2TOffset;
-            int length = Math.Min(Parameters.MaxBurstLength, task.ExpectedLength - offset);
-            task.OpenR2Ts[ttt] = (offset, offset + length, 0);
-            task.NextR2TOffset = offset + length;
-            var header = RentHeader();
+            var header = _writer.RentHeader();
             _ = new HeaderWriter(header, IscsiOpcode.ReadyToTransfer, 0x80)
                 .Lun(task.LunField)
                 .InitiatorTaskTag(task.InitiatorTaskTag)
-                .UInt32(20, ttt)
-                .UInt32(36, task.NextR2TSN++)
-                .UInt32(40, (uint)offset)
-                .UInt32(44, (uint)length);
+                .UInt32(20, r2t.TargetTransferTag)
+                .UInt32(36, r2t.R2TSN)
+                .UInt32(40, (uint)r2t.Offset)
+                .UInt32(44, (uint)r2t.Length);
             task.DataSequence++;
-            await SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumber.Current, cancellationToken).ConfigureAwait(false);
+            await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Current, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -217,14 +158,14 @@ internal sealed partial class IscsiConnection
     /// <summary>Executes a task and sends its outcome; <paramref name="backgroundId"/> is its entry among the background work.</summary>
     private async Task ExecuteAsync(IscsiTask task, long backgroundId)
     {
-        byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? ArrayPool<byte>.Shared.Rent(task.ExpectedLength) : null;
+        byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? _pool.Rent(task.ExpectedLength) : null;
         try
         {
             ScsiResult result;
             try
             {
-                var target = _login.Target!;
-                var units = target.UnitsFor(_login.InitiatorName);
+                var target = _session.Target!;
+                var units = target.UnitsFor(_session.InitiatorName);
                 if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
                 {
                     // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
@@ -236,10 +177,10 @@ internal sealed partial class IscsiConnection
                 {
                     var request = new ScsiRequest(
                         task.Cdb,
-                        _sessionId,
+                        _session.Id,
                         task.DataOut[..task.Received],
                         dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
-                        _initiatorPort);
+                        _session.InitiatorPort);
                     result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
                 }
             }
@@ -261,7 +202,7 @@ internal sealed partial class IscsiConnection
         {
             if (dataIn is not null)
             {
-                ArrayPool<byte>.Shared.Return(dataIn);
+                _pool.Return(dataIn);
             }
 
             _background.TryRemove(backgroundId, out _);
@@ -279,7 +220,7 @@ internal sealed partial class IscsiConnection
             }
 
             // The tag is free again once the response is on its way: remove first, so a reuse is not mistaken.
-            _tasks.TryRemove(task.InitiatorTaskTag, out _);
+            Tasks.TryRemove(task.InitiatorTaskTag, out _);
             await SendResultAsync(task, result, dataIn, _closing.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -288,7 +229,7 @@ internal sealed partial class IscsiConnection
         }
         finally
         {
-            _tasks.TryRemove(task.InitiatorTaskTag, out _);
+            Tasks.TryRemove(task.InitiatorTaskTag, out _);
             task.MarkCompleted();
             task.Dispose();
         }
@@ -336,13 +277,13 @@ internal sealed partial class IscsiConnection
             sense.WriteTo(data.AsSpan(2));
         }
 
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.ScsiResponse, (byte)(0x80 | residualFlags))
             .Byte(3, (byte)result.Status)
             .DataSegmentLength(data.Length)
             .InitiatorTaskTag(task.InitiatorTaskTag)
             .UInt32(36, task.DataSequence)
             .UInt32(44, residual);
-        await SendAsync(header, data, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+        await _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -16,7 +16,6 @@ internal sealed partial class IscsiConnection
     /// <summary>0 until the first reason is known, then that reason + 1: the first reason given wins.</summary>
     private int _closeReason;
     private bool _draining;
-    private IscsiSessionInfo? _session;
 
     /// <summary>Ends the connection for a reason the session's close event reports.</summary>
     public void Close(IscsiSessionCloseReason reason)
@@ -34,10 +33,10 @@ internal sealed partial class IscsiConnection
     {
         Volatile.Write(ref _draining, true);
         using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-        while (!_tasks.IsEmpty && !_closing.IsCancellationRequested)
+        while (!Tasks.IsEmpty && !_closing.IsCancellationRequested)
         {
             // A command read just before the drain began may still be registering: look again shortly.
-            var completions = Task.WhenAll(_tasks.Values.Select(t => t.Completion));
+            var completions = Task.WhenAll(Tasks.Values.Select(t => t.Completion));
             await Task.WhenAny(completions, Task.Delay(DrainRecheck, link.Token)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -69,13 +68,12 @@ internal sealed partial class IscsiConnection
 
     private void RaiseSessionOpened(IscsiSessionInfo session)
     {
-        _session = session;
         RaiseSafely(() => _registry.RaiseSessionOpened(session));
     }
 
     private void RaiseSessionClosed()
     {
-        if (_session is { } session)
+        if (_session.Info is { } session)
         {
             RaiseSafely(() => _registry.RaiseSessionClosed(session, CloseReason));
         }

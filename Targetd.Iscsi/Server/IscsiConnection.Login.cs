@@ -21,8 +21,7 @@ internal sealed partial class IscsiConnection
         {
             // §11.12.6: the CmdSN of the first Login Request is the one the first command will carry.
             _loginStarted = true;
-            _expCmdSN = bhs.CmdSN;
-            _maxCmdSN = bhs.CmdSN + TargetLimits.QueueDepth - 1;
+            _session.Window.Start(bhs.CmdSN, _session.QueueDepth);
         }
 
         bool continues = (bhs.Flags & 0x40) != 0;
@@ -97,9 +96,12 @@ internal sealed partial class IscsiConnection
     {
         // §13.1: digests apply from the first PDU after the final Login Response, in both directions.
         _fullFeature = true;
-        _framer.HeaderDigest = _sendHeaderDigest = Parameters.HeaderDigest;
-        _framer.DataDigest = _sendDataDigest = Parameters.DataDigest;
+        _keepAlive.EnteredFullFeaturePhase();
+        _framer.HeaderDigest = Parameters.HeaderDigest;
+        _framer.DataDigest = Parameters.DataDigest;
+        _writer.UseDigests(Parameters.HeaderDigest, Parameters.DataDigest);
         _framer.MaxDataSegmentLength = Parameters.TargetMaxRecvDataSegmentLength;
+        _dataOut = new DataOutAssembler(Parameters);
         var info = new IscsiSessionInfo(
             _login.InitiatorName,
             IscsiSessionInfo.FormatIsid(_login.Isid),
@@ -107,17 +109,13 @@ internal sealed partial class IscsiConnection
             _login.Target?.Name,
             Local,
             Remote);
-        _sessionId = _registry.Register(info, _login.Target, Close);
-
-        // SPC-4 §7.5.4.6: the iSCSI initiator port name, "<iSCSI name>,i,0x<ISID>".
-        _initiatorPort = info.InitiatorName + ",i,0x" + info.Isid;
-        _registered = true;
+        _session.Register(_registry, info, _login.Target, Close);
         if (_login.Target is { } target)
         {
             StartInventory(target);
             foreach (var (lun, unit) in target.UnitsFor(_login.InitiatorName))
             {
-                unit.AttachNexus(_sessionId, _initiatorPort, async () => await AbortAsync([.. _tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
+                unit.AttachNexus(_session.Id, _session.InitiatorPort!, async () => await AbortAsync([.. Tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
             }
         }
         _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
@@ -129,13 +127,13 @@ internal sealed partial class IscsiConnection
     {
         byte[] data = TextParameters.Encode(result.Keys);
         byte flags = (byte)((result.Transit ? 0x80 : 0) | (result.CurrentStage << 2) | result.NextStage);
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.LoginResponse, flags)
             .DataSegmentLength(data.Length)
             .InitiatorTaskTag(request.InitiatorTaskTag)
             .UInt16(14, tsih)
             .UInt16(36, (ushort)result.Status);
         request.Bytes[8..14].CopyTo(header.AsSpan(8)); // ISID
-        return SendAsync(header, data, StatusNumber.Advance, cancellationToken);
+        return _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken);
     }
 }

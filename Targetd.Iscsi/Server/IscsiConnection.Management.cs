@@ -22,13 +22,13 @@ internal sealed partial class IscsiConnection
 
         // §11.19: the NOP-In echoes the ping data, with the reserved Target Transfer Tag.
         var echo = pdu.Data[..Math.Min(pdu.DataLength, Parameters.InitiatorMaxRecvDataSegmentLength)].ToArray();
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.NopIn, 0x80)
             .DataSegmentLength(echo.Length)
             .Lun(bhs.Lun)
             .InitiatorTaskTag(bhs.InitiatorTaskTag)
             .UInt32(20, BasicHeaderSegment.ReservedTag);
-        await SendAsync(header, echo, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+        await _writer.SendAsync(header, echo, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask HandleTextAsync(IscsiPdu pdu, CancellationToken cancellationToken)
@@ -85,13 +85,13 @@ internal sealed partial class IscsiConnection
             data.AddRange(encoded);
         }
 
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.TextResponse, (byte)(continues ? 0 : 0x80))
             .DataSegmentLength(data.Count)
             .Lun(bhs.Lun)
             .InitiatorTaskTag(bhs.InitiatorTaskTag)
             .UInt32(20, continues ? 1u : BasicHeaderSegment.ReservedTag);
-        await SendAsync(header, data.ToArray(), StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+        await _writer.SendAsync(header, data.ToArray(), StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -170,7 +170,7 @@ internal sealed partial class IscsiConnection
         NoteCloseReason(IscsiSessionCloseReason.Logout);
 
         // Commands already received complete before the response (§11.14: the logout is the last command).
-        foreach (var task in _tasks.Values.Where(t => t.IsStarted).ToArray())
+        foreach (var task in Tasks.Values.Where(t => t.IsStarted).ToArray())
         {
             await task.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -179,16 +179,16 @@ internal sealed partial class IscsiConnection
         // reservations above all, is released before the initiator hears the logout succeeded.
         if (response == 0)
         {
-            ForgetNexusOnUnits();
+            _session.ForgetNexus();
         }
 
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.LogoutResponse, 0x80)
             .Byte(2, response)
             .InitiatorTaskTag(itt)
             .UInt16(40, 0) // Time2Wait
             .UInt16(42, 0); // Time2Retain
-        await SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+        await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
     private void HandleTaskManagement(IscsiPdu pdu)
@@ -212,11 +212,11 @@ internal sealed partial class IscsiConnection
             {
                 byte response = await ManageTasksAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
                 _logger.TaskManagement(function, lun, response);
-                var header = RentHeader();
+                var header = _writer.RentHeader();
                 _ = new HeaderWriter(header, IscsiOpcode.TaskManagementResponse, 0x80)
                     .Byte(2, response)
                     .InitiatorTaskTag(itt);
-                await SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumber.Advance, _closing.Token).ConfigureAwait(false);
+                await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Advance, _closing.Token).ConfigureAwait(false);
                 if (function == 7 && response == 0)
                 {
                     // §11.5.1: after a TARGET COLD RESET the target drops all its connections.
@@ -233,11 +233,11 @@ internal sealed partial class IscsiConnection
     /// <summary>Performs a task management function (§11.5.1) and returns its response code (§11.6.1).</summary>
     private async Task<byte> ManageTasksAsync(int function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
     {
-        var units = _login.Target!.UnitsFor(_login.InitiatorName);
+        var units = _session.Target!.UnitsFor(_session.InitiatorName);
         switch (function)
         {
             case 1: // ABORT TASK
-                if (_tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
+                if (Tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
                 {
                     // A task whose response is already on its way has completed: "Task does not exist".
                     return await AbortAsync([task]).ConfigureAwait(false) > 0 ? (byte)0 : (byte)1;
@@ -245,10 +245,10 @@ internal sealed partial class IscsiConnection
 
                 // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
                 // lost on the way and counts as received: "Function complete". Otherwise it has completed: "Task does not exist".
-                return SerialNumber.InWindow(refCmdSN, Volatile.Read(ref _expCmdSN), Volatile.Read(ref _maxCmdSN))
+                return _session.Window.Contains(refCmdSN)
                     && SerialNumber.LessThan(refCmdSN, cmdSN) ? (byte)0 : (byte)1;
             case 2 or 4: // ABORT TASK SET, CLEAR TASK SET
-                await AbortAsync(_tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
+                await AbortAsync(Tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
                 return 0;
             case 5: // LOGICAL UNIT RESET
                 if (!units.TryGetValue(lun, out var unit))
@@ -256,11 +256,11 @@ internal sealed partial class IscsiConnection
                     return 2; // LUN does not exist
                 }
 
-                await AbortAsync(_tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
+                await AbortAsync(Tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
                 unit.Reset(logicalUnitReset: true);
                 return 0;
             case 6 or 7: // TARGET WARM RESET, TARGET COLD RESET
-                await AbortAsync(_tasks.Values.ToArray()).ConfigureAwait(false);
+                await AbortAsync(Tasks.Values.ToArray()).ConfigureAwait(false);
                 foreach (var each in units.Values)
                 {
                     each.Reset(logicalUnitReset: false);
@@ -290,7 +290,7 @@ internal sealed partial class IscsiConnection
 
             aborted.Add(task);
             await task.Cancellation.CancelAsync().ConfigureAwait(false);
-            if (!task.IsStarted && _tasks.TryRemove(task.InitiatorTaskTag, out _))
+            if (!task.IsStarted && Tasks.TryRemove(task.InitiatorTaskTag, out _))
             {
                 task.Dispose();
             }
@@ -308,11 +308,11 @@ internal sealed partial class IscsiConnection
     private async ValueTask RejectAsync(IscsiPdu pdu, RejectReason reason, CancellationToken cancellationToken)
     {
         _logger.Rejected((byte)pdu.Opcode, reason);
-        var header = RentHeader();
+        var header = _writer.RentHeader();
         _ = new HeaderWriter(header, IscsiOpcode.Reject, 0x80)
             .Byte(2, (byte)reason)
             .DataSegmentLength(BasicHeaderSegment.Size)
             .InitiatorTaskTag(BasicHeaderSegment.ReservedTag);
-        await SendAsync(header, pdu.HeaderBytes.ToArray(), StatusNumber.Advance, cancellationToken).ConfigureAwait(false);
+        await _writer.SendAsync(header, pdu.HeaderBytes.ToArray(), StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 }

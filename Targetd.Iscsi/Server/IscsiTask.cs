@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Targetd.Iscsi.Server;
 
 /// <summary>
@@ -13,12 +11,17 @@ internal sealed class IscsiTask : IDisposable
     private const int Aborted = 2;
 
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IoBufferPool _pool;
     private byte[]? _dataOut;
+
+    /// <summary>1 for the task itself until it is disposed, plus one for each Data-Out copy under way into its buffer.</summary>
+    private int _bufferUsers = 1;
     private Dictionary<uint, (int Next, int End, uint DataSN)>? _openR2Ts;
     private BufferCharge? _charge;
 
-    public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite)
+    public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite, IoBufferPool? pool = null)
     {
+        _pool = pool ?? IoBufferPool.Shared;
         InitiatorTaskTag = initiatorTaskTag;
         LunField = lunField;
         Lun = lun;
@@ -27,10 +30,6 @@ internal sealed class IscsiTask : IDisposable
         ExpectedLength = expectedLength;
         IsRead = isRead;
         IsWrite = isWrite;
-        if (isWrite && expectedLength > 0)
-        {
-            _dataOut = ArrayPool<byte>.Shared.Rent(expectedLength);
-        }
     }
 
     public uint InitiatorTaskTag { get; }
@@ -99,7 +98,54 @@ internal sealed class IscsiTask : IDisposable
     /// <summary>The Data-In and R2T PDUs sent, reported as ExpDataSN in the SCSI Response (§11.4.8).</summary>
     public uint DataSequence { get; set; }
 
+    /// <summary>The Data-Out received, once it is complete; empty for a command that carries none.</summary>
     public Memory<byte> DataOut => _dataOut is null ? Memory<byte>.Empty : _dataOut.AsMemory(0, ExpectedLength);
+
+    /// <summary>
+    /// Copies Data-Out into the task's buffer at <paramref name="offset"/>, taking the buffer from the pool when the first
+    /// data is due (an R2T sent, unsolicited data arriving), not when the command arrives. False when the task has been
+    /// disposed (aborted) meanwhile: the data is dropped, and the buffer goes back to the pool only after any copy under
+    /// way has finished.
+    /// </summary>
+    public bool TryCopyIn(int offset, ReadOnlySpan<byte> data)
+    {
+        if (!TryUseBuffer())
+        {
+            return false;
+        }
+
+        try
+        {
+            _dataOut ??= _pool.Rent(ExpectedLength);
+            data.CopyTo(_dataOut.AsSpan(offset));
+            return true;
+        }
+        finally
+        {
+            ReleaseBuffer();
+        }
+    }
+
+    /// <summary>
+    /// Takes the Data-Out buffer from the pool if the task has none yet (before its first R2T). Data-Out is assembled by
+    /// one reader at a time; only disposal may race with it.
+    /// </summary>
+    public void EnsureDataOutBuffer()
+    {
+        if (!IsWrite || ExpectedLength == 0 || !TryUseBuffer())
+        {
+            return;
+        }
+
+        try
+        {
+            _dataOut ??= _pool.Rent(ExpectedLength);
+        }
+        finally
+        {
+            ReleaseBuffer();
+        }
+    }
 
     public void MarkCompleted() => _completion.TrySetResult();
 
@@ -108,13 +154,41 @@ internal sealed class IscsiTask : IDisposable
 
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _dataOut, null);
-        if (buffer is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return;
         }
 
+        ReleaseBuffer();
         Interlocked.Exchange(ref _charge, null)?.Release();
         Cancellation.Dispose();
+    }
+
+    private int _disposed;
+
+    private bool TryUseBuffer()
+    {
+        int users = Volatile.Read(ref _bufferUsers);
+        while (users > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _bufferUsers, users + 1, users);
+            if (seen == users)
+            {
+                return true;
+            }
+
+            users = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Drops one user of the buffer; the last gives it back to the pool.</summary>
+    private void ReleaseBuffer()
+    {
+        if (Interlocked.Decrement(ref _bufferUsers) == 0 && Interlocked.Exchange(ref _dataOut, null) is { } buffer)
+        {
+            _pool.Return(buffer);
+        }
     }
 }

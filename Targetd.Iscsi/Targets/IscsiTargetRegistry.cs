@@ -29,6 +29,9 @@ public sealed class IscsiTargetRegistry
     /// <summary>The budget <see cref="BufferBudgetBytes"/> sets.</summary>
     internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(BufferBudgetBytes));
 
+    /// <summary>Where the sessions' buffers come from: headers, Data-Out, Data-In.</summary>
+    internal Server.IoBufferPool BufferPool { get; init; } = Server.IoBufferPool.Shared;
+
     /// <summary>The targets, ordered by name.</summary>
     public IReadOnlyList<IscsiTarget> Targets => [.. _targets.Values.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase)];
 

@@ -1,0 +1,274 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using Targetd.Iscsi.Wire;
+
+namespace Targetd.Iscsi.Server;
+
+/// <summary>
+/// Sends a connection's PDUs: one sender at a time under the send lock, so that StatSN follows the order on the wire
+/// (RFC 7143 §4.2.2.2); fills StatSN, ExpCmdSN and MaxCmdSN, the header digest, padding and the data digest (§11.2,
+/// §13.1). PDUs are buffered while other senders wait and flushed by the last of them, or by the read loop at the end
+/// of a batch, so responses that complete together leave in one socket write; a large data segment goes to the
+/// transport straight from its buffer instead of being copied into the pipe. Every header passed in is given back to
+/// the pool once sent (or not).
+/// </summary>
+internal sealed class PduWriter : IDisposable
+{
+    private static readonly byte[] Padding = new byte[4];
+
+    /// <summary>Data segments from this size on are sent from their own buffer rather than copied into the pipe.</summary>
+    public const int DirectSendThreshold = 65536;
+
+    private readonly ConnectionTransport _transport;
+    private readonly PipeWriter _output;
+    private readonly IscsiSession _session;
+    private readonly KeepAlive _keepAlive;
+    private readonly IoBufferPool _pool;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly List<ArraySegment<byte>> _gather = new(3);
+    private int _queuedSenders;
+    private bool _batching;
+    private bool _headerDigest;
+    private bool _dataDigest;
+    private uint _statSN = 1;
+
+    public PduWriter(ConnectionTransport transport, IscsiSession session, KeepAlive keepAlive, IoBufferPool pool)
+    {
+        _transport = transport;
+        _output = transport.Pipe.Output;
+        _session = session;
+        _keepAlive = keepAlive;
+        _pool = pool;
+    }
+
+    /// <summary>Whether data digests are sent: a digest is computed over the data, so it is never sent from its own buffer.</summary>
+    public bool DataDigest => _dataDigest;
+
+    /// <summary>A header buffer from the pool, with room for the header digest.</summary>
+    public byte[] RentHeader() => _pool.Rent(BasicHeaderSegment.Size + 4);
+
+    /// <summary>§13.1: digests apply from the first PDU after the final Login Response, in both directions.</summary>
+    public void UseDigests(bool header, bool data)
+    {
+        _headerDigest = header;
+        _dataDigest = data;
+    }
+
+    /// <summary>A batch of received PDUs is being handled: their responses stay buffered until <see cref="EndBatchAsync"/>.</summary>
+    public void BeginBatch() => Volatile.Write(ref _batching, true);
+
+    /// <summary>Ends a batch: sends what its responses left in the pipe; senders flush for themselves again.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        // The flag is cleared before the lock is taken: a sender that saw it set wrote under the lock and is flushed here.
+        Volatile.Write(ref _batching, false);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends one PDU: <paramref name="header"/> (the 48-byte BHS, numbered here) and its data segment.</summary>
+    public async ValueTask SendAsync(byte[] header, ReadOnlyMemory<byte> data, StatusNumbering numbering, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LockAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (data.Length >= DirectSendThreshold && !_dataDigest && MemoryMarshal.TryGetArray(data, out var segment))
+                {
+                    // What is buffered goes first; then header, data and padding leave in one gathered send.
+                    _gather.Clear();
+                    _gather.Add(new ArraySegment<byte>(header, 0, Number(header, numbering)));
+                    AddData(segment);
+                    await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    Write(header, data.Span, numbering);
+                }
+
+                await FlushUnlessOthersFollowAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            _pool.Return(header);
+        }
+    }
+
+    /// <summary>
+    /// Sends PDUs that belong together (the Data-In of one command) in one gathered send, each numbered under the send
+    /// lock like any other PDU; what is buffered in the pipe leaves first. Data digests must be off.
+    /// </summary>
+    public async ValueTask SendSequenceAsync(IReadOnlyList<OutgoingPdu> pdus, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LockAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _gather.Clear();
+                foreach (var pdu in pdus)
+                {
+                    _gather.Add(new ArraySegment<byte>(pdu.Header, 0, Number(pdu.Header, pdu.Numbering)));
+                    AddData(pdu.Data);
+                }
+
+                await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            foreach (var pdu in pdus)
+            {
+                _pool.Return(pdu.Header);
+            }
+        }
+    }
+
+    public void Dispose() => _sendLock.Dispose();
+
+    private async ValueTask LockAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _queuedSenders);
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _queuedSenders);
+        }
+    }
+
+    /// <summary>
+    /// Whoever holds the lock next flushes what is buffered: the last sender in a burst writes them all, or the read
+    /// loop once it has handled the PDUs it received together.
+    /// </summary>
+    private ValueTask FlushUnlessOthersFollowAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _queuedSenders) == 0 && !Volatile.Read(ref _batching) ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_output.UnflushedBytes == 0)
+        {
+            return;
+        }
+
+        FlushResult flush;
+        _keepAlive.SendStarted();
+        try
+        {
+            flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _keepAlive.SendEnded();
+        }
+
+        if (flush.IsCompleted)
+        {
+            throw new IOException("The connection is closed.");
+        }
+    }
+
+    private void AddData(ArraySegment<byte> data)
+    {
+        _gather.Add(data);
+        int padding = PaddingOf(data.Count);
+        if (padding > 0)
+        {
+            _gather.Add(new ArraySegment<byte>(Padding, 0, padding));
+        }
+    }
+
+    /// <summary>Flushes the pipe, then sends what <see cref="_gather"/> lists straight from its buffers.</summary>
+    private async ValueTask SendGatheredAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            _keepAlive.SendStarted();
+            try
+            {
+                await _transport.SendAsync(_gather, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _keepAlive.SendEnded();
+            }
+        }
+        finally
+        {
+            _gather.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Fills StatSN, ExpCmdSN and MaxCmdSN (bytes 24-35) and, when negotiated, the header digest after the 48 bytes;
+    /// returns the length to send.
+    /// </summary>
+    private int Number(byte[] header, StatusNumbering numbering)
+    {
+        var bhs = header.AsSpan(0, BasicHeaderSegment.Size);
+        switch (numbering)
+        {
+            case StatusNumbering.Advance:
+                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN++);
+                break;
+            case StatusNumbering.Current:
+                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN);
+                break;
+        }
+
+        var (expCmdSN, maxCmdSN) = _session.AdvertiseWindow();
+        BinaryPrimitives.WriteUInt32BigEndian(bhs[28..], expCmdSN);
+        BinaryPrimitives.WriteUInt32BigEndian(bhs[32..], maxCmdSN);
+        if (!_headerDigest)
+        {
+            return BasicHeaderSegment.Size;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(BasicHeaderSegment.Size, 4), Crc32C.Compute(bhs));
+        return BasicHeaderSegment.Size + 4;
+    }
+
+    /// <summary>Writes a PDU into the pipe: header (and digest), data, padding and data digest.</summary>
+    private void Write(byte[] header, ReadOnlySpan<byte> data, StatusNumbering numbering)
+    {
+        _output.Write(header.AsSpan(0, Number(header, numbering)));
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        _output.Write(data);
+        var padding = Padding.AsSpan(0, PaddingOf(data.Length));
+        _output.Write(padding);
+        if (_dataDigest)
+        {
+            Span<byte> digest = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(digest, Crc32C.Compute(data, padding));
+            _output.Write(digest);
+        }
+    }
+
+    private static int PaddingOf(int length) => (4 - (length & 3)) & 3;
+}
