@@ -12,15 +12,23 @@ internal sealed partial class IscsiConnection
 {
     private uint _nextPingTag;
 
-    /// <summary>Checks the connection's timeouts until it closes; closes it when the keepalive says so.</summary>
-    private async Task WatchAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts checking the connection's timeouts until it closes. The timer starts here, on the caller's thread, so the
+    /// clock counts from the connection's start.
+    /// </summary>
+    private void StartWatch(CancellationToken cancellationToken)
     {
-        if (_keepAlive.CheckPeriod is not { } every)
+        if (_keepAlive.CheckPeriod is { } every)
         {
-            return;
+            var timer = new PeriodicTimer(every, _time);
+            RunInBackground(() => WatchAsync(timer, cancellationToken));
         }
+    }
 
-        using var timer = new PeriodicTimer(every, _time);
+    /// <summary>Checks the connection's timeouts at every tick; closes it when the keepalive says so.</summary>
+    private async Task WatchAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))

@@ -83,7 +83,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         using var link = cancellationToken.Register(Close);
         var token = _closing.Token;
         _logger.ConnectionAccepted(Remote);
-        RunInBackground(() => WatchAsync(token));
+        StartWatch(token);
         try
         {
             await ReadLoopAsync(token).ConfigureAwait(false);

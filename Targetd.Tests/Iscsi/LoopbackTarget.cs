@@ -34,9 +34,10 @@ internal sealed class LoopbackTarget : IAsyncDisposable
         ConnectionTimeouts? timeouts = null,
         ILoggerFactory? loggerFactory = null,
         TimeSpan? drainTimeout = null,
-        long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes)
+        long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes,
+        Targetd.Iscsi.Server.IoBufferPool? pool = null)
     {
-        var registry = new IscsiTargetRegistry { BufferBudgetBytes = bufferBudget };
+        var registry = new IscsiTargetRegistry { BufferBudgetBytes = bufferBudget, BufferPool = pool ?? Targetd.Iscsi.Server.IoBufferPool.Shared };
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);

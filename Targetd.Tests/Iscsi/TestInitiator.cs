@@ -16,8 +16,8 @@ internal sealed class TestInitiator : IAsyncDisposable
 {
     public const string DefaultName = "iqn.2024-01.net.targetd.test:initiator";
 
-    private readonly TcpClient _client;
-    private readonly NetworkStream _stream;
+    private readonly TcpClient? _client;
+    private readonly Stream _stream;
     private uint _cmdSN = 1;
     private uint _itt = 0x100;
 
@@ -26,6 +26,8 @@ internal sealed class TestInitiator : IAsyncDisposable
         _client = client;
         _stream = client.GetStream();
     }
+
+    private TestInitiator(Stream stream) => _stream = stream;
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -38,14 +40,24 @@ internal sealed class TestInitiator : IAsyncDisposable
     public ushort Tsih { get; private set; }
 
     /// <summary>The initiator's side of the connection: the address the target sees it at.</summary>
-    public EndPoint? LocalEndPoint => _client.Client.LocalEndPoint;
+    public EndPoint? LocalEndPoint => _client?.Client.LocalEndPoint;
 
     /// <summary>Takes the next CmdSN, for PDUs built by hand.</summary>
     public uint TakeCmdSN() => _cmdSN++;
 
-    public static async Task<TestInitiator> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>An initiator over any stream, such as an in-memory pipe pair.</summary>
+    public static TestInitiator Over(Stream stream) => new(stream);
+
+    /// <param name="endPoint">The portal.</param>
+    /// <param name="receiveBufferSize">The socket's receive buffer, small to make the target's sends wait; 0 for the default.</param>
+    public static async Task<TestInitiator> ConnectAsync(IPEndPoint endPoint, int receiveBufferSize = 0)
     {
         var client = new TcpClient();
+        if (receiveBufferSize > 0)
+        {
+            client.ReceiveBufferSize = receiveBufferSize;
+        }
+
         await client.ConnectAsync(endPoint);
         return new TestInitiator(client);
     }
@@ -374,6 +386,28 @@ internal sealed class TestInitiator : IAsyncDisposable
         return new ReceivedPdu(header, padded[..length]);
     }
 
+    /// <summary>Every byte the target still sends, raw, until it closes the connection or the timeout passes.</summary>
+    public async Task<byte[]> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        try
+        {
+            int read;
+            while ((read = await _stream.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // Reset by the target, or still open at the timeout: what came is what there is.
+        }
+
+        return received.ToArray();
+    }
+
     /// <summary>Whether the target has closed the connection (a read returns end of stream) within the timeout.</summary>
     public async Task<bool> IsClosedByTargetAsync()
     {
@@ -400,10 +434,16 @@ internal sealed class TestInitiator : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _client.Dispose();
-        return ValueTask.CompletedTask;
+        if (_client is null)
+        {
+            await _stream.DisposeAsync();
+        }
+        else
+        {
+            _client.Dispose();
+        }
     }
 
     public static string Text(byte[] bytes) => Encoding.ASCII.GetString(bytes);
