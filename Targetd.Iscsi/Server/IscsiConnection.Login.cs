@@ -6,45 +6,10 @@ namespace Targetd.Iscsi.Server;
 /// <content>The login phase (RFC 7143 §6, §11.12, §11.13).</content>
 internal sealed partial class IscsiConnection
 {
-    private readonly MemoryStream _loginText = new();
-    private bool _loginStarted;
-
     private async ValueTask<bool> HandleLoginAsync(IscsiPdu pdu, CancellationToken cancellationToken)
     {
-        if (pdu.Opcode != IscsiOpcode.LoginRequest)
-        {
-            throw new IscsiProtocolException($"{pdu.Opcode} received before login completed.");
-        }
-
         var bhs = pdu.Header;
-        if (!_loginStarted)
-        {
-            // §11.12.6: the CmdSN of the first Login Request is the one the first command will carry.
-            _loginStarted = true;
-            _session.Window.Start(bhs.CmdSN, _session.QueueDepth);
-        }
-
-        bool continues = (bhs.Flags & 0x40) != 0;
-        if (_loginText.Length + pdu.DataLength > TargetLimits.MaxTextLength)
-        {
-            await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.InitiatorError), cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-
-        _loginText.Write(pdu.Data.Span);
-        if (continues)
-        {
-            // §11.12.2: the C bit means the text continues; the target answers each such PDU with an empty response.
-            var partial = new LoginResult(false, (bhs.Flags >> 2) & 0x03, 0, LoginStatus.Success, []);
-            await SendLoginResponseAsync(bhs, partial, 0, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-
-        bool parsed = TextParameters.TryParse(_loginText.GetBuffer().AsSpan(0, (int)_loginText.Length), out var keys);
-        _loginText.SetLength(0);
-        var result = parsed
-            ? _login.Process(LoginRequest.Parse(bhs, keys))
-            : LoginResult.Failure(LoginStatus.InitiatorError);
+        var result = _loginPhase.Take(pdu);
         if (result.Status != LoginStatus.Success)
         {
             await RefuseLoginAsync(bhs, result, cancellationToken).ConfigureAwait(false);
@@ -60,7 +25,6 @@ internal sealed partial class IscsiConnection
 
         ushort tsih = result.IsFinal ? _registry.NextTsih() : (ushort)0;
         await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
-
         if (result.IsFinal)
         {
             EnterFullFeaturePhase(tsih);
@@ -77,20 +41,20 @@ internal sealed partial class IscsiConnection
     {
         var status = refusal.Status;
         string reason = LoginStatusNames.Of(status);
-        string? initiator = _login.InitiatorName is { Length: > 0 } name ? name : null;
+        string? initiator = Login.InitiatorName is { Length: > 0 } name ? name : null;
         _logger.LoginRefused(initiator ?? "an unnamed initiator", Remote, RefusedTargetDescription(), reason);
 
         // Names of targets that do not exist are not labels: an initiator could otherwise grow the series without bound.
-        string target = _login.IsDiscovery ? "discovery" : _login.RequestedTarget?.Name ?? "unknown";
+        string target = Login.IsDiscovery ? "discovery" : Login.RequestedTarget?.Name ?? "unknown";
         Metrics.IscsiMetrics.LoginsRefused.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("reason", reason));
-        var refused = new IscsiLoginRefusedEventArgs(initiator, _login.IsDiscovery ? null : _login.RequestedTargetName, _login.IsDiscovery, Remote, (ushort)status, reason);
+        var refused = new IscsiLoginRefusedEventArgs(initiator, Login.IsDiscovery ? null : Login.RequestedTargetName, Login.IsDiscovery, Remote, (ushort)status, reason);
         RaiseSafely(() => _registry.RaiseLoginRefused(refused));
         return SendLoginResponseAsync(bhs, refusal, 0, cancellationToken);
     }
 
     /// <summary>What a refused login asked for: "discovery" for a discovery session, else the TargetName it named.</summary>
     private string RefusedTargetDescription() =>
-        _login.IsDiscovery ? "discovery" : _login.RequestedTargetName ?? "no target (TargetName missing)";
+        Login.IsDiscovery ? "discovery" : Login.RequestedTargetName ?? "no target (TargetName missing)";
 
     private void EnterFullFeaturePhase(ushort tsih)
     {
@@ -103,22 +67,22 @@ internal sealed partial class IscsiConnection
         _framer.MaxDataSegmentLength = Parameters.TargetMaxRecvDataSegmentLength;
         _dataOut = new DataOutAssembler(Parameters);
         var info = new IscsiSessionInfo(
-            _login.InitiatorName,
-            IscsiSessionInfo.FormatIsid(_login.Isid),
+            Login.InitiatorName,
+            IscsiSessionInfo.FormatIsid(Login.Isid),
             tsih,
-            _login.Target?.Name,
+            Login.Target?.Name,
             Local,
             Remote);
-        _session.Register(_registry, info, _login.Target, Close);
-        if (_login.Target is { } target)
+        _session.Register(_registry, info, Login.Target, Close);
+        if (Login.Target is { } target)
         {
             StartInventory(target);
-            foreach (var (lun, unit) in target.UnitsFor(_login.InitiatorName))
+            foreach (var (lun, unit) in target.UnitsFor(Login.InitiatorName))
             {
                 unit.AttachNexus(_session.Id, _session.InitiatorPort!, async () => await AbortAsync([.. Tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
             }
         }
-        _logger.LoggedIn(_login.InitiatorName, _login.Target?.Name ?? "discovery", tsih);
+        _logger.LoggedIn(Login.InitiatorName, Login.Target?.Name ?? "discovery", tsih);
         RaiseSessionOpened(info);
     }
 

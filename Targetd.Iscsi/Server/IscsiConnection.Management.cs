@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
@@ -63,7 +61,7 @@ internal sealed partial class IscsiConnection
             {
                 if (key == "SendTargets")
                 {
-                    answer.AddRange(SendTargets(value));
+                    answer.AddRange(SendTargetsResponder.Answer(_registry, Login, Local, value));
                 }
                 else
                 {
@@ -93,66 +91,6 @@ internal sealed partial class IscsiConnection
             .UInt32(20, continues ? 1u : BasicHeaderSegment.ReservedTag);
         await _writer.SendAsync(header, data.ToArray(), StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// SendTargets (RFC 7143 §12.3, Appendix C): "All" lists every target the initiator may see (in a normal session,
-    /// its own target); a name lists that target; an empty value the session's target.
-    /// </summary>
-    private IEnumerable<KeyValuePair<string, string>> SendTargets(string value)
-    {
-        var targets = _registry.Targets.Where(t => t.IsVisibleTo(_login.InitiatorName));
-        if (!_login.IsDiscovery)
-        {
-            targets = targets.Where(t => ReferenceEquals(t, _login.Target));
-        }
-
-        if (value != "All" && value.Length > 0)
-        {
-            targets = targets.Where(t => string.Equals(t.Name, value, StringComparison.OrdinalIgnoreCase));
-        }
-
-        var addresses = PortalAddresses();
-        foreach (var target in targets)
-        {
-            yield return new("TargetName", target.Name);
-            foreach (string address in addresses)
-            {
-                yield return new("TargetAddress", address);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The TargetAddress of every portal serving the registry, this connection's first (RFC 7143 §12.3: "a TargetAddress
-    /// for each portal"); a portal bound to a wildcard address is given by the address this connection reached, when
-    /// it is of the same family.
-    /// </summary>
-    private List<string> PortalAddresses()
-    {
-        string tag = "," + TargetLimits.PortalGroupTag.ToString(CultureInfo.InvariantCulture);
-        var addresses = new List<string> { FormatAddress(Local) + tag };
-        foreach (var portal in _registry.Portals)
-        {
-            var advertised = portal.Address.Equals(IPAddress.Any) || portal.Address.Equals(IPAddress.IPv6Any)
-                ? Local is IPEndPoint local && local.AddressFamily == portal.AddressFamily ? new IPEndPoint(local.Address, portal.Port) : null
-                : portal;
-            string? address = advertised is null ? null : FormatAddress(advertised) + tag;
-            if (address is not null && !addresses.Contains(address))
-            {
-                addresses.Add(address);
-            }
-        }
-
-        return addresses;
-    }
-
-    private static string FormatAddress(EndPoint? endPoint) => endPoint switch
-    {
-        IPEndPoint { Address.AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip =>
-            $"[{ip.Address}]:{ip.Port.ToString(CultureInfo.InvariantCulture)}",
-        IPEndPoint ip => $"{ip.Address}:{ip.Port.ToString(CultureInfo.InvariantCulture)}",
-        _ => string.Empty,
-    };
 
     private async ValueTask HandleLogoutAsync(IscsiPdu pdu, CancellationToken cancellationToken)
     {

@@ -24,7 +24,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private readonly PduFramer _framer = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<long, Task> _background = new();
-    private readonly LoginNegotiation _login;
+    private readonly LoginPhase _loginPhase;
     private readonly IscsiSession _session;
     private readonly PduWriter _writer;
     private readonly IoBufferPool _pool;
@@ -50,7 +50,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _pool = registry.BufferPool;
         _session = new IscsiSession(TargetLimits.QueueDepth, TargetLimits.SessionBufferBytes);
         _writer = new PduWriter(transport, _session, _keepAlive, _pool);
-        _login = new LoginNegotiation(registry);
+        _loginPhase = new LoginPhase(registry, _session.Window, _session.QueueDepth);
         Remote = transport.Remote;
         Local = transport.Local;
     }
@@ -59,7 +59,10 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
     public EndPoint? Local { get; }
 
-    private SessionParameters Parameters => _login.Parameters;
+    /// <summary>What the login negotiated: initiator, target, parameters.</summary>
+    private LoginNegotiation Login => _loginPhase.Negotiation;
+
+    private SessionParameters Parameters => Login.Parameters;
 
     /// <summary>The session's tasks by Initiator Task Tag.</summary>
     private ConcurrentDictionary<uint, IscsiTask> Tasks => _session.Tasks;
@@ -170,13 +173,13 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             case IscsiOpcode.NopOut:
                 await HandleNopOutAsync(pdu, cancellationToken).ConfigureAwait(false);
                 return true;
-            case IscsiOpcode.ScsiCommand when !_login.IsDiscovery:
+            case IscsiOpcode.ScsiCommand when !Login.IsDiscovery:
                 await HandleScsiCommandAsync(pdu, cancellationToken).ConfigureAwait(false);
                 return true;
-            case IscsiOpcode.DataOut when !_login.IsDiscovery:
+            case IscsiOpcode.DataOut when !Login.IsDiscovery:
                 await HandleDataOutAsync(pdu, cancellationToken).ConfigureAwait(false);
                 return true;
-            case IscsiOpcode.TaskManagementRequest when !_login.IsDiscovery:
+            case IscsiOpcode.TaskManagementRequest when !Login.IsDiscovery:
                 HandleTaskManagement(pdu);
                 return true;
             case IscsiOpcode.TextRequest:
@@ -258,7 +261,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
         _closing.Dispose();
         _writer.Dispose();
-        await _loginText.DisposeAsync().ConfigureAwait(false);
+        _loginPhase.Dispose();
         await _text.DisposeAsync().ConfigureAwait(false);
     }
 }
