@@ -3,6 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Server;
+using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Benchmarks;
 
@@ -13,11 +17,10 @@ namespace Targetd.Benchmarks;
 /// </summary>
 internal sealed class RawIscsiInitiator : IDisposable
 {
-    private const int HeaderLength = 48;
-    private const byte ScsiCommand = 0x01;
-    private const byte LoginRequest = 0x03;
-    private const byte ScsiResponse = 0x21;
-    private const byte DataIn = 0x25;
+    private const int HeaderLength = BasicHeaderSegment.Size;
+    private const byte Read10 = 0x28;
+    private const byte Write10 = 0x2A;
+    private const ulong Isid = 0x8000_0001_0001;
 
     private readonly Socket _socket;
     private readonly byte[] _header = new byte[HeaderLength];
@@ -38,8 +41,8 @@ internal sealed class RawIscsiInitiator : IDisposable
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint);
         var initiator = new RawIscsiInitiator(socket, 1024 * 1024);
-        await initiator.LoginStepAsync(0, 1, $"InitiatorName=iqn.2024-01.net.targetd.bench:initiator\0TargetName={targetName}\0SessionType=Normal\0AuthMethod=None\0");
-        await initiator.LoginStepAsync(1, 3, "HeaderDigest=None\0DataDigest=None\0ImmediateData=Yes\0InitialR2T=No\0MaxRecvDataSegmentLength=262144\0FirstBurstLength=262144\0MaxBurstLength=262144\0");
+        await initiator.LoginStepAsync(LoginStage.SecurityNegotiation, LoginStage.LoginOperationalNegotiation, $"InitiatorName=iqn.2024-01.net.targetd.bench:initiator\0TargetName={targetName}\0SessionType=Normal\0AuthMethod=None\0");
+        await initiator.LoginStepAsync(LoginStage.LoginOperationalNegotiation, LoginStage.FullFeaturePhase, "HeaderDigest=None\0DataDigest=None\0ImmediateData=Yes\0InitialR2T=No\0MaxRecvDataSegmentLength=262144\0FirstBurstLength=262144\0MaxBurstLength=262144\0");
         return initiator;
     }
 
@@ -51,16 +54,20 @@ internal sealed class RawIscsiInitiator : IDisposable
         for (int i = 0; i < count; i++)
         {
             var pdu = buffer.AsSpan(i * pduLength, pduLength);
-            pdu.Clear();
-            pdu[0] = ScsiCommand;
-            pdu[1] = (byte)(0x80 | (write ? 0x20 : 0x40) | 0x01); // F, W or R, SIMPLE
-            pdu[5] = (byte)(dataLength >> 16);
-            pdu[6] = (byte)(dataLength >> 8);
-            pdu[7] = (byte)dataLength;
-            BinaryPrimitives.WriteUInt32BigEndian(pdu[20..], (uint)(blocks * 512));
-            pdu[32] = write ? (byte)0x2A : (byte)0x28;
-            BinaryPrimitives.WriteUInt32BigEndian(pdu[34..], (uint)i * lbaStride);
-            BinaryPrimitives.WriteUInt16BigEndian(pdu[39..], (ushort)blocks);
+            pdu[HeaderLength..].Clear();
+            var command = new ScsiCommandPduWriter(pdu)
+            {
+                Flags = ScsiCommandFlags.Final | (write ? ScsiCommandFlags.Write : ScsiCommandFlags.Read),
+                Attribute = TaskAttribute.Simple,
+                DataSegmentLength = dataLength,
+                ExpectedDataTransferLength = (uint)(blocks * 512),
+            };
+
+            // READ(10) / WRITE(10) (SBC-3 §5.11, §5.36): LBA in bytes 2-5, TRANSFER LENGTH in bytes 7-8.
+            var cdb = command.Cdb;
+            cdb[0] = write ? Write10 : Read10;
+            BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)i * lbaStride);
+            BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)blocks);
         }
 
         return count * pduLength;
@@ -72,26 +79,19 @@ internal sealed class RawIscsiInitiator : IDisposable
     {
         for (int i = 0; i < count; i++)
         {
-            var pdu = commands.AsSpan(i * pduLength);
-            BinaryPrimitives.WriteUInt32BigEndian(pdu[16..], _itt++);
-            BinaryPrimitives.WriteUInt32BigEndian(pdu[24..], _cmdSN++);
-            BinaryPrimitives.WriteUInt32BigEndian(pdu[28..], _expStatSN);
+            var pdu = commands.AsSpan(i * pduLength, HeaderLength);
+            PduFields.SetUInt32(pdu, PduFields.InitiatorTaskTagAt, _itt++);
+            PduFields.SetUInt32(pdu, PduFields.CmdSNAt, _cmdSN++);
+            PduFields.SetUInt32(pdu, PduFields.ExpStatSNAt, _expStatSN);
         }
 
         await SendAsync(commands.AsMemory(0, count * pduLength));
         for (int done = 0; done < count;)
         {
             int dataLength = await ReceivePduAsync();
-            byte opcode = (byte)(_header[0] & 0x3F);
-            bool hasStatus = opcode == ScsiResponse || (opcode == DataIn && (_header[1] & 0x01) != 0);
-            if (opcode is not (ScsiResponse or DataIn) || (hasStatus && _header[3] != 0))
+            if (TryReadStatus(dataLength, out uint statSN))
             {
-                throw new InvalidOperationException($"Unexpected answer: opcode {opcode:X2}, status {_header[3]:X2}, {dataLength} bytes.");
-            }
-
-            if (hasStatus)
-            {
-                _expStatSN = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(24)) + 1;
+                _expStatSN = statSN + 1;
                 done++;
             }
         }
@@ -99,30 +99,65 @@ internal sealed class RawIscsiInitiator : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    private async Task LoginStepAsync(int csg, int nsg, string keys)
+    /// <summary>
+    /// Whether the PDU in the header buffer ends a command: a SCSI Response, or a Data-In with the S bit. Anything but
+    /// GOOD, or a PDU of another kind, is a failed run.
+    /// </summary>
+    private bool TryReadStatus(int dataLength, out uint statSN)
+    {
+        ScsiStatus status;
+        switch (PduFields.Opcode(_header))
+        {
+            case IscsiOpcode.ScsiResponse:
+                var response = new ScsiResponsePdu(_header);
+                (status, statSN) = (response.Status, response.StatSN);
+                break;
+            case IscsiOpcode.DataIn:
+                var dataIn = new DataInPdu(_header);
+                (status, statSN) = (dataIn.Status, dataIn.StatSN);
+                if (!dataIn.HasStatus)
+                {
+                    return false;
+                }
+
+                break;
+            case var other:
+                throw new InvalidOperationException($"Unexpected answer: {other}, {dataLength} bytes.");
+        }
+
+        if (status != ScsiStatus.Good)
+        {
+            throw new InvalidOperationException($"Unexpected status {status}, {dataLength} bytes.");
+        }
+
+        return true;
+    }
+
+    private async Task LoginStepAsync(LoginStage current, LoginStage next, string keys)
     {
         byte[] data = Encoding.ASCII.GetBytes(keys);
         var pdu = new byte[HeaderLength + ((data.Length + 3) & ~3)];
-        pdu[0] = 0x40 | LoginRequest;
-        pdu[1] = (byte)(0x80 | (csg << 2) | nsg);
-        pdu[5] = (byte)(data.Length >> 16);
-        pdu[6] = (byte)(data.Length >> 8);
-        pdu[7] = (byte)data.Length;
-        byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
-        isid.CopyTo(pdu, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(pdu.AsSpan(16), _itt);
-        BinaryPrimitives.WriteUInt32BigEndian(pdu.AsSpan(24), _cmdSN);
-        BinaryPrimitives.WriteUInt32BigEndian(pdu.AsSpan(28), _expStatSN);
+        _ = new LoginRequestPduWriter(pdu)
+        {
+            Flags = LoginFlags.Transit,
+            CurrentStage = current,
+            NextStage = next,
+            DataSegmentLength = data.Length,
+            Isid = Isid,
+            InitiatorTaskTag = _itt,
+            CmdSN = _cmdSN,
+            ExpStatSN = _expStatSN,
+        };
         data.CopyTo(pdu, HeaderLength);
         await SendAsync(pdu);
         await ReceivePduAsync();
-        ushort status = BinaryPrimitives.ReadUInt16BigEndian(_header.AsSpan(36));
-        if (status != 0)
+        var status = new LoginResponsePdu(_header).Status;
+        if (status != LoginStatus.Success)
         {
-            throw new InvalidOperationException($"Login refused with status {status:X4}.");
+            throw new InvalidOperationException($"Login refused with status {(ushort)status:X4}.");
         }
 
-        _expStatSN = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(24)) + 1;
+        _expStatSN = new LoginResponsePdu(_header).StatSN + 1;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -140,7 +175,7 @@ internal sealed class RawIscsiInitiator : IDisposable
     private async ValueTask<int> ReceivePduAsync()
     {
         await ReceiveExactlyAsync(_header);
-        int length = (_header[5] << 16) | (_header[6] << 8) | _header[7];
+        int length = PduFields.DataSegmentLength(_header);
         await ReceiveExactlyAsync(_data.AsMemory(0, (length + 3) & ~3));
         return length;
     }

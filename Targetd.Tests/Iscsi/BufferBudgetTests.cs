@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
@@ -46,10 +46,17 @@ public sealed class BufferBudgetTests
         uint cmdSN = flooder.TakeCmdSN();
         for (uint i = 0; i < Reads; i++)
         {
-            var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand | (IscsiOpcode)0x40, 0x80 | 0x40 | 0x01, 1000 + i);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), Blocks * 512);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), cmdSN); // immediate, and the same CmdSN each time
-            Cdb.Read10(i % 8 * Blocks, Blocks).CopyTo(header, 32);
+            var header = new byte[BasicHeaderSegment.Size];
+            var writer = new ScsiCommandPduWriter(header)
+            {
+                IsImmediate = true,
+                Flags = ScsiCommandFlags.Final | ScsiCommandFlags.Read,
+                Attribute = TaskAttribute.Simple,
+                InitiatorTaskTag = 1000 + i,
+                ExpectedDataTransferLength = Blocks * 512,
+                CmdSN = cmdSN, // immediate, and the same CmdSN each time
+            };
+            Cdb.Read10(i % 8 * Blocks, Blocks).CopyTo(writer.Cdb);
             await flooder.SendAsync(header, []);
         }
 
@@ -68,9 +75,9 @@ public sealed class BufferBudgetTests
         while (statuses.Count < Reads)
         {
             var pdu = await flooder.ReceiveAsync();
-            if (pdu.Opcode == IscsiOpcode.ScsiResponse || (pdu.Opcode == IscsiOpcode.DataIn && (pdu.Flags & 0x01) != 0))
+            if (pdu.Status is { } status)
             {
-                statuses.Add((ScsiStatus)pdu.Header[3]);
+                statuses.Add(status);
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 using Targetd.Tests.Support;
 
 namespace Targetd.Tests.Iscsi;
@@ -28,15 +29,14 @@ public sealed class BufferLifetimeTests
         for (int round = 0; round < 20; round++)
         {
             // A 1 MiB WRITE without immediate data; the target asks for its first burst.
-            var command = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, (uint)(0x9000 + round));
-            BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(20), (uint)data.Length);
-            BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Write10(0, (ushort)(data.Length / BlockSize)).CopyTo(command, 32);
+            uint itt = (uint)(0x9000 + round);
+            var command = initiator.CommandHeader(itt, ScsiCommandFlags.Write, Cdb.Write10(0, (ushort)(data.Length / BlockSize)), data.Length);
             await initiator.SendAsync(command, []);
-            var r2t = await initiator.ReceiveAsync();
-            r2t.Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
-            uint ttt = r2t.UInt32At(20);
-            int burst = (int)r2t.UInt32At(44);
+            var solicited = await initiator.ReceiveAsync();
+            solicited.Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
+            var r2t = solicited.AsReadyToTransfer();
+            uint ttt = r2t.TargetTransferTag;
+            int burst = (int)r2t.DesiredDataTransferLength;
 
             // Half the burst, then ABORT TASK, then the rest of the burst at once: the abort runs beside the Data-Out copies.
             int pdus = burst / segment;
@@ -44,17 +44,28 @@ public sealed class BufferLifetimeTests
             {
                 if (i == pdus / 2)
                 {
-                    var abort = TestInitiator.NewHeader(IscsiOpcode.TaskManagementRequest, 0x80 | 1, (uint)(0xA000 + round));
-                    abort[0] |= 0x40;
-                    BinaryPrimitives.WriteUInt32BigEndian(abort.AsSpan(20), (uint)(0x9000 + round));
-                    BinaryPrimitives.WriteUInt32BigEndian(abort.AsSpan(24), initiator.TakeCmdSN());
+                    var abort = new byte[BasicHeaderSegment.Size];
+                    _ = new TaskManagementRequestPduWriter(abort)
+                    {
+                        IsImmediate = true,
+                        Function = TaskManagementFunction.AbortTask,
+                        InitiatorTaskTag = (uint)(0xA000 + round),
+                        ReferencedTaskTag = itt,
+                        CmdSN = initiator.TakeCmdSN(),
+                        RefCmdSN = BinaryPrimitives.ReadUInt32BigEndian(command.AsSpan(24)),
+                    };
                     await initiator.SendAsync(abort, []);
                 }
 
-                var dataOut = TestInitiator.NewHeader(IscsiOpcode.DataOut, (byte)(i == pdus - 1 ? 0x80 : 0), (uint)(0x9000 + round));
-                BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(20), ttt);
-                BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(36), (uint)i);
-                BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(40), (uint)(i * segment));
+                var dataOut = new byte[BasicHeaderSegment.Size];
+                _ = new DataOutPduWriter(dataOut)
+                {
+                    IsFinal = i == pdus - 1,
+                    InitiatorTaskTag = itt,
+                    TargetTransferTag = ttt,
+                    DataSN = (uint)i,
+                    BufferOffset = (uint)(i * segment),
+                };
                 await initiator.SendAsync(dataOut, data.AsSpan(i * segment, segment).ToArray());
             }
 
@@ -134,10 +145,15 @@ public sealed class BufferLifetimeTests
                 await initiator.SendCommandAsync(0, Cdb.Read10((uint)(i * 2048), 2048), 1 << 20, read: true);
             }
 
-            var reset = TestInitiator.NewHeader(IscsiOpcode.TaskManagementRequest, 0x80 | 5, (uint)(0xB000 + round));
-            reset[0] |= 0x40;
-            BinaryPrimitives.WriteUInt32BigEndian(reset.AsSpan(20), BasicHeaderSegment.ReservedTag);
-            BinaryPrimitives.WriteUInt32BigEndian(reset.AsSpan(24), initiator.TakeCmdSN());
+            var reset = new byte[BasicHeaderSegment.Size];
+            _ = new TaskManagementRequestPduWriter(reset)
+            {
+                IsImmediate = true,
+                Function = TaskManagementFunction.LogicalUnitReset,
+                InitiatorTaskTag = (uint)(0xB000 + round),
+                ReferencedTaskTag = BasicHeaderSegment.ReservedTag,
+                CmdSN = initiator.TakeCmdSN(),
+            };
             await initiator.SendAsync(reset, []);
 
             // Data-In and responses of reads that finished first, then the reset's response: no poison in any of it.
@@ -149,7 +165,7 @@ public sealed class BufferLifetimeTests
             }
             while (pdu.Opcode != IscsiOpcode.TaskManagementResponse);
 
-            pdu.Header[2].Should().Be(0, "function complete");
+            pdu.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.FunctionComplete);
             await initiator.ClearUnitAttentionsAsync(0);
         }
 

@@ -27,13 +27,13 @@ public sealed class KeepAliveTests
             var ping = await initiator.ReceiveAsync();
             ping.Opcode.Should().Be(IscsiOpcode.NopIn);
             ping.InitiatorTaskTag.Should().Be(BasicHeaderSegment.ReservedTag, "a target-initiated NOP-In carries the reserved tag");
-            ping.UInt32At(20).Should().NotBe(BasicHeaderSegment.ReservedTag, "a valid Target Transfer Tag asks for an answer");
+            ping.AsNopIn().TargetTransferTag.Should().NotBe(BasicHeaderSegment.ReservedTag, "a valid Target Transfer Tag asks for an answer");
             ping.Data.Should().BeEmpty();
             pings.Add(ping);
             await initiator.AnswerPingAsync(ping);
         }
 
-        pings.Select(p => p.UInt32At(20)).Should().OnlyHaveUniqueItems();
+        pings.Select(p => p.AsNopIn().TargetTransferTag).Should().OnlyHaveUniqueItems();
         pings.Select(p => p.StatSN).Distinct().Should().ContainSingle("a ping does not advance StatSN");
         var echo = await initiator.NopAsync([1, 2, 3, 4]);
         echo.StatSN.Should().Be(pings[0].StatSN, "the next status-bearing PDU takes the StatSN the pings carried");

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
@@ -67,9 +67,7 @@ public sealed class PduFramerTests
     public void A_data_segment_above_the_limit_is_refused_before_it_arrives()
     {
         var header = Pdu(IscsiOpcode.ScsiCommand, [])[..48];
-        header[5] = 0x00;
-        header[6] = 0x20;
-        header[7] = 0x01; // 8193 bytes
+        PduFields.SetDataSegmentLength(header, 8193);
         var buffer = new ReadOnlySequence<byte>(header);
         var framer = new PduFramer { MaxDataSegmentLength = 8192 };
 
@@ -108,8 +106,10 @@ public sealed class PduFramerTests
     private static byte[] Pdu(IscsiOpcode opcode, byte[] data, int ahsWords = 0)
     {
         var header = new byte[48];
-        _ = new HeaderWriter(header, opcode, 0x80).DataSegmentLength(data.Length).InitiatorTaskTag(0x1234);
-        header[4] = (byte)ahsWords;
+        _ = PduFields.Begin(header, opcode, 0x80);
+        PduFields.SetDataSegmentLength(header, data.Length);
+        PduFields.SetUInt32(header, PduFields.InitiatorTaskTagAt, 0x1234);
+        PduFields.SetTotalAhsLength(header, ahsWords);
         var padded = new byte[(data.Length + 3) & ~3];
         data.CopyTo(padded, 0);
         return [.. header, .. new byte[ahsWords * 4], .. padded];

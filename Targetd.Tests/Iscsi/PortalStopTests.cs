@@ -38,8 +38,8 @@ public sealed class PortalStopTests
 
         response.Opcode.Should().Be(IscsiOpcode.DataIn);
         response.InitiatorTaskTag.Should().Be(read);
-        (response.Flags & 0x01).Should().Be(1, "the status comes with the data");
-        ((ScsiStatus)response.Header[3]).Should().Be(ScsiStatus.Good);
+        response.AsDataIn().HasStatus.Should().BeTrue("the status comes with the data");
+        response.Status.Should().Be(ScsiStatus.Good);
         response.Data.Should().HaveCount(512).And.OnlyContain(b => b == 0x5A);
         (await initiator.IsClosedByTargetAsync()).Should().BeTrue("the connection closes once its commands are done");
         target.Registry.Sessions.Should().BeEmpty();

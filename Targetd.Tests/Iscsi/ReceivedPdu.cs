@@ -1,22 +1,48 @@
-using System.Buffers.Binary;
+using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
-/// <summary>A PDU read by <see cref="TestInitiator"/>.</summary>
+/// <summary>A PDU read by <see cref="TestInitiator"/>: its header through the target's own PDU views.</summary>
 internal sealed record ReceivedPdu(byte[] Header, byte[] Data)
 {
-    public IscsiOpcode Opcode => (IscsiOpcode)(Header[0] & 0x3F);
+    public IscsiOpcode Opcode => PduFields.Opcode(Header);
 
-    public byte Flags => Header[1];
+    public uint InitiatorTaskTag => PduFields.UInt32(Header, PduFields.InitiatorTaskTagAt);
 
-    public uint InitiatorTaskTag => BinaryPrimitives.ReadUInt32BigEndian(Header.AsSpan(16));
+    /// <summary>StatSN, where every target PDU but the Data-In without status carries it (RFC 7143 §11.4.9).</summary>
+    public uint StatSN => PduFields.UInt32(Header, PduFields.StatSNAt);
 
-    public uint UInt32At(int offset) => BinaryPrimitives.ReadUInt32BigEndian(Header.AsSpan(offset));
+    /// <summary>ExpCmdSN, common to every target PDU (RFC 7143 §11.4.10).</summary>
+    public uint ExpCmdSN => PduFields.UInt32(Header, PduFields.ExpCmdSNAt);
 
-    public uint StatSN => UInt32At(24);
+    /// <summary>MaxCmdSN, common to every target PDU (RFC 7143 §11.4.10).</summary>
+    public uint MaxCmdSN => PduFields.UInt32(Header, PduFields.MaxCmdSNAt);
 
-    public uint ExpCmdSN => UInt32At(28);
+    /// <summary>The SCSI status of a SCSI Response or of a Data-In with the S bit; null for any other PDU.</summary>
+    public ScsiStatus? Status => Opcode switch
+    {
+        IscsiOpcode.ScsiResponse => AsScsiResponse().Status,
+        IscsiOpcode.DataIn when AsDataIn().HasStatus => AsDataIn().Status,
+        _ => null,
+    };
 
-    public uint MaxCmdSN => UInt32At(32);
+    public ScsiResponsePdu AsScsiResponse() => new(Header);
+
+    public TaskManagementResponsePdu AsTaskManagementResponse() => new(Header);
+
+    public DataInPdu AsDataIn() => new(Header);
+
+    public ReadyToTransferPdu AsReadyToTransfer() => new(Header);
+
+    public TextResponsePdu AsTextResponse() => new(Header);
+
+    public LoginResponsePdu AsLoginResponse() => new(Header);
+
+    public LogoutResponsePdu AsLogoutResponse() => new(Header);
+
+    public RejectPdu AsReject() => new(Header);
+
+    public NopInPdu AsNopIn() => new(Header);
 }

@@ -1,6 +1,7 @@
-using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
@@ -14,13 +15,15 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var header = TestInitiator.NewHeader((IscsiOpcode)0x1C, 0x80, 9);
+            var header = new byte[BasicHeaderSegment.Size];
+            PduFields.Begin(header, (IscsiOpcode)0x1C, 0x80);
+            PduFields.SetUInt32(header, PduFields.InitiatorTaskTagAt, 9);
             await initiator.SendAsync(header, [1, 2, 3]);
             var reject = await initiator.ReceiveAsync();
             var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
 
             reject.Opcode.Should().Be(IscsiOpcode.Reject);
-            reject.Header[2].Should().Be(0x05, "Command not supported");
+            reject.AsReject().Reason.Should().Be(RejectReason.CommandNotSupported);
             reject.Data.Should().Equal(header, "the Reject carries the offending header");
             read.Status.Should().Be(ScsiStatus.Good);
         }
@@ -35,8 +38,8 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var header = TestInitiator.NewHeader(IscsiOpcode.NopOut, 0x80, 1);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 0x00FFFFFF);
+            var header = new byte[BasicHeaderSegment.Size];
+            _ = new NopOutPduWriter(header) { InitiatorTaskTag = 1, DataSegmentLength = 0x00FFFFFF };
             await initiator.SendRawAsync(header);
 
             (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
@@ -54,8 +57,8 @@ public sealed class RobustnessTests
         {
             (await initiator.LoginAsync(LoopbackTarget.TargetName, operational: [new("HeaderDigest", "CRC32C")])).Should().Be(0);
             initiator.HeaderDigest.Should().BeTrue();
-            var header = TestInitiator.NewHeader(IscsiOpcode.NopOut, 0x80, 1);
-            header[0] |= 0x40;
+            var header = new byte[BasicHeaderSegment.Size];
+            _ = new NopOutPduWriter(header) { IsImmediate = true, InitiatorTaskTag = 1 };
             await initiator.SendAsync(header, [], corruptHeaderDigest: true);
 
             (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
@@ -71,14 +74,14 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var header = TestInitiator.NewHeader(IscsiOpcode.DataOut, 0x80, 0xABCD);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 77);
+            var header = new byte[BasicHeaderSegment.Size];
+            _ = new DataOutPduWriter(header) { IsFinal = true, InitiatorTaskTag = 0xABCD, TargetTransferTag = 77 };
             await initiator.SendAsync(header, new byte[512]);
             var reject = await initiator.ReceiveAsync();
             var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
 
             reject.Opcode.Should().Be(IscsiOpcode.Reject);
-            reject.Header[2].Should().Be(0x09, "Invalid PDU field");
+            reject.AsReject().Reason.Should().Be(RejectReason.InvalidPduField);
             read.Status.Should().Be(ScsiStatus.Good);
         }
 
@@ -92,23 +95,18 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var write = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 0x51);
-            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(20), 512);
-            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Write10(0, 1).CopyTo(write, 32);
-            await initiator.SendAsync(write, []);
+            await initiator.SendAsync(initiator.CommandHeader(0x51, ScsiCommandFlags.Write, Cdb.Write10(0, 1), 512), []);
             var r2t = await initiator.ReceiveAsync();
             r2t.Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
-            var dataOut = TestInitiator.NewHeader(IscsiOpcode.DataOut, 0x80, 0x51);
-            BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(20), r2t.UInt32At(20));
-            BinaryPrimitives.WriteUInt32BigEndian(dataOut.AsSpan(36), 27);
+            var dataOut = new byte[BasicHeaderSegment.Size];
+            _ = new DataOutPduWriter(dataOut) { IsFinal = true, InitiatorTaskTag = 0x51, TargetTransferTag = r2t.AsReadyToTransfer().TargetTransferTag, DataSN = 27 };
             await initiator.SendAsync(dataOut, new byte[512]);
 
             var response = await initiator.ReceiveAsync();
             var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 1), 512, read: true);
 
             response.Opcode.Should().Be(IscsiOpcode.ScsiResponse);
-            response.Header[3].Should().Be((byte)ScsiStatus.CheckCondition);
+            response.AsScsiResponse().Status.Should().Be(ScsiStatus.CheckCondition);
             response.Data[2 + 2].Should().Be((byte)SenseKey.AbortedCommand);
             read.Status.Should().Be(ScsiStatus.Good);
         }
@@ -145,8 +143,14 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 1);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 4096);
+            var header = new byte[BasicHeaderSegment.Size];
+            _ = new ScsiCommandPduWriter(header)
+            {
+                Flags = ScsiCommandFlags.Final | ScsiCommandFlags.Write,
+                Attribute = TaskAttribute.Simple,
+                InitiatorTaskTag = 1,
+                DataSegmentLength = 4096,
+            };
             await initiator.SendRawAsync([.. header, .. new byte[100]]);
         }
 
@@ -160,18 +164,10 @@ public sealed class RobustnessTests
         await using var target = await LoopbackTarget.StartAsync();
         await using (var initiator = await target.LoginAsync())
         {
-            var write = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 1);
-            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(20), 1024 * 1024);
-            BinaryPrimitives.WriteUInt32BigEndian(write.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Write10(0, 2048).CopyTo(write, 32);
-            await initiator.SendAsync(write, new byte[8192]);
+            await initiator.SendAsync(initiator.CommandHeader(1, ScsiCommandFlags.Write, Cdb.Write10(0, 2048), 1024 * 1024), new byte[8192]);
             (await initiator.ReceiveAsync()).Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
 
-            var read = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 2);
-            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(20), 4 * 1024 * 1024);
-            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Read10(0, 8192).CopyTo(read, 32);
-            await initiator.SendAsync(read, []);
+            await initiator.SendAsync(initiator.CommandHeader(2, ScsiCommandFlags.Read, Cdb.Read10(0, 8192), 4 * 1024 * 1024), []);
         }
 
         await target.WaitForNoSessionsAsync();
@@ -186,11 +182,9 @@ public sealed class RobustnessTests
         {
             var junk = new byte[200];
             new Random(5).NextBytes(junk);
-            junk[0] = (byte)IscsiOpcode.ScsiCommand;
-            junk[4] = 0;
-            junk[5] = 0;
-            junk[6] = 0;
-            junk[7] = 0;
+            PduFields.SetByte(junk, PduFields.OpcodeAt, (byte)IscsiOpcode.ScsiCommand);
+            PduFields.SetTotalAhsLength(junk, 0);
+            PduFields.SetDataSegmentLength(junk, 0);
             await initiator.SendRawAsync(junk);
 
             (await initiator.IsClosedByTargetAsync()).Should().BeTrue();

@@ -4,6 +4,7 @@ using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
@@ -92,11 +93,7 @@ public sealed class TargetSessionTests
         await target.Device.WriteAsync(0, data);
         var ping = await initiator.NopAsync([]);
 
-        var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 77);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)data.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
-        Cdb.Read10(0, 400).CopyTo(header, 32);
-        await initiator.SendAsync(header, []);
+        await initiator.SendAsync(initiator.CommandHeader(77, ScsiCommandFlags.Read, Cdb.Read10(0, 400), data.Length), []);
 
         var received = new byte[data.Length];
         var pdus = new List<ReceivedPdu>();
@@ -104,7 +101,7 @@ public sealed class TargetSessionTests
         {
             pdus.Add(await initiator.ReceiveAsync());
         }
-        while ((pdus[^1].Flags & 0x01) == 0);
+        while (!pdus[^1].AsDataIn().HasStatus);
 
         // 200 KiB in 64 KiB bursts of 24 + 24 + 16 KiB, the last burst 8 KiB.
         pdus.Select(p => p.Data.Length).Should().Equal(24576, 24576, 16384, 24576, 24576, 16384, 24576, 24576, 16384, 8192);
@@ -113,17 +110,18 @@ public sealed class TargetSessionTests
             var pdu = pdus[i];
             pdu.Opcode.Should().Be(IscsiOpcode.DataIn);
             pdu.InitiatorTaskTag.Should().Be(77);
-            pdu.UInt32At(36).Should().Be((uint)i, "DataSN counts the PDUs of the command");
-            uint offset = pdu.UInt32At(40);
+            var dataIn = pdu.AsDataIn();
+            dataIn.DataSN.Should().Be((uint)i, "DataSN counts the PDUs of the command");
+            uint offset = dataIn.BufferOffset;
             bool burstEnd = (offset + pdu.Data.Length) % 65536 == 0 || i == pdus.Count - 1;
-            ((pdu.Flags & 0x80) != 0).Should().Be(burstEnd, "F closes each MaxBurstLength sequence");
-            ((pdu.Flags & 0x01) != 0).Should().Be(i == pdus.Count - 1, "only the last carries the status");
+            ((dataIn.Flags & DataInFlags.Final) != 0).Should().Be(burstEnd, "F closes each MaxBurstLength sequence");
+            dataIn.HasStatus.Should().Be(i == pdus.Count - 1, "only the last carries the status");
             pdu.Data.CopyTo(received, offset);
         }
 
         received.Should().Equal(data);
         pdus[^1].StatSN.Should().Be(ping.StatSN + 1, "the status takes the next StatSN");
-        pdus[^1].Header[3].Should().Be((byte)ScsiStatus.Good);
+        pdus[^1].Status.Should().Be(ScsiStatus.Good);
     }
 
     [Test]
@@ -141,7 +139,7 @@ public sealed class TargetSessionTests
         var logout = await holder.LogoutAsync();
         var after = await other.ExecuteAsync(0, reserve6, 0, read: false);
 
-        logout.Header[2].Should().Be(0, "the session closed");
+        logout.AsLogoutResponse().Response.Should().Be(LogoutResponse.ClosedSuccessfully, "the session closed");
         after.Status.Should().Be(ScsiStatus.Good);
     }
 
@@ -155,9 +153,9 @@ public sealed class TargetSessionTests
         var over = await initiator.ExecuteAsync(0, Cdb.Read10(0, 2), 512, read: true);
 
         under.Status.Should().Be(ScsiStatus.Good);
-        under.ResidualFlags.Should().Be(0x02);
+        under.ResidualFlags.Should().Be(ScsiResponseFlags.ResidualUnderflow);
         under.Residual.Should().Be((uint)(255 - under.Data.Length));
-        over.ResidualFlags.Should().Be(0x04);
+        over.ResidualFlags.Should().Be(ScsiResponseFlags.ResidualOverflow);
         over.Residual.Should().Be(512);
         over.Data.Should().HaveCount(512);
     }
@@ -185,11 +183,7 @@ public sealed class TargetSessionTests
         const int count = 64;
         for (int i = 0; i < count; i++)
         {
-            var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, (uint)(1000 + i));
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 512);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Read10((uint)i, 1).CopyTo(header, 32);
-            await initiator.SendAsync(header, []);
+            await initiator.SendAsync(initiator.CommandHeader((uint)(1000 + i), ScsiCommandFlags.Read, Cdb.Read10((uint)i, 1), 512), []);
         }
 
         var tags = new HashSet<uint>();
@@ -198,7 +192,7 @@ public sealed class TargetSessionTests
         {
             var pdu = await initiator.ReceiveAsync();
             pdu.Opcode.Should().Be(IscsiOpcode.DataIn);
-            ((pdu.Flags & 0x01) != 0).Should().BeTrue("the status is folded into the single Data-In");
+            pdu.AsDataIn().HasStatus.Should().BeTrue("the status is folded into the single Data-In");
             tags.Add(pdu.InitiatorTaskTag);
             maxCmdSN = Math.Max(maxCmdSN, pdu.MaxCmdSN);
         }
@@ -223,11 +217,12 @@ public sealed class TargetSessionTests
         all["TargetName"].Should().Be(LoopbackTarget.TargetName);
         all["TargetAddress"].Should().Be($"127.0.0.1:{target.EndPoint.Port},1");
         target.Registry.Sessions.Should().ContainSingle().Which.IsDiscovery.Should().BeTrue();
-        var scsi = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0x80, 5);
+        var scsi = new byte[BasicHeaderSegment.Size];
+        _ = new ScsiCommandPduWriter(scsi) { Flags = ScsiCommandFlags.Final, InitiatorTaskTag = 5 };
         await initiator.SendAsync(scsi, []);
         var reject = await initiator.ReceiveAsync();
         reject.Opcode.Should().Be(IscsiOpcode.Reject);
-        reject.Header[2].Should().Be(0x04);
+        reject.AsReject().Reason.Should().Be(RejectReason.ProtocolError);
     }
 
     [Test]
@@ -262,9 +257,9 @@ public sealed class TargetSessionTests
 
         nop.Opcode.Should().Be(IscsiOpcode.NopIn);
         nop.Data.Should().Equal(1, 2, 3, 4, 5);
-        nop.UInt32At(20).Should().Be(0xFFFFFFFF);
+        nop.AsNopIn().TargetTransferTag.Should().Be(BasicHeaderSegment.ReservedTag);
         logout.Opcode.Should().Be(IscsiOpcode.LogoutResponse);
-        logout.Header[2].Should().Be(0);
+        logout.AsLogoutResponse().Response.Should().Be(LogoutResponse.ClosedSuccessfully);
         logout.StatSN.Should().Be(nop.StatSN + 1);
         (await initiator.IsClosedByTargetAsync()).Should().BeTrue();
         await target.WaitForNoSessionsAsync();
@@ -276,20 +271,20 @@ public sealed class TargetSessionTests
         await using var target = await LoopbackTarget.StartAsync();
         await using var initiator = await target.LoginAsync();
 
-        var reset = await initiator.TaskManagementAsync(5, 0);
+        var reset = await initiator.TaskManagementAsync(TaskManagementFunction.LogicalUnitReset, 0);
         var first = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
         var second = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
-        var missing = await initiator.TaskManagementAsync(5, 9);
-        var abort = await initiator.TaskManagementAsync(1, 0, referencedTag: 0x7777);
+        var missing = await initiator.TaskManagementAsync(TaskManagementFunction.LogicalUnitReset, 9);
+        var abort = await initiator.TaskManagementAsync(TaskManagementFunction.AbortTask, 0, referencedTag: 0x7777);
 
         reset.Opcode.Should().Be(IscsiOpcode.TaskManagementResponse);
-        reset.Header[2].Should().Be(0, "Function complete");
+        reset.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.FunctionComplete);
         first.Status.Should().Be(ScsiStatus.CheckCondition);
         first.SenseKey.Should().Be((byte)SenseKey.UnitAttention);
         first.Asc.Should().Be(0x29);
         second.Status.Should().Be(ScsiStatus.Good);
-        missing.Header[2].Should().Be(2, "LUN does not exist");
-        abort.Header[2].Should().Be(1, "Task does not exist");
+        missing.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.LunDoesNotExist);
+        abort.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.TaskDoesNotExist);
     }
 
     [Test]
@@ -297,17 +292,13 @@ public sealed class TargetSessionTests
     {
         await using var target = await LoopbackTarget.StartAsync();
         await using var initiator = await target.LoginAsync();
-        var header = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xA1, 0x4242);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 4096);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), initiator.TakeCmdSN());
-        Cdb.Write10(0, 8).CopyTo(header, 32);
-        await initiator.SendAsync(header, []);
+        await initiator.SendAsync(initiator.CommandHeader(0x4242, ScsiCommandFlags.Write, Cdb.Write10(0, 8), 4096), []);
         (await initiator.ReceiveAsync()).Opcode.Should().Be(IscsiOpcode.ReadyToTransfer);
 
-        var abort = await initiator.TaskManagementAsync(1, 0, referencedTag: 0x4242);
+        var abort = await initiator.TaskManagementAsync(TaskManagementFunction.AbortTask, 0, referencedTag: 0x4242);
         var after = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
 
-        abort.Header[2].Should().Be(0);
+        abort.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.FunctionComplete);
         after.Status.Should().Be(ScsiStatus.Good, "the next PDU is the new command's, not the aborted one's");
     }
 
@@ -329,18 +320,13 @@ public sealed class TargetSessionTests
         target.Target.AddLun(1, stalled);
         await using (var initiator = await target.LoginAsync())
         {
-            var read = TestInitiator.NewHeader(IscsiOpcode.ScsiCommand, 0xC1, 0x6161);
-            BinaryPrimitives.WriteUInt64BigEndian(read.AsSpan(8), ScsiDispatcher.EncodeLun(1));
-            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(20), 512);
-            BinaryPrimitives.WriteUInt32BigEndian(read.AsSpan(24), initiator.TakeCmdSN());
-            Cdb.Read10(0, 1).CopyTo(read, 32);
-            await initiator.SendAsync(read, []);
+            await initiator.SendAsync(initiator.CommandHeader(0x6161, ScsiCommandFlags.Read, Cdb.Read10(0, 1), 512, lun: 1), []);
             await reading.Task;
 
-            var abort = await initiator.TaskManagementAsync(1, 1, referencedTag: 0x6161);
+            var abort = await initiator.TaskManagementAsync(TaskManagementFunction.AbortTask, 1, referencedTag: 0x6161);
             var after = await initiator.ExecuteAsync(0, Cdb.TestUnitReady(), 0, read: false);
 
-            abort.Header[2].Should().Be(0, "Function complete once the read has stopped");
+            abort.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.FunctionComplete, "the read has stopped");
             after.Status.Should().Be(ScsiStatus.Good, "no response for the aborted read comes first");
             (await initiator.LogoutAsync()).Opcode.Should().Be(IscsiOpcode.LogoutResponse);
         }

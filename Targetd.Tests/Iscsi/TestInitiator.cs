@@ -5,6 +5,7 @@ using System.Text;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Tests.Iscsi;
 
@@ -15,6 +16,9 @@ namespace Targetd.Tests.Iscsi;
 internal sealed class TestInitiator : IAsyncDisposable
 {
     public const string DefaultName = "iqn.2024-01.net.targetd.test:initiator";
+
+    /// <summary>The ISID every test session uses: a random-qualifier type (RFC 7143 §11.12.5), qualifier 1.</summary>
+    private const ulong Isid = 0x8000_0001_0001;
 
     private readonly TcpClient? _client;
     private readonly Stream _stream;
@@ -129,9 +133,9 @@ internal sealed class TestInitiator : IAsyncDisposable
             Negotiated[key] = value;
         }
 
-        if (Status(reply) == 0 && (reply.Flags & 0x80) != 0)
+        if (Status(reply) == 0 && (reply.AsLoginResponse().Flags & LoginFlags.Transit) != 0)
         {
-            Tsih = BinaryPrimitives.ReadUInt16BigEndian(reply.Header.AsSpan(14));
+            Tsih = reply.AsLoginResponse().Tsih;
             HeaderDigest = Negotiated.GetValueOrDefault("HeaderDigest") == "CRC32C";
             DataDigest = Negotiated.GetValueOrDefault("DataDigest") == "CRC32C";
         }
@@ -141,20 +145,23 @@ internal sealed class TestInitiator : IAsyncDisposable
 
     public async Task<ReceivedPdu> LoginStepAsync(int csg, int nsg, bool transit, IReadOnlyList<KeyValuePair<string, string>> keys, ushort tsih = 0)
     {
-        var header = new byte[48];
-        header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
-        header[1] = (byte)((transit ? 0x80 : 0) | (csg << 2) | (transit ? nsg : 0));
-        byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
-        isid.CopyTo(header, 8);
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), tsih);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), _itt);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new LoginRequestPduWriter(header)
+        {
+            Flags = transit ? LoginFlags.Transit : LoginFlags.None,
+            CurrentStage = (LoginStage)csg,
+            NextStage = transit ? (LoginStage)nsg : LoginStage.SecurityNegotiation,
+            Isid = Isid,
+            Tsih = tsih,
+            InitiatorTaskTag = _itt,
+            CmdSN = _cmdSN,
+        };
         await SendAsync(header, TextParameters.Encode(keys));
         return await ReceiveAsync();
     }
 
     public static ushort Status(ReceivedPdu reply) => reply.Opcode == IscsiOpcode.LoginResponse
-        ? BinaryPrimitives.ReadUInt16BigEndian(reply.Header.AsSpan(36))
+        ? (ushort)reply.AsLoginResponse().Status
         : throw new InvalidOperationException($"Expected a Login Response, got {reply.Opcode}.");
 
     public static Dictionary<string, string> Parse(ReceivedPdu reply)
@@ -172,7 +179,7 @@ internal sealed class TestInitiator : IAsyncDisposable
     /// <summary>Runs a SCSI command to completion, answering R2Ts and gathering Data-In.</summary>
     public async Task<ScsiReply> ExecuteAsync(int lun, byte[] cdb, int expectedLength, bool read, byte[]? write = null, bool immediate = true)
     {
-        var header = CommandHeader(lun, cdb, expectedLength, read, write is not null);
+        var header = CommandHeader(++_itt, Direction(read, write is not null), cdb, expectedLength, lun);
         int firstBurst = int.Parse(Negotiated.GetValueOrDefault("FirstBurstLength", "65536"), System.Globalization.CultureInfo.InvariantCulture);
         int immediateLength = write is null || !immediate ? 0 : Math.Min(write.Length, firstBurst);
         await SendAsync(header, write is null ? [] : write[..immediateLength]);
@@ -190,17 +197,22 @@ internal sealed class TestInitiator : IAsyncDisposable
                     break;
                 case IscsiOpcode.DataIn:
                     dataIns++;
-                    data.Position = pdu.UInt32At(40);
+                    var dataIn = pdu.AsDataIn();
+                    data.Position = dataIn.BufferOffset;
                     data.Write(pdu.Data);
-                    if ((pdu.Flags & 0x01) != 0)
+                    if (dataIn.HasStatus)
                     {
-                        return new ScsiReply((ScsiStatus)pdu.Header[3], data.ToArray(), [], (byte)(pdu.Flags & 0x06), pdu.UInt32At(44), dataIns, r2ts);
+                        var residual = (ScsiResponseFlags)(dataIn.Flags & (DataInFlags.ResidualOverflow | DataInFlags.ResidualUnderflow));
+                        return new ScsiReply(dataIn.Status, data.ToArray(), [], residual, dataIn.ResidualCount, dataIns, r2ts);
                     }
 
                     break;
                 case IscsiOpcode.ScsiResponse:
+                    // RFC 7143 §11.4.7: the data segment holds SenseLength (2 bytes) and the sense data.
                     var sense = pdu.Data.Length >= 2 ? pdu.Data.AsSpan(2, BinaryPrimitives.ReadUInt16BigEndian(pdu.Data)).ToArray() : [];
-                    return new ScsiReply((ScsiStatus)pdu.Header[3], data.ToArray(), sense, (byte)(pdu.Flags & 0x06), pdu.UInt32At(44), dataIns, r2ts);
+                    var response = pdu.AsScsiResponse();
+                    var flags = response.Flags & (ScsiResponseFlags.ResidualOverflow | ScsiResponseFlags.ResidualUnderflow);
+                    return new ScsiReply(response.Status, data.ToArray(), sense, flags, response.ResidualCount, dataIns, r2ts);
                 case IscsiOpcode.NopIn when pdu.InitiatorTaskTag == BasicHeaderSegment.ReservedTag:
                     await AnswerPingAsync(pdu);
                     break;
@@ -227,36 +239,56 @@ internal sealed class TestInitiator : IAsyncDisposable
     /// <summary>Sends a SCSI command that moves no data out, without waiting for its outcome; returns its task tag.</summary>
     public async Task<uint> SendCommandAsync(int lun, byte[] cdb, int expectedLength, bool read)
     {
-        var header = CommandHeader(lun, cdb, expectedLength, read, write: false);
-        await SendAsync(header, []);
-        return BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(16));
+        uint itt = ++_itt;
+        await SendAsync(CommandHeader(itt, Direction(read, write: false), cdb, expectedLength, lun), []);
+        return itt;
     }
 
-    /// <summary>A SCSI Command header (RFC 7143 §11.3) with the next task tag and CmdSN, simple task attribute.</summary>
-    private byte[] CommandHeader(int lun, byte[] cdb, int expectedLength, bool read, bool write)
+    /// <summary>
+    /// A SCSI Command header (RFC 7143 §11.3) with the next CmdSN and the simple task attribute, final (no unsolicited
+    /// Data-Out follows), for commands sent by hand.
+    /// </summary>
+    public byte[] CommandHeader(uint itt, ScsiCommandFlags flags, byte[] cdb, int expectedLength, int lun = 0)
     {
-        var header = NewHeader(IscsiOpcode.ScsiCommand, (byte)(0x80 | (read ? 0x40 : 0) | (write ? 0x20 : 0) | 0x01), ++_itt);
-        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), (uint)expectedLength);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
-        cdb.CopyTo(header, 32);
+        var header = new byte[BasicHeaderSegment.Size];
+        var writer = new ScsiCommandPduWriter(header)
+        {
+            Flags = ScsiCommandFlags.Final | flags,
+            Attribute = TaskAttribute.Simple,
+            Lun = ScsiDispatcher.EncodeLun(lun),
+            InitiatorTaskTag = itt,
+            ExpectedDataTransferLength = (uint)expectedLength,
+            CmdSN = _cmdSN++,
+        };
+        cdb.CopyTo(writer.Cdb);
         return header;
     }
 
+    private static ScsiCommandFlags Direction(bool read, bool write) =>
+        (read ? ScsiCommandFlags.Read : ScsiCommandFlags.None) | (write ? ScsiCommandFlags.Write : ScsiCommandFlags.None);
+
     private async Task SendDataOutAsync(ReceivedPdu r2t, byte[] write)
     {
-        int offset = (int)r2t.UInt32At(40);
-        int length = (int)r2t.UInt32At(44);
+        var request = r2t.AsReadyToTransfer();
+        int offset = (int)request.BufferOffset;
+        int length = (int)request.DesiredDataTransferLength;
+        ulong lun = request.Lun;
+        uint ttt = request.TargetTransferTag;
         int segment = int.Parse(Negotiated.GetValueOrDefault("MaxRecvDataSegmentLength", "8192"), System.Globalization.CultureInfo.InvariantCulture);
         uint dataSN = 0;
         for (int done = 0; done < length;)
         {
             int chunk = Math.Min(segment, length - done);
-            var header = NewHeader(IscsiOpcode.DataOut, (byte)(done + chunk == length ? 0x80 : 0), r2t.InitiatorTaskTag);
-            Array.Copy(r2t.Header, 8, header, 8, 8);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), r2t.UInt32At(20));
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), dataSN++);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(40), (uint)(offset + done));
+            var header = new byte[BasicHeaderSegment.Size];
+            _ = new DataOutPduWriter(header)
+            {
+                IsFinal = done + chunk == length,
+                Lun = lun,
+                InitiatorTaskTag = r2t.InitiatorTaskTag,
+                TargetTransferTag = ttt,
+                DataSN = dataSN++,
+                BufferOffset = (uint)(offset + done),
+            };
             await SendAsync(header, write.AsSpan(offset + done, chunk).ToArray());
             done += chunk;
         }
@@ -265,20 +297,30 @@ internal sealed class TestInitiator : IAsyncDisposable
     /// <summary>Answers a target's NOP-In ping (RFC 7143 §11.18): an immediate NOP-Out with its Target Transfer Tag and LUN.</summary>
     public async Task AnswerPingAsync(ReceivedPdu ping)
     {
-        var header = NewHeader(IscsiOpcode.NopOut, 0x80, BasicHeaderSegment.ReservedTag);
-        header[0] |= 0x40;
-        Array.Copy(ping.Header, 8, header, 8, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), ping.UInt32At(20));
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(28), ping.StatSN);
+        var nopIn = ping.AsNopIn();
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new NopOutPduWriter(header)
+        {
+            IsImmediate = true,
+            Lun = nopIn.Lun,
+            InitiatorTaskTag = BasicHeaderSegment.ReservedTag,
+            TargetTransferTag = nopIn.TargetTransferTag,
+            CmdSN = _cmdSN,
+            ExpStatSN = nopIn.StatSN,
+        };
         await SendAsync(header, []);
     }
 
     public async Task<Dictionary<string, string>> TextAsync(string key, string value)
     {
-        var header = NewHeader(IscsiOpcode.TextRequest, 0x80, ++_itt);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 0xFFFFFFFF);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN++);
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new TextRequestPduWriter(header)
+        {
+            Flags = TextFlags.Final,
+            InitiatorTaskTag = ++_itt,
+            TargetTransferTag = BasicHeaderSegment.ReservedTag,
+            CmdSN = _cmdSN++,
+        };
         await SendAsync(header, TextParameters.Encode([new(key, value)]));
         var reply = await ReceiveAsync();
         reply.Opcode.Should().Be(IscsiOpcode.TextResponse);
@@ -290,51 +332,54 @@ internal sealed class TestInitiator : IAsyncDisposable
 
     public async Task<ReceivedPdu> NopAsync(byte[] ping)
     {
-        var header = NewHeader(IscsiOpcode.NopOut, 0x80, ++_itt);
-        header[0] |= 0x40;
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), 0xFFFFFFFF);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new NopOutPduWriter(header)
+        {
+            IsImmediate = true,
+            InitiatorTaskTag = ++_itt,
+            TargetTransferTag = BasicHeaderSegment.ReservedTag,
+            CmdSN = _cmdSN,
+        };
         await SendAsync(header, ping);
         return await ReceiveAsync();
     }
 
-    public async Task<ReceivedPdu> TaskManagementAsync(int function, int lun, uint referencedTag = 0xFFFFFFFF)
+    public async Task<ReceivedPdu> TaskManagementAsync(TaskManagementFunction function, int lun, uint referencedTag = BasicHeaderSegment.ReservedTag)
     {
-        var header = NewHeader(IscsiOpcode.TaskManagementRequest, (byte)(0x80 | function), ++_itt);
-        header[0] |= 0x40;
-        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), ScsiDispatcher.EncodeLun(lun));
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(20), referencedTag);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(32), _cmdSN);
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new TaskManagementRequestPduWriter(header)
+        {
+            IsImmediate = true,
+            Function = function,
+            Lun = ScsiDispatcher.EncodeLun(lun),
+            InitiatorTaskTag = ++_itt,
+            ReferencedTaskTag = referencedTag,
+            CmdSN = _cmdSN,
+            RefCmdSN = _cmdSN,
+        };
         await SendAsync(header, []);
         return await ReceiveAsync();
     }
 
     public async Task<ReceivedPdu> LogoutAsync()
     {
-        var header = NewHeader(IscsiOpcode.LogoutRequest, 0x80, ++_itt);
-        header[0] |= 0x40;
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
+        var header = new byte[BasicHeaderSegment.Size];
+        _ = new LogoutRequestPduWriter(header)
+        {
+            IsImmediate = true,
+            Reason = LogoutReason.CloseSession,
+            InitiatorTaskTag = ++_itt,
+            CmdSN = _cmdSN,
+        };
         await SendAsync(header, []);
         return await ReceiveAsync();
-    }
-
-    public static byte[] NewHeader(IscsiOpcode opcode, byte flags, uint itt)
-    {
-        var header = new byte[48];
-        header[0] = (byte)opcode;
-        header[1] = flags;
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), itt);
-        return header;
     }
 
     /// <summary>Sends a PDU with the negotiated digests; <paramref name="corruptHeaderDigest"/> flips the header digest.</summary>
     public async Task SendAsync(byte[] header, byte[] data, bool corruptHeaderDigest = false)
     {
         var pdu = new MemoryStream();
-        header[5] = (byte)(data.Length >> 16);
-        header[6] = (byte)(data.Length >> 8);
-        header[7] = (byte)data.Length;
+        PduFields.SetDataSegmentLength(header, data.Length);
         pdu.Write(header);
         if (HeaderDigest)
         {
@@ -364,7 +409,7 @@ internal sealed class TestInitiator : IAsyncDisposable
     public async Task<ReceivedPdu> ReceiveAsync()
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        var header = new byte[48];
+        var header = new byte[BasicHeaderSegment.Size];
         await _stream.ReadExactlyAsync(header, timeout.Token);
         if (HeaderDigest)
         {
@@ -373,7 +418,7 @@ internal sealed class TestInitiator : IAsyncDisposable
             BitConverter.ToUInt32(digest).Should().Be(Crc32C.Compute(header), "the header digest must match");
         }
 
-        int length = (header[5] << 16) | (header[6] << 8) | header[7];
+        int length = PduFields.DataSegmentLength(header);
         var padded = new byte[(length + 3) & ~3];
         await _stream.ReadExactlyAsync(padded, timeout.Token);
         if (DataDigest && length > 0)
