@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -24,11 +25,11 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        // §11.3.1: byte 1 is |F|R|W|.|.|ATTR|; bytes 20-23 the Expected Data Transfer Length; bytes 32-47 the CDB.
-        bool final = (bhs.Flags & 0x80) != 0;
-        bool isRead = (bhs.Flags & 0x40) != 0;
-        bool isWrite = (bhs.Flags & 0x20) != 0;
-        uint expected = bhs.Field20;
+        var command = new ScsiCommandPdu(bhs.Bytes);
+        bool final = (command.Flags & ScsiCommandFlags.Final) != 0;
+        bool isRead = (command.Flags & ScsiCommandFlags.Read) != 0;
+        bool isWrite = (command.Flags & ScsiCommandFlags.Write) != 0;
+        uint expected = command.ExpectedDataTransferLength;
         uint itt = bhs.InitiatorTaskTag;
         if (Tasks.ContainsKey(itt))
         {
@@ -44,7 +45,7 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        var cdb = bhs.Bytes[32..48].ToArray();
+        var cdb = command.Cdb.ToArray();
         int lun = ScsiDispatcher.DecodeLun(bhs.Lun);
         if (expected > MaxTaskBytes)
         {
@@ -77,15 +78,15 @@ internal sealed partial class IscsiConnection
 
     private async ValueTask HandleDataOutAsync(IscsiPdu pdu, CancellationToken cancellationToken)
     {
-        // §11.7: Target Transfer Tag at 20, DataSN at 36, Buffer Offset at 40; F ends the sequence.
-        var bhs = pdu.Header;
-        if (!Tasks.TryGetValue(bhs.InitiatorTaskTag, out var task) || !task.IsWrite || task.IsStarted)
+        // §11.7: F ends the sequence.
+        var dataOut = new DataOutPdu(pdu.Header.Bytes);
+        if (!Tasks.TryGetValue(dataOut.InitiatorTaskTag, out var task) || !task.IsWrite || task.IsStarted)
         {
             await RejectAsync(pdu, RejectReason.InvalidPduField, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        switch (DataOutAssembler.Accept(task, bhs.TargetTransferTag, bhs.Field36, bhs.Field40, bhs.IsFinal, pdu.Data.Span, out var progress))
+        switch (DataOutAssembler.Accept(task, dataOut.TargetTransferTag, dataOut.DataSN, dataOut.BufferOffset, dataOut.IsFinal, pdu.Data.Span, out var progress))
         {
             case DataOutVerdict.Accepted:
                 await ContinueDataOutAsync(task, progress, cancellationToken).ConfigureAwait(false);
@@ -133,13 +134,15 @@ internal sealed partial class IscsiConnection
         while (_dataOut!.TrySolicit(task, out var r2t))
         {
             var header = _writer.RentHeader();
-            _ = new HeaderWriter(header, IscsiOpcode.ReadyToTransfer, 0x80)
-                .Lun(task.LunField)
-                .InitiatorTaskTag(task.InitiatorTaskTag)
-                .UInt32(20, r2t.TargetTransferTag)
-                .UInt32(36, r2t.R2TSN)
-                .UInt32(40, (uint)r2t.Offset)
-                .UInt32(44, (uint)r2t.Length);
+            _ = new ReadyToTransferPduWriter(header)
+            {
+                Lun = task.LunField,
+                InitiatorTaskTag = task.InitiatorTaskTag,
+                TargetTransferTag = r2t.TargetTransferTag,
+                R2TSN = r2t.R2TSN,
+                BufferOffset = (uint)r2t.Offset,
+                DesiredDataTransferLength = (uint)r2t.Length,
+            };
             task.DataSequence++;
             await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Current, cancellationToken).ConfigureAwait(false);
         }
@@ -239,19 +242,19 @@ internal sealed partial class IscsiConnection
     {
         // §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length,
         // underflow (U) when it transferred less.
-        byte residualFlags = 0;
+        var residualFlags = ScsiResponseFlags.None;
         uint residual = 0;
         if (result.Status == ScsiStatus.Good && (task.IsRead || task.IsWrite))
         {
             long wanted = result.TransferLength;
             if (wanted > task.ExpectedLength)
             {
-                residualFlags = 0x04;
+                residualFlags = ScsiResponseFlags.ResidualOverflow;
                 residual = (uint)Math.Min(wanted - task.ExpectedLength, uint.MaxValue);
             }
             else if (wanted < task.ExpectedLength)
             {
-                residualFlags = 0x02;
+                residualFlags = ScsiResponseFlags.ResidualUnderflow;
                 residual = (uint)(task.ExpectedLength - wanted);
             }
         }
@@ -278,12 +281,16 @@ internal sealed partial class IscsiConnection
         }
 
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.ScsiResponse, (byte)(0x80 | residualFlags))
-            .Byte(3, (byte)result.Status)
-            .DataSegmentLength(data.Length)
-            .InitiatorTaskTag(task.InitiatorTaskTag)
-            .UInt32(36, task.DataSequence)
-            .UInt32(44, residual);
+        _ = new ScsiResponsePduWriter(header)
+        {
+            Flags = residualFlags,
+            Response = ScsiServiceResponse.CommandCompleted,
+            Status = result.Status,
+            DataSegmentLength = data.Length,
+            InitiatorTaskTag = task.InitiatorTaskTag,
+            ExpDataSN = task.DataSequence,
+            ResidualCount = residual,
+        };
         await _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 }

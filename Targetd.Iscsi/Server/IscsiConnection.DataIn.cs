@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -13,7 +14,7 @@ internal sealed partial class IscsiConnection
     /// A large read without data digests leaves in one gathered send: every header with its slice of the buffer.
     /// </summary>
     private async ValueTask SendDataInAsync(
-        IscsiTask task, ReadOnlyMemory<byte> data, bool withStatus, ScsiStatus status, byte residualFlags, uint residual, CancellationToken cancellationToken)
+        IscsiTask task, ReadOnlyMemory<byte> data, bool withStatus, ScsiStatus status, ScsiResponseFlags residualFlags, uint residual, CancellationToken cancellationToken)
     {
         if (data.Length >= PduWriter.DirectSendThreshold && !_writer.DataDigest && MemoryMarshal.TryGetArray(data, out var whole))
         {
@@ -41,7 +42,7 @@ internal sealed partial class IscsiConnection
 
     /// <summary>The header of the Data-In PDU at an offset: its length, and whether it is the last of the command.</summary>
     private (byte[] Header, int Length, bool Last) DataInHeader(
-        IscsiTask task, int total, int offset, bool withStatus, ScsiStatus status, byte residualFlags, uint residual)
+        IscsiTask task, int total, int offset, bool withStatus, ScsiStatus status, ScsiResponseFlags residualFlags, uint residual)
     {
         int segment = Parameters.InitiatorMaxRecvDataSegmentLength;
         int burst = Parameters.MaxBurstLength;
@@ -49,22 +50,26 @@ internal sealed partial class IscsiConnection
         int length = Math.Min(segment, Math.Min(total, burstEnd) - offset);
         bool last = offset + length == total;
         bool final = last || offset + length == burstEnd;
-        byte flags = (byte)(final ? 0x80 : 0);
+        var flags = final ? DataInFlags.Final : DataInFlags.None;
         if (last && withStatus)
         {
-            flags |= (byte)(0x01 | residualFlags);
+            // §11.7.2: the S bit, with the residual flags of a SCSI Response in the same places.
+            flags |= DataInFlags.Status | (DataInFlags)residualFlags;
         }
 
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.DataIn, flags)
-            .Byte(3, last && withStatus ? (byte)status : (byte)0)
-            .DataSegmentLength(length)
-            .Lun(task.LunField)
-            .InitiatorTaskTag(task.InitiatorTaskTag)
-            .UInt32(20, BasicHeaderSegment.ReservedTag)
-            .UInt32(36, task.DataSequence++)
-            .UInt32(40, (uint)offset)
-            .UInt32(44, last && withStatus ? residual : 0);
+        _ = new DataInPduWriter(header)
+        {
+            Flags = flags,
+            Status = last && withStatus ? status : ScsiStatus.Good,
+            DataSegmentLength = length,
+            Lun = task.LunField,
+            InitiatorTaskTag = task.InitiatorTaskTag,
+            TargetTransferTag = BasicHeaderSegment.ReservedTag,
+            DataSN = task.DataSequence++,
+            BufferOffset = (uint)offset,
+            ResidualCount = last && withStatus ? residual : 0,
+        };
         return (header, length, last);
     }
 }

@@ -1,5 +1,6 @@
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -97,9 +98,11 @@ internal sealed partial class IscsiConnection
         }
 
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.NopIn, 0x80)
-            .InitiatorTaskTag(BasicHeaderSegment.ReservedTag)
-            .UInt32(20, tag);
+        _ = new NopInPduWriter(header)
+        {
+            InitiatorTaskTag = BasicHeaderSegment.ReservedTag,
+            TargetTransferTag = tag,
+        };
         await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Current, cancellationToken).ConfigureAwait(false);
     }
 }

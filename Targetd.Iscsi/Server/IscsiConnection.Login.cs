@@ -1,5 +1,6 @@
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -90,14 +91,19 @@ internal sealed partial class IscsiConnection
     private ValueTask SendLoginResponseAsync(BasicHeaderSegment request, LoginResult result, ushort tsih, CancellationToken cancellationToken)
     {
         byte[] data = TextParameters.Encode(result.Keys);
-        byte flags = (byte)((result.Transit ? 0x80 : 0) | (result.CurrentStage << 2) | result.NextStage);
+        var login = new LoginRequestPdu(request.Bytes);
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.LoginResponse, flags)
-            .DataSegmentLength(data.Length)
-            .InitiatorTaskTag(request.InitiatorTaskTag)
-            .UInt16(14, tsih)
-            .UInt16(36, (ushort)result.Status);
-        request.Bytes[8..14].CopyTo(header.AsSpan(8)); // ISID
+        _ = new LoginResponsePduWriter(header)
+        {
+            Flags = result.Transit ? LoginFlags.Transit : LoginFlags.None,
+            CurrentStage = (LoginStage)result.CurrentStage,
+            NextStage = (LoginStage)result.NextStage,
+            DataSegmentLength = data.Length,
+            Isid = login.Isid,
+            Tsih = tsih,
+            InitiatorTaskTag = login.InitiatorTaskTag,
+            Status = result.Status,
+        };
         return _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken);
     }
 }

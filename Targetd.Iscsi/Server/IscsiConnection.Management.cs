@@ -1,6 +1,7 @@
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Targets;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -21,11 +22,13 @@ internal sealed partial class IscsiConnection
         // §11.19: the NOP-In echoes the ping data, with the reserved Target Transfer Tag.
         var echo = pdu.Data[..Math.Min(pdu.DataLength, Parameters.InitiatorMaxRecvDataSegmentLength)].ToArray();
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.NopIn, 0x80)
-            .DataSegmentLength(echo.Length)
-            .Lun(bhs.Lun)
-            .InitiatorTaskTag(bhs.InitiatorTaskTag)
-            .UInt32(20, BasicHeaderSegment.ReservedTag);
+        _ = new NopInPduWriter(header)
+        {
+            DataSegmentLength = echo.Length,
+            Lun = bhs.Lun,
+            InitiatorTaskTag = bhs.InitiatorTaskTag,
+            TargetTransferTag = BasicHeaderSegment.ReservedTag,
+        };
         await _writer.SendAsync(header, echo, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
@@ -45,7 +48,7 @@ internal sealed partial class IscsiConnection
         }
 
         _text.Write(pdu.Data.Span);
-        bool continues = (bhs.Flags & 0x40) != 0;
+        bool continues = (new TextRequestPdu(bhs.Bytes).Flags & TextFlags.Continue) != 0;
         List<KeyValuePair<string, string>> answer = [];
         if (!continues)
         {
@@ -84,11 +87,14 @@ internal sealed partial class IscsiConnection
         }
 
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.TextResponse, (byte)(continues ? 0 : 0x80))
-            .DataSegmentLength(data.Count)
-            .Lun(bhs.Lun)
-            .InitiatorTaskTag(bhs.InitiatorTaskTag)
-            .UInt32(20, continues ? 1u : BasicHeaderSegment.ReservedTag);
+        _ = new TextResponsePduWriter(header)
+        {
+            Flags = continues ? TextFlags.None : TextFlags.Final,
+            DataSegmentLength = data.Count,
+            Lun = bhs.Lun,
+            InitiatorTaskTag = bhs.InitiatorTaskTag,
+            TargetTransferTag = continues ? 1u : BasicHeaderSegment.ReservedTag,
+        };
         await _writer.SendAsync(header, data.ToArray(), StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
@@ -98,11 +104,10 @@ internal sealed partial class IscsiConnection
         uint itt = pdu.Header.InitiatorTaskTag;
 
         // §11.14.1: reason 0 closes the session, 1 this connection; 2 (recovery) is not supported at level 0.
-        int reason = pdu.Header.Flags & 0x7F;
-        byte response = reason switch
+        var response = new LogoutRequestPdu(pdu.Header.Bytes).Reason switch
         {
-            0 or 1 => 0,
-            _ => 2,
+            LogoutReason.CloseSession or LogoutReason.CloseConnection => LogoutResponse.ClosedSuccessfully,
+            _ => LogoutResponse.RecoveryNotSupported,
         };
 
         NoteCloseReason(IscsiSessionCloseReason.Logout);
@@ -115,17 +120,19 @@ internal sealed partial class IscsiConnection
 
         // The I_T nexus ends with the session (one connection per session): what it held on the units, RESERVE(6/10)
         // reservations above all, is released before the initiator hears the logout succeeded.
-        if (response == 0)
+        if (response == LogoutResponse.ClosedSuccessfully)
         {
             _session.ForgetNexus();
         }
 
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.LogoutResponse, 0x80)
-            .Byte(2, response)
-            .InitiatorTaskTag(itt)
-            .UInt16(40, 0) // Time2Wait
-            .UInt16(42, 0); // Time2Retain
+        _ = new LogoutResponsePduWriter(header)
+        {
+            Response = response,
+            InitiatorTaskTag = itt,
+            Time2Wait = 0,
+            Time2Retain = 0,
+        };
         await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 
@@ -137,25 +144,28 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        int function = bhs.Flags & 0x7F;
-        uint itt = bhs.InitiatorTaskTag;
-        uint referenced = bhs.Field20;
-        uint cmdSN = bhs.CmdSN;
-        uint refCmdSN = bhs.Field32;
-        ulong lunField = bhs.Lun;
+        var request = new TaskManagementRequestPdu(bhs.Bytes);
+        var function = request.Function;
+        uint itt = request.InitiatorTaskTag;
+        uint referenced = request.ReferencedTaskTag;
+        uint cmdSN = request.CmdSN;
+        uint refCmdSN = request.RefCmdSN;
+        ulong lunField = request.Lun;
         int lun = ScsiDispatcher.DecodeLun(lunField);
         RunInBackground(async () =>
         {
             try
             {
-                byte response = await ManageTasksAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
-                _logger.TaskManagement(function, lun, response);
+                var response = await ManageTasksAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
+                _logger.TaskManagement((int)function, lun, (byte)response);
                 var header = _writer.RentHeader();
-                _ = new HeaderWriter(header, IscsiOpcode.TaskManagementResponse, 0x80)
-                    .Byte(2, response)
-                    .InitiatorTaskTag(itt);
+                _ = new TaskManagementResponsePduWriter(header)
+                {
+                    Response = response,
+                    InitiatorTaskTag = itt,
+                };
                 await _writer.SendAsync(header, ReadOnlyMemory<byte>.Empty, StatusNumbering.Advance, _closing.Token).ConfigureAwait(false);
-                if (function == 7 && response == 0)
+                if (function == TaskManagementFunction.TargetColdReset && response == TaskManagementResponse.FunctionComplete)
                 {
                     // §11.5.1: after a TARGET COLD RESET the target drops all its connections.
                     Close(IscsiSessionCloseReason.TargetReset);
@@ -168,47 +178,47 @@ internal sealed partial class IscsiConnection
         });
     }
 
-    /// <summary>Performs a task management function (§11.5.1) and returns its response code (§11.6.1).</summary>
-    private async Task<byte> ManageTasksAsync(int function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
+    /// <summary>Performs a task management function (§11.5.1) and returns its response (§11.6.1).</summary>
+    private async Task<TaskManagementResponse> ManageTasksAsync(TaskManagementFunction function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
     {
         var units = _session.Target!.UnitsFor(_session.InitiatorName);
         switch (function)
         {
-            case 1: // ABORT TASK
+            case TaskManagementFunction.AbortTask:
                 if (Tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
                 {
                     // A task whose response is already on its way has completed: "Task does not exist".
-                    return await AbortAsync([task]).ConfigureAwait(false) > 0 ? (byte)0 : (byte)1;
+                    return await AbortAsync([task]).ConfigureAwait(false) > 0 ? TaskManagementResponse.FunctionComplete : TaskManagementResponse.TaskDoesNotExist;
                 }
 
                 // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
                 // lost on the way and counts as received: "Function complete". Otherwise it has completed: "Task does not exist".
-                return _session.Window.Contains(refCmdSN)
-                    && SerialNumber.LessThan(refCmdSN, cmdSN) ? (byte)0 : (byte)1;
-            case 2 or 4: // ABORT TASK SET, CLEAR TASK SET
-                await AbortAsync(Tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
-                return 0;
-            case 5: // LOGICAL UNIT RESET
+                return _session.Window.Contains(refCmdSN) && SerialNumber.LessThan(refCmdSN, cmdSN)
+                    ? TaskManagementResponse.FunctionComplete : TaskManagementResponse.TaskDoesNotExist;
+            case TaskManagementFunction.AbortTaskSet or TaskManagementFunction.ClearTaskSet:
+                await AbortAsync([.. Tasks.Values.Where(t => t.LunField == lunField)]).ConfigureAwait(false);
+                return TaskManagementResponse.FunctionComplete;
+            case TaskManagementFunction.LogicalUnitReset:
                 if (!units.TryGetValue(lun, out var unit))
                 {
-                    return 2; // LUN does not exist
+                    return TaskManagementResponse.LunDoesNotExist;
                 }
 
-                await AbortAsync(Tasks.Values.Where(t => t.LunField == lunField).ToArray()).ConfigureAwait(false);
+                await AbortAsync([.. Tasks.Values.Where(t => t.LunField == lunField)]).ConfigureAwait(false);
                 unit.Reset(logicalUnitReset: true);
-                return 0;
-            case 6 or 7: // TARGET WARM RESET, TARGET COLD RESET
-                await AbortAsync(Tasks.Values.ToArray()).ConfigureAwait(false);
+                return TaskManagementResponse.FunctionComplete;
+            case TaskManagementFunction.TargetWarmReset or TaskManagementFunction.TargetColdReset:
+                await AbortAsync([.. Tasks.Values]).ConfigureAwait(false);
                 foreach (var each in units.Values)
                 {
                     each.Reset(logicalUnitReset: false);
                 }
 
-                return 0;
-            case 8: // TASK REASSIGN
-                return 4; // task allegiance reassignment not supported
+                return TaskManagementResponse.FunctionComplete;
+            case TaskManagementFunction.TaskReassign:
+                return TaskManagementResponse.TaskAllegianceReassignmentNotSupported;
             default:
-                return 5; // task management function not supported
+                return TaskManagementResponse.FunctionNotSupported;
         }
     }
 
@@ -247,10 +257,11 @@ internal sealed partial class IscsiConnection
     {
         _logger.Rejected((byte)pdu.Opcode, reason);
         var header = _writer.RentHeader();
-        _ = new HeaderWriter(header, IscsiOpcode.Reject, 0x80)
-            .Byte(2, (byte)reason)
-            .DataSegmentLength(BasicHeaderSegment.Size)
-            .InitiatorTaskTag(BasicHeaderSegment.ReservedTag);
+        _ = new RejectPduWriter(header)
+        {
+            Reason = reason,
+            DataSegmentLength = BasicHeaderSegment.Size,
+        };
         await _writer.SendAsync(header, pdu.HeaderBytes.ToArray(), StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 
 namespace Targetd.Iscsi.Server;
 
@@ -231,16 +232,17 @@ internal sealed class PduWriter : IDisposable
         switch (numbering)
         {
             case StatusNumbering.Advance:
-                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN++);
+                PduFields.SetUInt32(bhs, PduFields.StatSNAt, _statSN++);
                 break;
             case StatusNumbering.Current:
-                BinaryPrimitives.WriteUInt32BigEndian(bhs[24..], _statSN);
+                PduFields.SetUInt32(bhs, PduFields.StatSNAt, _statSN);
                 break;
         }
 
+        // Every target PDU carries ExpCmdSN and MaxCmdSN at the same place (§11.2.1, §4.2.2.1).
         var (expCmdSN, maxCmdSN) = _session.AdvertiseWindow();
-        BinaryPrimitives.WriteUInt32BigEndian(bhs[28..], expCmdSN);
-        BinaryPrimitives.WriteUInt32BigEndian(bhs[32..], maxCmdSN);
+        PduFields.SetUInt32(bhs, PduFields.ExpCmdSNAt, expCmdSN);
+        PduFields.SetUInt32(bhs, PduFields.MaxCmdSNAt, maxCmdSN);
         if (!_headerDigest)
         {
             return BasicHeaderSegment.Size;

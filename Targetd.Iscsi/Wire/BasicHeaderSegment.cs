@@ -60,35 +60,14 @@ internal readonly ref struct BasicHeaderSegment
     /// <summary>The Initiator Task Tag (bytes 16-19).</summary>
     public uint InitiatorTaskTag => BinaryPrimitives.ReadUInt32BigEndian(_bytes[16..]);
 
-    /// <summary>Bytes 20-23: Target Transfer Tag, Expected Data Transfer Length or Referenced Task Tag by opcode.</summary>
-    public uint Field20 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[20..]);
-
-    /// <summary>Bytes 24-27: CmdSN in requests, StatSN in responses.</summary>
-    public uint Field24 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[24..]);
-
-    /// <summary>Bytes 28-31: ExpStatSN in requests, ExpCmdSN in responses.</summary>
-    public uint Field28 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[28..]);
-
-    /// <summary>Bytes 32-35: MaxCmdSN in responses, RefCmdSN in task management requests.</summary>
-    public uint Field32 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[32..]);
-
-    /// <summary>Bytes 36-39: DataSN, R2TSN or ExpDataSN by opcode.</summary>
-    public uint Field36 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[36..]);
-
-    /// <summary>Bytes 40-43: Buffer Offset in data PDUs.</summary>
-    public uint Field40 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[40..]);
-
-    /// <summary>Bytes 44-47: Residual Count or Desired Data Transfer Length by opcode.</summary>
-    public uint Field44 => BinaryPrimitives.ReadUInt32BigEndian(_bytes[44..]);
-
     /// <summary>CmdSN of a request (bytes 24-27).</summary>
-    public uint CmdSN => Field24;
+    public uint CmdSN => BinaryPrimitives.ReadUInt32BigEndian(_bytes[Pdus.PduFields.CmdSNAt..]);
 
     /// <summary>ExpStatSN of a request (bytes 28-31).</summary>
-    public uint ExpStatSN => Field28;
+    public uint ExpStatSN => BinaryPrimitives.ReadUInt32BigEndian(_bytes[Pdus.PduFields.ExpStatSNAt..]);
 
     /// <summary>The Target Transfer Tag of a Data-Out, NOP-Out or Text request (bytes 20-23).</summary>
-    public uint TargetTransferTag => Field20;
+    public uint TargetTransferTag => BinaryPrimitives.ReadUInt32BigEndian(_bytes[Pdus.PduFields.TargetTransferTagAt..]);
 
     /// <summary>The raw 48 bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
