@@ -58,7 +58,7 @@ internal sealed partial class IscsiConnection
         // Every command counts, immediate ones and repeated CmdSNs included: beyond the queue depth, or when its data would
         // pass the session's or the registry's buffer budget, it ends at once with TASK SET FULL (SAM-5 §5.3.1), before
         // any buffer is taken. Its unsolicited Data-Out, if any, is then rejected as belonging to no task.
-        var charge = _tasks.Count < TargetLimits.QueueDepth ? BufferCharge.TryTake(_sessionBuffers, _registry.Buffers, expected) : null;
+        var charge = _tasks.Count < _registry.Limits.QueueDepth ? BufferCharge.TryTake(_sessionBuffers, _registry.Buffers, expected) : null;
         if (charge is null)
         {
             _logger.TaskSetFull(Remote, _tasks.Count, _sessionBuffers.InUse, _registry.Buffers.InUse);

@@ -22,7 +22,7 @@ internal sealed partial class IscsiConnection
             // §11.12.6: the CmdSN of the first Login Request is the one the first command will carry.
             _loginStarted = true;
             _expCmdSN = bhs.CmdSN;
-            _maxCmdSN = bhs.CmdSN + TargetLimits.QueueDepth - 1;
+            _maxCmdSN = bhs.CmdSN + (uint)_registry.Limits.QueueDepth - 1;
         }
 
         bool continues = (bhs.Flags & 0x40) != 0;
@@ -56,6 +56,14 @@ internal sealed partial class IscsiConnection
         {
             // §11.13.5 "Service unavailable": the portal is stopping; the initiator may log in again elsewhere or later.
             await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.ServiceUnavailable), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        if (result.IsFinal && _login.Target is { } target && _registry.Admission.TryAdmit(this, target, _login.InitiatorName, _login.Isid) is { } limit)
+        {
+            // §11.13.5 "Out of resources": a session limit of the target or the initiator is reached.
+            _logger.SessionLimitReached(Remote, limit);
+            await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.OutOfResources), cancellationToken).ConfigureAwait(false);
             return false;
         }
 

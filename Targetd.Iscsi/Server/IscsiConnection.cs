@@ -44,7 +44,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private uint _statSN = 1;
     private uint _expCmdSN;
     private uint _maxCmdSN;
-    private readonly BufferBudget _sessionBuffers = new(TargetLimits.SessionBufferBytes);
+    private readonly BufferBudget _sessionBuffers;
     private ulong _sessionId;
     private string? _initiatorPort;
     private bool _registered;
@@ -60,6 +60,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
         _registry = registry;
+        _sessionBuffers = new(registry.Limits.SessionBufferBytes);
         _logger = logger;
         _login = new LoginNegotiation(registry);
         Remote = socket.RemoteEndPoint;
@@ -422,7 +423,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     /// </summary>
     private uint NextMaxCmdSN(uint expected)
     {
-        int free = Math.Max(0, TargetLimits.QueueDepth - _tasks.Count);
+        int free = Math.Max(0, _registry.Limits.QueueDepth - _tasks.Count);
         uint candidate = expected + (uint)free - 1;
         uint max = SerialNumber.Max(Volatile.Read(ref _maxCmdSN), candidate);
         Volatile.Write(ref _maxCmdSN, max);
@@ -465,6 +466,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             _logger.ConnectionFailed(Remote, ex);
         }
 
+        _registry.Admission.Release(this);
         if (_registered)
         {
             _registry.Unregister(_sessionId);
