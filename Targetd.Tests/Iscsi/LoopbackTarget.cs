@@ -34,9 +34,10 @@ internal sealed class LoopbackTarget : IAsyncDisposable
         ConnectionTimeouts? timeouts = null,
         ILoggerFactory? loggerFactory = null,
         TimeSpan? drainTimeout = null,
-        long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes)
+        long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes,
+        IscsiLimits? limits = null)
     {
-        var registry = new IscsiTargetRegistry { BufferBudgetBytes = bufferBudget };
+        var registry = new IscsiTargetRegistry { Limits = limits ?? IscsiLimits.Default with { BufferBudgetBytes = bufferBudget } };
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);

@@ -37,6 +37,9 @@ internal sealed class TestInitiator : IAsyncDisposable
 
     public ushort Tsih { get; private set; }
 
+    /// <summary>The ISID the Login Requests carry; sessions of one initiator name differ by it (RFC 7143 §10.12.5).</summary>
+    public byte[] Isid { get; set; } = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
+
     /// <summary>The initiator's side of the connection: the address the target sees it at.</summary>
     public EndPoint? LocalEndPoint => _client.Client.LocalEndPoint;
 
@@ -132,8 +135,7 @@ internal sealed class TestInitiator : IAsyncDisposable
         var header = new byte[48];
         header[0] = 0x40 | (byte)IscsiOpcode.LoginRequest;
         header[1] = (byte)((transit ? 0x80 : 0) | (csg << 2) | (transit ? nsg : 0));
-        byte[] isid = [0x80, 0x00, 0x00, 0x01, 0x00, 0x01];
-        isid.CopyTo(header, 8);
+        Isid.CopyTo(header, 8);
         BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), tsih);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), _itt);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(24), _cmdSN);
