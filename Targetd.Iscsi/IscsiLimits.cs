@@ -29,7 +29,10 @@ public sealed record IscsiLimits
     /// <summary>The default <see cref="BufferBudgetBytes"/>: 1 GiB.</summary>
     public const long DefaultBufferBudgetBytes = 1L << 30;
 
-    /// <summary>The smallest buffer budget: 8 MiB, the data of the largest command the target takes.</summary>
+    /// <summary>
+    /// The smallest buffer budget the configuration keys take: 8 MiB, the data of the largest command the target takes
+    /// (a budget below it refuses the largest commands every time).
+    /// </summary>
     public const long MinBufferBytes = Scsi.ScsiLogicalUnit.MaxTransferBytes;
 
     private readonly int _queueDepth = DefaultQueueDepth;
@@ -60,30 +63,30 @@ public sealed record IscsiLimits
 
     /// <summary>
     /// The data one session's commands may hold until they are answered (Data-Out received, Data-In not yet taken by
-    /// the initiator); a command that would pass it ends with TASK SET FULL. At least <see cref="MinBufferBytes"/>.
+    /// the initiator); a command that would pass it ends with TASK SET FULL. Positive; see <see cref="MinBufferBytes"/>.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Below <see cref="MinBufferBytes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative.</exception>
     public long SessionBufferBytes
     {
         get => _sessionBufferBytes;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, MinBufferBytes);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             _sessionBufferBytes = value;
         }
     }
 
     /// <summary>
     /// The data the commands of every session of the registry may hold together; a command that would pass it ends
-    /// with TASK SET FULL. At least <see cref="MinBufferBytes"/>.
+    /// with TASK SET FULL. Positive; see <see cref="MinBufferBytes"/>.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Below <see cref="MinBufferBytes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative.</exception>
     public long BufferBudgetBytes
     {
         get => _bufferBudgetBytes;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, MinBufferBytes);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             _bufferBudgetBytes = value;
         }
     }
