@@ -57,7 +57,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _socket = socket;
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true));
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 65536, leaveOpen: true, useZeroByteReads: true));
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
         _registry = registry;
         _sessionBuffers = new(registry.Limits.SessionBufferBytes);
