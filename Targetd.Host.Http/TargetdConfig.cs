@@ -4,7 +4,8 @@ namespace Targetd.Host.Http;
 
 /// <summary>
 /// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
-/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c> and <c>log_format</c>.
+/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c>, <c>log_format</c>, the
+/// iSCSI connection timeouts and the iSCSI limits.
 /// </summary>
 internal sealed record TargetdConfig
 {
@@ -33,6 +34,12 @@ internal sealed record TargetdConfig
 
     /// <summary>The portals' login timeout and NOP-In keepalive (<c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>).</summary>
     public Iscsi.ConnectionTimeouts IscsiTimeouts { get; init; } = Iscsi.ConnectionTimeouts.Default;
+
+    /// <summary>
+    /// The bounds on iSCSI sessions, connections and the data their commands hold (<c>queue_depth</c>, <c>session_buffer_mib</c>,
+    /// <c>buffer_budget_mib</c>, <c>max_sessions_per_target</c>, <c>max_sessions_per_initiator</c>, <c>max_connections_per_portal</c>).
+    /// </summary>
+    public Iscsi.IscsiLimits IscsiLimits { get; init; } = Iscsi.IscsiLimits.Default;
 
     public string LogLevel { get; init; } = "info";
 

@@ -30,6 +30,7 @@ internal static class TargetdConfigCheck
         $"api: {(config.Ssl ? "https" : "http")}://{config.ListenAddress}:{config.Port}/targetrpc, user {config.User}",
         $"target_name: {config.TargetName}",
         $"portal_addresses: {string.Join(", ", config.PortalAddresses)}",
+        $"iscsi limits: {config.IscsiLimits.Describe()}",
         $"block pools: {Names(config.BlockPools.Concat(config.ImagePools.Keys).Concat(config.RbdPools.Keys))}",
         $"fs pools: {Names(config.FsPools.Concat(config.DirFsPools))}",
         $"state_file: {config.StateFile ?? "(none)"}",

@@ -91,6 +91,7 @@ internal static class TargetdConfigLoader
                 Seconds(values, "login_timeout") ?? config.IscsiTimeouts.Login,
                 Seconds(values, "nopin_timeout") ?? config.IscsiTimeouts.NopInInterval,
                 Seconds(values, "nopin_response_timeout") ?? config.IscsiTimeouts.NopInResponse),
+            IscsiLimits = Limits(values),
             LogLevel = Scalar(values, "log_level") ?? config.LogLevel,
             Ssl = Bool(values, "ssl") ?? false,
             SslCert = Path.GetFullPath(Scalar(values, "ssl_cert") ?? config.SslCert, baseFolder),
@@ -188,6 +189,21 @@ internal static class TargetdConfigLoader
         }
 
         return pools;
+    }
+
+    /// <summary>The iSCSI limits (<see cref="Iscsi.IscsiLimits.SettingKeys"/>) the file sets, the defaults for the others.</summary>
+    private static Iscsi.IscsiLimits Limits(Dictionary<string, YamlNode> values)
+    {
+        var limits = Iscsi.IscsiLimits.Default;
+        foreach (string key in Iscsi.IscsiLimits.SettingKeys)
+        {
+            if (Scalar(values, key) is { } value)
+            {
+                limits = limits.WithSetting(key, value);
+            }
+        }
+
+        return limits;
     }
 
     private static TimeSpan? Seconds(Dictionary<string, YamlNode> values, string key) =>

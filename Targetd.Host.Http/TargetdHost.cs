@@ -84,7 +84,7 @@ internal static partial class TargetdHost
             });
         });
 
-        var registry = new IscsiTargetRegistry();
+        var registry = new IscsiTargetRegistry { Limits = config.IscsiLimits };
         TargetdExports? exportsHolder = null;
         var blockMethods = new TargetdBlockMethods(
             pools,

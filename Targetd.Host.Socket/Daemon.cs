@@ -21,7 +21,7 @@ internal static partial class Daemon
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
-        var registry = new IscsiTargetRegistry();
+        var registry = new IscsiTargetRegistry { Limits = options.Limits };
         await using var portal = new IscsiPortal(registry, options.Portal, loggerFactory) { Timeouts = options.Timeouts };
         try
         {

@@ -9,7 +9,9 @@ namespace Targetd.Host.Socket;
 /// <summary>
 /// The daemon's settings, from a JSON config file (<c>--config</c>; keys <c>socket</c>, <c>socket_group</c>,
 /// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, <c>log_format</c>, <c>metrics_address</c>, and the iSCSI connection timeouts
-/// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>) overridden by command-line flags.
+/// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>, and the iSCSI limits <c>queue_depth</c>,
+/// <c>session_buffer_mib</c>, <c>buffer_budget_mib</c>, <c>max_sessions_per_target</c>, <c>max_sessions_per_initiator</c>,
+/// <c>max_connections_per_portal</c>) overridden by command-line flags.
 /// </summary>
 internal sealed record DaemonOptions
 {
@@ -29,6 +31,9 @@ internal sealed record DaemonOptions
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
+
+    /// <summary>The bounds on sessions, connections and the data their commands hold.</summary>
+    public IscsiLimits Limits { get; init; } = IscsiLimits.Default;
 
     /// <summary>Where Prometheus scrapes <c>/metrics</c> (plain HTTP, no authentication); off when null.</summary>
     public IPEndPoint? MetricsAddress { get; init; }
@@ -109,6 +114,7 @@ internal sealed record DaemonOptions
                 "login_timeout" => options with { Timeouts = options.Timeouts with { Login = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "nopin_timeout" => options with { Timeouts = options.Timeouts with { NopInInterval = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "nopin_response_timeout" => options with { Timeouts = options.Timeouts with { NopInResponse = ConnectionTimeouts.ParseSeconds(key, value) } },
+                _ when IscsiLimits.SettingKeys.Contains(key) => options with { Limits = options.Limits.WithSetting(key, value) },
                 "log_level" => options with { LogLevel = Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) ? level : throw new ArgumentException($"log_level: unknown level '{value}'") },
                 "log_format" => options with { LogFormat = Hosting.ConsoleLogging.ParseFormat(value) },
                 "metrics_address" => options with { MetricsAddress = value.Length == 0 ? null : ParseEndPoint(key, value) },
@@ -128,7 +134,8 @@ internal sealed record DaemonOptions
         $"state: {StateFile ?? "(none)"}",
         $"metrics_address: {(MetricsAddress is null ? "(off)" : MetricsAddress.ToString())}",
         $"log_level: {LogLevel}, log_format: {LogFormat}",
-        $"login_timeout: {Timeouts.Login.TotalSeconds}s, nopin_timeout: {Timeouts.NopInInterval.TotalSeconds}s, nopin_response_timeout: {Timeouts.NopInResponse.TotalSeconds}s");
+        $"login_timeout: {Timeouts.Login.TotalSeconds}s, nopin_timeout: {Timeouts.NopInInterval.TotalSeconds}s, nopin_response_timeout: {Timeouts.NopInResponse.TotalSeconds}s",
+        Limits.Describe());
 
     private static IPEndPoint ParsePortal(string value) => ParseEndPoint("portal", value);
 

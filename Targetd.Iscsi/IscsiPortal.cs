@@ -16,7 +16,9 @@ namespace Targetd.Iscsi;
 /// A portal runs once: <see cref="StartAsync"/>, then <see cref="StopAsync"/> (or <see cref="DisposeAsync"/>), which
 /// is terminal. A stopped portal cannot start again; to serve the registry again, create a new portal on the same
 /// address. Session logins and ends are reported by the registry's <see cref="IscsiTargetRegistry.SessionOpened"/>
-/// and <see cref="IscsiTargetRegistry.SessionClosed"/> events.
+/// and <see cref="IscsiTargetRegistry.SessionClosed"/> events. The registry's <see cref="IscsiTargetRegistry.Limits"/>
+/// bound what the portal serves: its connections (<see cref="IscsiLimits.MaxConnectionsPerPortal"/>), the sessions
+/// logged in through it and the commands and data they hold.
 /// </remarks>
 public sealed class IscsiPortal : IAsyncDisposable
 {
@@ -33,6 +35,12 @@ public sealed class IscsiPortal : IAsyncDisposable
     private Task? _acceptLoop;
     private Task? _stop;
     private CancellationTokenRegistration _startToken;
+
+    /// <summary>The connections served now, those logging in included.</summary>
+    private int _open;
+
+    /// <summary>Connections closed at the limit since the portal last accepted one; only the accept loop touches it.</summary>
+    private long _refused;
 
     /// <summary>Creates a portal; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="registry">The targets served.</param>
@@ -55,6 +63,9 @@ public sealed class IscsiPortal : IAsyncDisposable
     /// connections (aborting what still runs); 10 s unless set. <see cref="TimeSpan.Zero"/> closes at once.
     /// </summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock the accept loop's pauses are measured on.</summary>
+    internal TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>The bound address and port, once started.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -180,30 +191,40 @@ public sealed class IscsiPortal : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    private Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken) =>
+        new AcceptLoop(listener.AcceptAsync, Admit, LocalEndPoint!, TimeProvider, _logger).RunAsync(cancellationToken);
+
+    /// <summary>
+    /// Serves an accepted connection, or closes it at once, before reading anything, when the portal already serves
+    /// <see cref="IscsiLimits.MaxConnectionsPerPortal"/> (logged once as the portal reaches its limit, and once as it
+    /// accepts again).
+    /// </summary>
+    private void Admit(Socket socket)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        int limit = _registry.Limits.MaxConnectionsPerPortal;
+        if (limit > 0 && Volatile.Read(ref _open) >= limit)
         {
-            Socket socket;
-            try
+            if (_refused++ == 0)
             {
-                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex)
-            {
-                _logger.AcceptFailed(ex);
-                continue;
+                _logger.ConnectionLimitReached(LocalEndPoint!, limit);
             }
 
-            var connection = new IscsiConnection(socket, _registry, _logger, Timeouts);
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[connection] = done.Task;
-            _ = ServeAsync(connection, done);
+            _logger.ConnectionRefused(socket.RemoteEndPoint);
+            socket.Dispose();
+            return;
         }
+
+        if (_refused > 0)
+        {
+            _logger.ConnectionLimitLeft(LocalEndPoint!, _refused);
+            _refused = 0;
+        }
+
+        Interlocked.Increment(ref _open);
+        var connection = new IscsiConnection(socket, _registry, _logger, Timeouts);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connections[connection] = done.Task;
+        _ = ServeAsync(connection, done);
     }
 
     /// <summary>Serves one connection until it ends; the portal closes it itself when it stops, after the drain.</summary>
@@ -224,6 +245,7 @@ public sealed class IscsiPortal : IAsyncDisposable
         finally
         {
             _connections.TryRemove(connection, out _);
+            Interlocked.Decrement(ref _open);
             done.TrySetResult();
         }
     }

@@ -24,6 +24,14 @@ internal sealed partial class IscsiConnection
             return false;
         }
 
+        if (result.IsFinal && Login.Target is { } target && _registry.Admission.TryAdmit(this, target, Login.InitiatorName, Login.Isid) is { } limit)
+        {
+            // §11.13.5 "Out of resources": a session limit of the target or the initiator is reached.
+            _logger.SessionLimitReached(Remote, limit);
+            await RefuseLoginAsync(bhs, LoginResult.Failure(LoginStatus.OutOfResources), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
         ushort tsih = result.IsFinal ? _registry.NextTsih() : (ushort)0;
         await SendLoginResponseAsync(bhs, result, tsih, cancellationToken).ConfigureAwait(false);
         if (result.IsFinal)

@@ -48,7 +48,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _keepAlive = new KeepAlive(timeouts ?? ConnectionTimeouts.None, _time);
         _pool = registry.BufferPool;
-        _session = new IscsiSession(TargetLimits.QueueDepth, TargetLimits.SessionBufferBytes);
+        _session = new IscsiSession(registry.Limits.QueueDepth, registry.Limits.SessionBufferBytes);
         _writer = new PduWriter(transport, _session, _keepAlive, _pool);
         _loginPhase = new LoginPhase(registry, _session.Window, _session.QueueDepth);
         Remote = transport.Remote;
@@ -236,6 +236,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
             _logger.ConnectionFailed(Remote, ex);
         }
 
+        _registry.Admission.Release(this);
         if (_session.IsRegistered)
         {
             _session.Unregister(_registry);

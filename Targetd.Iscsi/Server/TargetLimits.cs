@@ -16,15 +16,6 @@ internal static class TargetLimits
 
     public const int DefaultTime2Retain = 0;
 
-    /// <summary>The CmdSN window: how many commands an initiator may have queued.</summary>
-    public const int QueueDepth = 128;
-
-    /// <summary>
-    /// The data one session's commands may hold until they are answered (Data-Out received, Data-In not yet sent):
-    /// 128 MiB, a full queue of 1 MiB commands. Beyond it a command ends with TASK SET FULL.
-    /// </summary>
-    public const long SessionBufferBytes = 128L * 1024 * 1024;
-
     /// <summary>The largest text (key=value data) accepted across continued Login or Text PDUs.</summary>
     public const int MaxTextLength = 65536;
 

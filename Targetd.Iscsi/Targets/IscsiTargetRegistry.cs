@@ -15,19 +15,38 @@ public sealed class IscsiTargetRegistry
     private long _nextSessionId;
     private int _nextTsih;
     private Server.BufferBudget? _buffers;
+    private Server.SessionAdmission? _admission;
+    private IscsiLimits _limits = IscsiLimits.Default;
 
-    /// <summary>The default <see cref="BufferBudgetBytes"/>: 1 GiB.</summary>
-    public const long DefaultBufferBudgetBytes = 1L << 30;
+    /// <summary>The default <see cref="BufferBudgetBytes"/>: 1 GiB (<see cref="IscsiLimits.DefaultBufferBudgetBytes"/>).</summary>
+    public const long DefaultBufferBudgetBytes = IscsiLimits.DefaultBufferBudgetBytes;
 
     /// <summary>
-    /// The data the commands of every session of this registry may hold until they are answered (Data-Out received,
-    /// Data-In not yet taken by the initiator); a command that would pass it ends with TASK SET FULL. Each session has a
-    /// budget of its own as well (128 MiB). Default: <see cref="DefaultBufferBudgetBytes"/>.
+    /// The bounds on sessions, connections and the data their commands hold, applied by every portal serving this
+    /// registry. Default: <see cref="IscsiLimits.Default"/>.
     /// </summary>
-    public long BufferBudgetBytes { get; init; } = DefaultBufferBudgetBytes;
+    public IscsiLimits Limits
+    {
+        get => _limits;
+        init => _limits = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
-    /// <summary>The budget <see cref="BufferBudgetBytes"/> sets.</summary>
-    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(BufferBudgetBytes));
+    /// <summary>
+    /// The data the commands of every session of this registry may hold until they are answered: the same as
+    /// <see cref="Limits"/>' <see cref="IscsiLimits.BufferBudgetBytes"/>, which setting this changes.
+    /// Default: <see cref="DefaultBufferBudgetBytes"/>.
+    /// </summary>
+    public long BufferBudgetBytes
+    {
+        get => _limits.BufferBudgetBytes;
+        init => _limits = _limits with { BufferBudgetBytes = value };
+    }
+
+    /// <summary>The budget <see cref="IscsiLimits.BufferBudgetBytes"/> sets.</summary>
+    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(_limits.BufferBudgetBytes));
+
+    /// <summary>The session counts <see cref="IscsiLimits.MaxSessionsPerTarget"/> and <see cref="IscsiLimits.MaxSessionsPerInitiator"/> bound.</summary>
+    internal Server.SessionAdmission Admission => LazyInitializer.EnsureInitialized(ref _admission, () => new Server.SessionAdmission(_limits));
 
     /// <summary>Where the sessions' buffers come from: headers, Data-Out, Data-In.</summary>
     internal Server.IoBufferPool BufferPool { get; init; } = Server.IoBufferPool.Shared;

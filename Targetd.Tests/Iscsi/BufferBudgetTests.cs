@@ -1,3 +1,4 @@
+using Targetd.Iscsi;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Wire;
@@ -68,7 +69,7 @@ public sealed class BufferBudgetTests
             read.Status.Should().Be(ScsiStatus.Good, "another initiator is served during the flood");
         }
 
-        budget.InUse.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(TargetLimits.SessionBufferBytes);
+        budget.InUse.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(IscsiLimits.DefaultSessionBufferBytes);
 
         // The flooder reads at last: some reads were served, the rest ended with TASK SET FULL, and nothing is held after.
         var statuses = new List<ScsiStatus>();
@@ -83,7 +84,7 @@ public sealed class BufferBudgetTests
 
         statuses.Should().OnlyContain(s => s == ScsiStatus.Good || s == ScsiStatus.TaskSetFull);
         statuses.Should().Contain(ScsiStatus.Good).And.Contain(ScsiStatus.TaskSetFull, "the reads beyond the budget were refused");
-        budget.Peak.Should().BeLessThanOrEqualTo(TargetLimits.SessionBufferBytes, "the flood never held more than the session's budget");
+        budget.Peak.Should().BeLessThanOrEqualTo(IscsiLimits.DefaultSessionBufferBytes, "the flood never held more than the session's budget");
         for (int i = 0; i < 100 && budget.InUse > 0; i++)
         {
             await Task.Delay(20);

@@ -35,9 +35,14 @@ internal sealed class LoopbackTarget : IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         TimeSpan? drainTimeout = null,
         long bufferBudget = IscsiTargetRegistry.DefaultBufferBudgetBytes,
+        IscsiLimits? limits = null,
         Targetd.Iscsi.Server.IoBufferPool? pool = null)
     {
-        var registry = new IscsiTargetRegistry { BufferBudgetBytes = bufferBudget, BufferPool = pool ?? Targetd.Iscsi.Server.IoBufferPool.Shared };
+        var registry = new IscsiTargetRegistry
+        {
+            Limits = limits ?? IscsiLimits.Default with { BufferBudgetBytes = bufferBudget },
+            BufferPool = pool ?? Targetd.Iscsi.Server.IoBufferPool.Shared,
+        };
         var target = new IscsiTarget(TargetName, "test disk");
         var device = new MemoryBlockDevice(size);
         target.AddLun(0, device);

@@ -17,9 +17,6 @@ internal sealed class TestInitiator : IAsyncDisposable
 {
     public const string DefaultName = "iqn.2024-01.net.targetd.test:initiator";
 
-    /// <summary>The ISID every test session uses: a random-qualifier type (RFC 7143 §11.12.5), qualifier 1.</summary>
-    private const ulong Isid = 0x8000_0001_0001;
-
     private readonly TcpClient? _client;
     private readonly Stream _stream;
     private uint _cmdSN = 1;
@@ -42,6 +39,10 @@ internal sealed class TestInitiator : IAsyncDisposable
     public Dictionary<string, string> Negotiated { get; } = [];
 
     public ushort Tsih { get; private set; }
+
+    /// <summary>The ISID the Login Requests carry; sessions of one initiator name differ by it (RFC 7143 §10.12.5).</summary>
+    /// <remarks>By default a random-qualifier type (§11.12.5), qualifier 1.</remarks>
+    public ulong Isid { get; set; } = 0x8000_0001_0001;
 
     /// <summary>The initiator's side of the connection: the address the target sees it at.</summary>
     public EndPoint? LocalEndPoint => _client?.Client.LocalEndPoint;
