@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
@@ -18,15 +19,24 @@ internal sealed partial class IscsiConnection
     {
         if (data.Length >= PduWriter.DirectSendThreshold && !_writer.DataDigest && MemoryMarshal.TryGetArray(data, out var whole))
         {
-            var pdus = new List<OutgoingPdu>();
-            for (int offset = 0; offset < whole.Count;)
+            var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(DataInPduCount(whole.Count));
+            try
             {
-                var (header, length, last) = DataInHeader(task, whole.Count, offset, withStatus, status, residualFlags, residual);
-                pdus.Add(new OutgoingPdu(header, whole.Slice(offset, length), Numbering(last, withStatus)));
-                offset += length;
+                int count = 0;
+                for (int offset = 0; offset < whole.Count;)
+                {
+                    var (header, length, last) = DataInHeader(task, whole.Count, offset, withStatus, status, residualFlags, residual);
+                    pdus[count++] = new OutgoingPdu(header, whole.Slice(offset, length), Numbering(last, withStatus));
+                    offset += length;
+                }
+
+                await _writer.SendSequenceAsync(new ArraySegment<OutgoingPdu>(pdus, 0, count), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<OutgoingPdu>.Shared.Return(pdus, clearArray: true);
             }
 
-            await _writer.SendSequenceAsync(pdus, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -36,6 +46,19 @@ internal sealed partial class IscsiConnection
             await _writer.SendAsync(header, data.Slice(offset, length), Numbering(last, withStatus), cancellationToken).ConfigureAwait(false);
             offset += length;
         }
+    }
+
+    /// <summary>How many Data-In PDUs carry <paramref name="total"/> bytes: cut at every segment and every burst.</summary>
+    private int DataInPduCount(int total)
+    {
+        int count = 0;
+        for (int offset = 0; offset < total; count++)
+        {
+            int burstEnd = ((offset / Parameters.MaxBurstLength) + 1) * Parameters.MaxBurstLength;
+            offset += Math.Min(Parameters.InitiatorMaxRecvDataSegmentLength, Math.Min(total, burstEnd) - offset);
+        }
+
+        return count;
     }
 
     private static StatusNumbering Numbering(bool last, bool withStatus) => last && withStatus ? StatusNumbering.Advance : StatusNumbering.Reserved;

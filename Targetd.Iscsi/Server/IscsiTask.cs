@@ -10,7 +10,9 @@ internal sealed class IscsiTask : IDisposable
     private const int Responding = 1;
     private const int Aborted = 2;
 
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Made only when someone waits for the task (abort, logout, drain); most tasks are never waited for.</summary>
+    private TaskCompletionSource? _completion;
+    private int _completed;
     private readonly IoBufferPool _pool;
     private byte[]? _dataOut;
 
@@ -70,7 +72,27 @@ internal sealed class IscsiTask : IDisposable
     public bool IsStarted { get; set; }
 
     /// <summary>Completes when execution has finished, whatever its outcome.</summary>
-    public Task Completion => _completion.Task;
+    public Task Completion
+    {
+        get
+        {
+            if (Volatile.Read(ref _completed) != 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            var completion = LazyInitializer.EnsureInitialized(ref _completion, static () => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+            // Completion may have come between the check and the creation, before MarkCompleted could see the source.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _completed) != 0)
+            {
+                completion.TrySetResult();
+            }
+
+            return completion.Task;
+        }
+    }
 
     /// <summary>Bytes of data-out received so far, in order.</summary>
     public int Received { get; set; }
@@ -147,7 +169,11 @@ internal sealed class IscsiTask : IDisposable
         }
     }
 
-    public void MarkCompleted() => _completion.TrySetResult();
+    public void MarkCompleted()
+    {
+        Interlocked.Exchange(ref _completed, 1);
+        Volatile.Read(ref _completion)?.TrySetResult();
+    }
 
     /// <summary>The share of the buffer budgets the task holds until it is disposed.</summary>
     public void Hold(BufferCharge charge) => _charge = charge;

@@ -90,7 +90,16 @@ internal sealed class PduWriter : IDisposable
                     _gather.Clear();
                     _gather.Add(new ArraySegment<byte>(header, 0, Number(header, numbering)));
                     AddData(segment);
-                    await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    _keepAlive.SendStarted();
+                    try
+                    {
+                        await _transport.SendAsync(_gather, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        SendGatheredEnded();
+                    }
                 }
                 else
                 {
@@ -114,7 +123,7 @@ internal sealed class PduWriter : IDisposable
     /// Sends PDUs that belong together (the Data-In of one command) in one gathered send, each numbered under the send
     /// lock like any other PDU; what is buffered in the pipe leaves first. Data digests must be off.
     /// </summary>
-    public async ValueTask SendSequenceAsync(IReadOnlyList<OutgoingPdu> pdus, CancellationToken cancellationToken)
+    public async ValueTask SendSequenceAsync(ArraySegment<OutgoingPdu> pdus, CancellationToken cancellationToken)
     {
         try
         {
@@ -128,7 +137,16 @@ internal sealed class PduWriter : IDisposable
                     AddData(pdu.Data);
                 }
 
-                await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                _keepAlive.SendStarted();
+                try
+                {
+                    await _transport.SendAsync(_gather, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    SendGatheredEnded();
+                }
             }
             finally
             {
@@ -200,26 +218,11 @@ internal sealed class PduWriter : IDisposable
         }
     }
 
-    /// <summary>Flushes the pipe, then sends what <see cref="_gather"/> lists straight from its buffers.</summary>
-    private async ValueTask SendGatheredAsync(CancellationToken cancellationToken)
+    /// <summary>A send of what <see cref="_gather"/> lists has ended: its buffers are no longer the transport's.</summary>
+    private void SendGatheredEnded()
     {
-        try
-        {
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
-            _keepAlive.SendStarted();
-            try
-            {
-                await _transport.SendAsync(_gather, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _keepAlive.SendEnded();
-            }
-        }
-        finally
-        {
-            _gather.Clear();
-        }
+        _keepAlive.SendEnded();
+        _gather.Clear();
     }
 
     /// <summary>

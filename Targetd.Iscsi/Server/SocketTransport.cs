@@ -9,6 +9,8 @@ internal sealed class SocketTransport : ConnectionTransport, IDuplexPipe
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private CancellationToken _abortToken;
+    private CancellationTokenRegistration _abortRegistration;
 
     public SocketTransport(Socket socket)
     {
@@ -41,18 +43,16 @@ internal sealed class SocketTransport : ConnectionTransport, IDuplexPipe
 
         // The socket has no cancellable send of a buffer list: cancellation closes the socket, which ends the send,
         // and the send is always awaited to its end, so the buffers are never given back while the socket reads them.
-        var send = _socket.SendAsync(buffers as IList<ArraySegment<byte>> ?? [.. buffers], SocketFlags.None);
+        // Sends are serialized by the caller, so the registration needs no lock.
+        AbortOn(cancellationToken);
         int sent;
-        using (cancellationToken.UnsafeRegister(static state => ((SocketTransport)state!).Abort(), this))
+        try
         {
-            try
-            {
-                sent = await send.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                throw new IOException("The connection is closed.", ex);
-            }
+            sent = await _socket.SendAsync(buffers as IList<ArraySegment<byte>> ?? [.. buffers], SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            throw new IOException("The connection is closed.", ex);
         }
 
         // A stream socket's send of a buffer list completes once every byte is sent, or fails.
@@ -66,6 +66,23 @@ internal sealed class SocketTransport : ConnectionTransport, IDuplexPipe
 
     public override async ValueTask DisposeAsync()
     {
+        _abortRegistration.Dispose();
         await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes the socket when <paramref name="cancellationToken"/> is cancelled. A connection sends with one token (its own
+    /// end), so this registers once, not on every send.
+    /// </summary>
+    private void AbortOn(CancellationToken cancellationToken)
+    {
+        if (cancellationToken == _abortToken || !cancellationToken.CanBeCanceled)
+        {
+            return;
+        }
+
+        _abortRegistration.Dispose();
+        _abortToken = cancellationToken;
+        _abortRegistration = cancellationToken.UnsafeRegister(static state => ((SocketTransport)state!).Abort(), this);
     }
 }

@@ -43,7 +43,10 @@ public sealed class BufferBudgetTests
         const int Blocks = 16384; // 8 MiB
         await using var target = await LoopbackTarget.StartAsync(size: 64 * MiB);
         var budget = target.Registry.Buffers;
-        await using var flooder = await target.LoginAsync();
+
+        // A small receive window: the socket cannot take even one read's 8 MiB, so no read finishes until the flooder reads.
+        await using var flooder = await TestInitiator.ConnectAsync(target.EndPoint, receiveBufferSize: 4096);
+        (await flooder.LoginAsync(LoopbackTarget.TargetName)).Should().Be(0);
         uint cmdSN = flooder.TakeCmdSN();
         for (uint i = 0; i < Reads; i++)
         {
