@@ -160,6 +160,15 @@ internal sealed class Qcow2TargetDaemon : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The CPU time the process has used, user and system, from /proc/PID/stat (clock ticks of 10 ms).</summary>
+    public TimeSpan CpuTime()
+    {
+        string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture); // utime, stime
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     public bool HasExited => _process.HasExited;
 
     public void KillHard()
