@@ -88,7 +88,7 @@ internal sealed partial class IscsiConnection
             StartInventory(target);
             foreach (var (lun, unit) in target.UnitsFor(Login.InitiatorName))
             {
-                unit.AttachNexus(_session.Id, _session.InitiatorPort!, async () => await AbortAsync([.. Tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
+                unit.AttachNexus(_session.Id, _session.InitiatorPort!, async () => await _taskManager.AbortAsync([.. Tasks.Values.Where(t => t.Lun == lun)]).ConfigureAwait(false));
             }
         }
         _logger.LoggedIn(Login.InitiatorName, Login.Target?.Name ?? "discovery", tsih);

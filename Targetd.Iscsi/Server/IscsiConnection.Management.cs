@@ -156,7 +156,7 @@ internal sealed partial class IscsiConnection
         {
             try
             {
-                var response = await ManageTasksAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
+                var response = await _taskManager.ManageAsync(function, lun, lunField, referenced, cmdSN, refCmdSN).ConfigureAwait(false);
                 _logger.TaskManagement((int)function, lun, (byte)response);
                 var header = _writer.RentHeader();
                 _ = new TaskManagementResponsePduWriter(header)
@@ -176,80 +176,6 @@ internal sealed partial class IscsiConnection
                 // The connection closed first.
             }
         });
-    }
-
-    /// <summary>Performs a task management function (§11.5.1) and returns its response (§11.6.1).</summary>
-    private async Task<TaskManagementResponse> ManageTasksAsync(TaskManagementFunction function, int lun, ulong lunField, uint referenced, uint cmdSN, uint refCmdSN)
-    {
-        var units = _session.Target!.UnitsFor(_session.InitiatorName);
-        switch (function)
-        {
-            case TaskManagementFunction.AbortTask:
-                if (Tasks.TryGetValue(referenced, out var task) && task.LunField == lunField)
-                {
-                    // A task whose response is already on its way has completed: "Task does not exist".
-                    return await AbortAsync([task]).ConfigureAwait(false) > 0 ? TaskManagementResponse.FunctionComplete : TaskManagementResponse.TaskDoesNotExist;
-                }
-
-                // §11.5.1: a task not found whose RefCmdSN is still inside the CmdSN window and before this request was
-                // lost on the way and counts as received: "Function complete". Otherwise it has completed: "Task does not exist".
-                return _session.Window.Contains(refCmdSN) && SerialNumber.LessThan(refCmdSN, cmdSN)
-                    ? TaskManagementResponse.FunctionComplete : TaskManagementResponse.TaskDoesNotExist;
-            case TaskManagementFunction.AbortTaskSet or TaskManagementFunction.ClearTaskSet:
-                await AbortAsync([.. Tasks.Values.Where(t => t.LunField == lunField)]).ConfigureAwait(false);
-                return TaskManagementResponse.FunctionComplete;
-            case TaskManagementFunction.LogicalUnitReset:
-                if (!units.TryGetValue(lun, out var unit))
-                {
-                    return TaskManagementResponse.LunDoesNotExist;
-                }
-
-                await AbortAsync([.. Tasks.Values.Where(t => t.LunField == lunField)]).ConfigureAwait(false);
-                unit.Reset(logicalUnitReset: true);
-                return TaskManagementResponse.FunctionComplete;
-            case TaskManagementFunction.TargetWarmReset or TaskManagementFunction.TargetColdReset:
-                await AbortAsync([.. Tasks.Values]).ConfigureAwait(false);
-                foreach (var each in units.Values)
-                {
-                    each.Reset(logicalUnitReset: false);
-                }
-
-                return TaskManagementResponse.FunctionComplete;
-            case TaskManagementFunction.TaskReassign:
-                return TaskManagementResponse.TaskAllegianceReassignmentNotSupported;
-            default:
-                return TaskManagementResponse.FunctionNotSupported;
-        }
-    }
-
-    /// <summary>
-    /// Aborts tasks: no response will follow for them; waits until running ones have stopped. Returns how many were
-    /// aborted (a task whose response was already being sent completes instead).
-    /// </summary>
-    private async Task<int> AbortAsync(IscsiTask[] tasks)
-    {
-        var aborted = new List<IscsiTask>(tasks.Length);
-        foreach (var task in tasks)
-        {
-            if (!task.TryAbort())
-            {
-                continue;
-            }
-
-            aborted.Add(task);
-            await task.Cancellation.CancelAsync().ConfigureAwait(false);
-            if (!task.IsStarted && Tasks.TryRemove(task.InitiatorTaskTag, out _))
-            {
-                task.Dispose();
-            }
-        }
-
-        foreach (var task in aborted.Where(t => t.IsStarted))
-        {
-            await task.Completion.ConfigureAwait(false);
-        }
-
-        return aborted.Count;
     }
 
     /// <summary>A Reject PDU (§11.17): reason in byte 2, the offending header as data.</summary>

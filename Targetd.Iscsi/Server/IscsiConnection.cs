@@ -27,6 +27,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
     private readonly LoginPhase _loginPhase;
     private readonly IscsiSession _session;
     private readonly PduWriter _writer;
+    private readonly TaskManager _taskManager;
     private readonly IoBufferPool _pool;
     private readonly TimeProvider _time;
     private readonly KeepAlive _keepAlive;
@@ -50,6 +51,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _pool = registry.BufferPool;
         _session = new IscsiSession(registry.Limits.QueueDepth, registry.Limits.SessionBufferBytes);
         _writer = new PduWriter(transport, _session, _keepAlive, _pool);
+        _taskManager = new TaskManager(_session);
         _loginPhase = new LoginPhase(registry, _session.Window, _session.QueueDepth);
         Remote = transport.Remote;
         Local = transport.Local;
