@@ -31,6 +31,6 @@ internal static class DaemonOptionsCheck
             return $"metrics_address: '{metrics}' is the iSCSI portal's address";
         }
 
-        return null;
+        return options.Access.Problem();
     }
 }
