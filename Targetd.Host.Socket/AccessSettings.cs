@@ -10,10 +10,10 @@ namespace Targetd.Host.Socket;
 /// </summary>
 internal sealed record AccessSettings
 {
-    /// <summary>The shortest CHAP secret taken: 96 bits, as RFC 7143 asks of secrets (and initiators such as Windows' require).</summary>
+    /// <summary>The shortest CHAP secret taken: 12 bytes (96 bits), against guessing the secret from a recorded exchange.</summary>
     public const int MinSecretBytes = 12;
 
-    /// <summary>The longest CHAP secret or name taken (LIO's bound too).</summary>
+    /// <summary>The longest CHAP secret or name taken.</summary>
     public const int MaxChapBytes = 255;
 
     /// <summary>The configuration keys (and, with dashes, the flags) of these settings.</summary>
