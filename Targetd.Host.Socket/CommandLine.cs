@@ -16,6 +16,8 @@ internal static class CommandLine
           serve [--config FILE] [--socket PATH] [--socket-group GROUP] [--disks-root DIR]
                 [--portal ADDRESS:PORT] [--state FILE] [--log-level LEVEL]
                 [--log-format text|json] [--metrics-address ADDRESS:PORT]
+                [--allowed-initiators IQN,...] [--chap-user USER --chap-password SECRET]
+                [--mutual-chap-user USER --mutual-chap-password SECRET]
                 [--check-config]
                                 run the daemon (--check-config: check the settings,
                                 print them and exit)

@@ -9,15 +9,16 @@ using Targetd.Storage.Qcow2Target;
 namespace Targetd.Host.Socket;
 
 /// <summary>
-/// The control socket: a UNIX stream socket created owner-only (or owner and group) without following a
-/// symbolic link at its path, serving newline-framed requests, several per connection.
+/// The control socket: a UNIX stream socket created owner-only (or owner and group) without following, reusing or
+/// removing anything found at its path (<see cref="ControlSocketFile"/>), serving newline-framed requests, several per
+/// connection.
 /// </summary>
 internal sealed partial class ControlSocketListener : IAsyncDisposable
 {
     private const int MaxConnections = 128;
     private static readonly TimeSpan PartialLineTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly string _path;
+    private readonly ControlSocketFile _file;
     private readonly Qcow2TargetProtocol _protocol;
     private readonly ILogger _logger;
     private readonly System.Net.Sockets.Socket _socket;
@@ -25,55 +26,19 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
 
-    private ControlSocketListener(string path, System.Net.Sockets.Socket socket, Qcow2TargetProtocol protocol, ILogger logger)
+    private ControlSocketListener(ControlSocketFile file, Qcow2TargetProtocol protocol, ILogger logger)
     {
-        _path = path;
-        _socket = socket;
+        _file = file;
+        _socket = file.Socket;
         _protocol = protocol;
         _logger = logger;
     }
 
-    /// <summary>Creates the socket at <paramref name="path"/> and starts serving.</summary>
-    /// <exception cref="IOException">The path holds something other than a stale socket, or a daemon answers there.</exception>
+    /// <summary>Creates the socket at <paramref name="path"/> (see <see cref="ControlSocketFile"/>) and starts serving.</summary>
+    /// <exception cref="IOException">The path holds something other than a stale socket of ours, or a daemon answers there.</exception>
     public static ControlSocketListener Start(string path, string? group, Qcow2TargetProtocol protocol, ILogger logger)
     {
-        path = Path.GetFullPath(path);
-        PrepareFinalPath(path);
-        string folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
-
-        // Bind inside a private folder, set the mode there, then rename into place: no window with loose
-        // permissions, and a symbolic link planted at the final path is replaced, never followed.
-        string staging = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.d");
-        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        string stagedSocket = Path.Combine(staging, "s");
-        var socket = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new UnixDomainSocketEndPoint(stagedSocket));
-            var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            if (group is not null)
-            {
-                uint gid = UnixPermissions.GroupId(group) ?? throw new IOException($"Unknown group '{group}' for the control socket.");
-                UnixPermissions.ChangeGroup(stagedSocket, gid);
-                mode |= UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
-            }
-
-            File.SetUnixFileMode(stagedSocket, mode);
-            File.Move(stagedSocket, path, overwrite: true);
-            socket.Listen(64);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        finally
-        {
-            Directory.Delete(staging, recursive: true);
-        }
-
-        var listener = new ControlSocketListener(path, socket, protocol, logger);
+        var listener = new ControlSocketListener(ControlSocketFile.Create(path, group), protocol, logger);
         listener._acceptLoop = listener.AcceptLoopAsync();
         return listener;
     }
@@ -83,42 +48,8 @@ internal sealed partial class ControlSocketListener : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        try
-        {
-            File.Delete(_path);
-        }
-        catch (IOException)
-        {
-        }
-
+        _file.Remove();
         _stopping.Dispose();
-    }
-
-    /// <summary>Refuses a path held by a live daemon, a folder or a symbolic link; removes a stale socket.</summary>
-    private static void PrepareFinalPath(string path)
-    {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null || Directory.Exists(path))
-        {
-            throw new IOException($"'{path}' is a symbolic link or a folder; refusing to use it as the control socket.");
-        }
-
-        if (!info.Exists)
-        {
-            return;
-        }
-
-        using var probe = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            throw new IOException($"Another daemon is serving the control socket '{path}'.");
-        }
-        catch (SocketException)
-        {
-            // Nobody answers: a stale socket from a daemon that did not exit cleanly.
-            File.Delete(path);
-        }
     }
 
     private async Task AcceptLoopAsync()

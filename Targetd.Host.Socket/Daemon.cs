@@ -21,6 +21,11 @@ internal static partial class Daemon
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
+        if (IsExposed(options))
+        {
+            LogOpenPortal(logger, options.Portal);
+        }
+
         var registry = new IscsiTargetRegistry { Limits = options.Limits };
         await using var portal = new IscsiPortal(registry, options.Portal, loggerFactory) { Timeouts = options.Timeouts };
         try
@@ -34,7 +39,7 @@ internal static partial class Daemon
         }
 
         await using var service = new Qcow2TargetService(
-            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile },
+            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile, Access = options.Access.ToTargetAccess() },
             new IscsiTargetPort(registry, options.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(options.StateFile)!, "reservations")),
             loggerFactory.CreateLogger<Qcow2TargetService>());
         await service.RestoreAsync(stop.Token).ConfigureAwait(false);
@@ -89,11 +94,18 @@ internal static partial class Daemon
         }
     }
 
+    /// <summary>Whether any host that reaches the portal may log in unauthenticated: a portal off loopback with no access control.</summary>
+    internal static bool IsExposed(DaemonOptions options) =>
+        options.Access.IsOpen && !System.Net.IPAddress.IsLoopback(options.Portal.Address);
+
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving control socket {Socket}, iSCSI portal {Portal}, disks under {DisksRoot}")]
     private static partial void LogServing(ILogger logger, string socket, System.Net.IPEndPoint portal, string disksRoot);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Serving Prometheus metrics on http://{Address}/metrics")]
     private static partial void LogMetrics(ILogger logger, System.Net.IPEndPoint address);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The iSCSI portal {Portal} is not a loopback address and any initiator may log in to every target without authentication: set allowed_initiators or chap_user and chap_password")]
+    private static partial void LogOpenPortal(ILogger logger, System.Net.IPEndPoint portal);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stopping: closing sessions and images")]
     private static partial void LogStopping(ILogger logger);

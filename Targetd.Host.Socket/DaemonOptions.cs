@@ -11,7 +11,8 @@ namespace Targetd.Host.Socket;
 /// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, <c>log_format</c>, <c>metrics_address</c>, and the iSCSI connection timeouts
 /// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>, and the iSCSI limits <c>queue_depth</c>,
 /// <c>session_buffer_mib</c>, <c>buffer_budget_mib</c>, <c>max_sessions_per_target</c>, <c>max_sessions_per_initiator</c>,
-/// <c>max_connections_per_portal</c>) overridden by command-line flags.
+/// <c>max_connections_per_portal</c>, and who may log in: <c>allowed_initiators</c>, <c>chap_user</c>, <c>chap_password</c>,
+/// <c>mutual_chap_user</c>, <c>mutual_chap_password</c>) overridden by command-line flags.
 /// </summary>
 internal sealed record DaemonOptions
 {
@@ -41,6 +42,9 @@ internal sealed record DaemonOptions
     /// <summary>The console log's format: <c>text</c> or <c>json</c>.</summary>
     public string LogFormat { get; init; } = "text";
 
+    /// <summary>Who may log in to every target the daemon creates or restores.</summary>
+    public AccessSettings Access { get; init; } = new();
+
     /// <summary>Check the settings, print a summary and exit, instead of serving.</summary>
     public bool CheckOnly { get; init; }
 
@@ -60,7 +64,8 @@ internal sealed record DaemonOptions
 
             int eq = arg.IndexOf('=', StringComparison.Ordinal);
             string key = eq > 0 ? arg[..eq] : arg;
-            if (key is not ("--config" or "--socket" or "--socket-group" or "--disks-root" or "--portal" or "--state" or "--log-level" or "--log-format" or "--metrics-address"))
+            if (key is not ("--config" or "--socket" or "--socket-group" or "--disks-root" or "--portal" or "--state" or "--log-level" or "--log-format" or "--metrics-address")
+                && !(key.StartsWith("--", StringComparison.Ordinal) && AccessSettings.Keys.Contains(key[2..].Replace('-', '_'))))
             {
                 throw new ArgumentException($"unknown option '{arg}'");
             }
@@ -91,8 +96,13 @@ internal sealed record DaemonOptions
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in json)
         {
-            values[key] = value is JValue { Value: not null } v ? Convert.ToString(v.Value, CultureInfo.InvariantCulture)!
-                : throw new ArgumentException($"config key '{key}' must be a string or a number");
+            values[key] = value switch
+            {
+                JValue { Value: not null } v => Convert.ToString(v.Value, CultureInfo.InvariantCulture)!,
+                JArray list when key == "allowed_initiators" && list.All(i => i.Type == JTokenType.String) => string.Join(',', list.Values<string>()),
+                JArray when key == "allowed_initiators" => throw new ArgumentException($"config key '{key}' must be a list of strings"),
+                _ => throw new ArgumentException($"config key '{key}' must be a string or a number"),
+            };
         }
 
         return values;
@@ -114,6 +124,7 @@ internal sealed record DaemonOptions
                 "login_timeout" => options with { Timeouts = options.Timeouts with { Login = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "nopin_timeout" => options with { Timeouts = options.Timeouts with { NopInInterval = ConnectionTimeouts.ParseSeconds(key, value) } },
                 "nopin_response_timeout" => options with { Timeouts = options.Timeouts with { NopInResponse = ConnectionTimeouts.ParseSeconds(key, value) } },
+                _ when AccessSettings.Keys.Contains(key) => options with { Access = options.Access.With(key, value) },
                 _ when IscsiLimits.SettingKeys.Contains(key) => options with { Limits = options.Limits.WithSetting(key, value) },
                 "log_level" => options with { LogLevel = Enum.TryParse<LogLevel>(value, ignoreCase: true, out var level) ? level : throw new ArgumentException($"log_level: unknown level '{value}'") },
                 "log_format" => options with { LogFormat = Hosting.ConsoleLogging.ParseFormat(value) },
@@ -135,7 +146,8 @@ internal sealed record DaemonOptions
         $"metrics_address: {(MetricsAddress is null ? "(off)" : MetricsAddress.ToString())}",
         $"log_level: {LogLevel}, log_format: {LogFormat}",
         $"login_timeout: {Timeouts.Login.TotalSeconds}s, nopin_timeout: {Timeouts.NopInInterval.TotalSeconds}s, nopin_response_timeout: {Timeouts.NopInResponse.TotalSeconds}s",
-        Limits.Describe());
+        Limits.Describe(),
+        Access.Describe());
 
     private static IPEndPoint ParsePortal(string value) => ParseEndPoint("portal", value);
 

@@ -16,6 +16,11 @@ internal static class DaemonOptionsCheck
             return $"socket: the folder of '{options.SocketPath}' does not exist";
         }
 
+        if (ControlSocketFile.ProblemAt(options.SocketPath) is { } socket)
+        {
+            return $"socket: {socket}";
+        }
+
         if (options.SocketGroup is { } group && UnixPermissions.GroupId(group) is null)
         {
             return $"socket_group: there is no group '{group}'";
@@ -31,6 +36,6 @@ internal static class DaemonOptionsCheck
             return $"metrics_address: '{metrics}' is the iSCSI portal's address";
         }
 
-        return null;
+        return options.Access.Problem();
     }
 }

@@ -29,6 +29,26 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reserv
     public void AddTarget(string targetName) => registry.Add(new IscsiTarget(targetName) { ReservationsDirectory = reservationsDirectory });
 
     /// <inheritdoc />
+    public void AddTarget(string targetName, TargetAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        var chap = access.Chap is { } c ? new ChapCredentials(c.UserName, c.Secret, c.MutualUserName, c.MutualSecret) : null;
+        var target = new IscsiTarget(targetName) { ReservationsDirectory = reservationsDirectory };
+        if (access.AllowedInitiators.Count == 0)
+        {
+            target.Chap = chap;
+        }
+
+        foreach (string initiator in access.AllowedInitiators)
+        {
+            target.AllowInitiator(initiator, chap);
+        }
+
+        // Registered only once its access is set: no login ever sees it open.
+        registry.Add(target);
+    }
+
+    /// <inheritdoc />
     public bool RemoveTarget(string targetName)
     {
         lock (_gate)

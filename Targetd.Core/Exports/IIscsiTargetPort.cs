@@ -15,6 +15,14 @@ public interface IIscsiTargetPort
     /// <exception cref="InvalidOperationException">The target exists.</exception>
     void AddTarget(string targetName);
 
+    /// <summary>
+    /// Serves a new target with no LUNs, open only as <paramref name="access"/> says from its first login on: the
+    /// initiators it lists (each with its credentials), or any initiator presenting its credentials when it lists none.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The target exists.</exception>
+    /// <exception cref="ArgumentException">An initiator name is not a valid iSCSI name, or the credentials are unusable.</exception>
+    void AddTarget(string targetName, TargetAccess access);
+
     /// <summary>Stops serving a target; its sessions end and it disappears from discovery.</summary>
     /// <returns>Whether the target existed.</returns>
     bool RemoveTarget(string targetName);

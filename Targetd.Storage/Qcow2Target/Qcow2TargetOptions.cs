@@ -1,6 +1,8 @@
+using Targetd.Core.Exports;
+
 namespace Targetd.Storage.Qcow2Target;
 
-/// <summary>Where the qcow2target service finds disks and keeps its state.</summary>
+/// <summary>Where the qcow2target service finds disks and keeps its state, and who may log in to its targets.</summary>
 public sealed record Qcow2TargetOptions
 {
     /// <summary>The folder every attached disk must lie in.</summary>
@@ -8,4 +10,10 @@ public sealed record Qcow2TargetOptions
 
     /// <summary>The state file; null keeps state in memory only.</summary>
     public string? StateFile { get; init; }
+
+    /// <summary>
+    /// Who may log in to every target the service creates or restores (the socket API has no say in it); open to any
+    /// initiator by default.
+    /// </summary>
+    public TargetAccess Access { get; init; } = TargetAccess.Open;
 }

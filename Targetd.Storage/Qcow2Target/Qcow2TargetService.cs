@@ -24,6 +24,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
     private readonly DiskPathResolver _paths;
     private readonly AtomicJsonFile<Qcow2TargetState>? _state;
     private readonly ILogger _logger;
+    private readonly TargetAccess _access;
     private IReadOnlyList<(string Name, int Id, IReadOnlyList<(int Lun, string Path)> Luns)> _snapshot = [];
     private int _nextTargetId = 1;
 
@@ -35,6 +36,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
         _paths = new DiskPathResolver(options.DisksRoot);
         _state = options.StateFile is null ? null : new AtomicJsonFile<Qcow2TargetState>(options.StateFile);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _access = options.Access;
     }
 
     /// <summary>The canonical disks root.</summary>
@@ -71,7 +73,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                 }
 
                 var target = new ServedTarget(record.Name, record.Id);
-                _port.AddTarget(record.Name);
+                _port.AddTarget(record.Name, _access);
                 _targets[record.Name] = target;
                 _nextTargetId = Math.Max(_nextTargetId, record.Id + 1);
                 foreach (var lun in record.Luns.Where(l => l.Lun is >= 0 and < Qcow2TargetErrors.MaxLuns))
@@ -112,7 +114,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                 throw Qcow2TargetErrors.TargetAlreadyExists();
             }
 
-            _port.AddTarget(targetName);
+            _port.AddTarget(targetName, _access);
             _targets[targetName] = new ServedTarget(targetName, _nextTargetId++);
             await CommitAsync(cancellationToken).ConfigureAwait(false);
             LogTargetAdded(targetName);

@@ -24,6 +24,15 @@ internal sealed class FakeIscsiTargetPort : IIscsiTargetPort
         }
     }
 
+    public void AddTarget(string targetName, TargetAccess access)
+    {
+        AddTarget(targetName);
+        Access[targetName] = access;
+    }
+
+    /// <summary>The access each target was created with, when one was given.</summary>
+    public Dictionary<string, TargetAccess> Access { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public bool RemoveTarget(string targetName) => _targets.Remove(targetName);
 
     /// <summary>The serial each added LUN was given, by target and LUN.</summary>

@@ -1,6 +1,7 @@
 using Targetd.Core.Errors;
 using Targetd.Core.Names;
 using Targetd.Core.Processes;
+using Targetd.Storage.Interop;
 using Targetd.Storage.State;
 
 namespace Targetd.Storage.Pools.FileSystems;
@@ -200,7 +201,7 @@ public sealed class DirectoryFsPool : IFsPool
         }
         catch when (created)
         {
-            Directory.Delete(folder, recursive: true);
+            SafeTreeRemover.Remove(folder);
             throw;
         }
     }
@@ -283,16 +284,9 @@ public sealed class DirectoryFsPool : IFsPool
         return aside;
     }
 
-    /// <summary>Removes a folder and everything in it; a symbolic link is removed itself, never followed.</summary>
-    private static void DeleteTree(string path)
-    {
-        if (new FileInfo(path).LinkTarget is not null)
-        {
-            File.Delete(path);
-        }
-        else if (Directory.Exists(path))
-        {
-            Directory.Delete(path, recursive: true);
-        }
-    }
+    /// <summary>
+    /// Removes a folder and everything in it; a symbolic link is removed itself, never followed, also when a client
+    /// swaps one in while the removal runs.
+    /// </summary>
+    private static void DeleteTree(string path) => SafeTreeRemover.Remove(path);
 }

@@ -91,6 +91,26 @@ public sealed class DirectoryFsPoolTests : FsPoolContractTests
     }
 
     [Test]
+    public async Task Destroying_a_file_system_or_snapshot_with_links_inside_removes_the_links_only()
+    {
+        string outside = Directory.CreateDirectory(Path.Combine(_folder.FullName, "outside")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret"), "kept");
+        await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
+        Directory.CreateDirectory(Path.Combine(PathOf("fs1"), "d"));
+        Directory.CreateSymbolicLink(Path.Combine(PathOf("fs1"), "d", "escape"), outside);
+        File.CreateSymbolicLink(Path.Combine(PathOf("fs1"), "file-escape"), Path.Combine(outside, "secret"));
+        string uuid = await UuidOfAsync("fs1");
+        await OkAsync("fs_snapshot", new { fs_uuid = uuid, dest_ss_name = "s1" });
+
+        await Pool.DeleteSnapshotAsync("fs1", "s1");
+        await OkAsync("fs_destroy", new { uuid });
+
+        (await File.ReadAllTextAsync(Path.Combine(outside, "secret"))).Should().Be("kept");
+        Directory.EnumerateFileSystemEntries(Path.Combine(Pool.Name, "targetd_fs")).Should().BeEmpty();
+        Directory.EnumerateFileSystemEntries(Path.Combine(Pool.Name, "targetd_ss")).Should().BeEmpty();
+    }
+
+    [Test]
     public async Task A_destroy_whose_index_cannot_be_written_puts_everything_back()
     {
         await OkAsync("fs_create", new { pool_name = Pool.Name, name = "fs1", size_bytes = 0 });
