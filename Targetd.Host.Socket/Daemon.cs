@@ -34,7 +34,7 @@ internal static partial class Daemon
         }
 
         await using var service = new Qcow2TargetService(
-            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile },
+            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile, BackingRoots = options.BackingRoots },
             new IscsiTargetPort(registry, options.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(options.StateFile)!, "reservations")),
             loggerFactory.CreateLogger<Qcow2TargetService>());
         await service.RestoreAsync(stop.Token).ConfigureAwait(false);

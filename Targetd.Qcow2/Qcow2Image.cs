@@ -181,6 +181,9 @@ public sealed partial class Qcow2Image : IBlockDevice
                 throw new Qcow2FormatException($"'{path}' is marked corrupt; it can only be opened read-only (run check -r all to repair it).");
             }
 
+            // Every snapshot entry is checked against the limits and the file now, before anything walks it.
+            _ = await ReadSnapshotTableAsync(file, header, cancellationToken).ConfigureAwait(false);
+            _ = await ReadBitmapDirectoryAsync(file, header, cancellationToken).ConfigureAwait(false);
             var l1 = await ReadL1Async(file, header, cancellationToken).ConfigureAwait(false);
             var refcountTable = await RefcountManager.ReadTableAsync(file, header.RefcountTableOffset, header.RefcountTableClusters, header.ClusterSize, cancellationToken).ConfigureAwait(false);
             if (header.ExternalDataFile is { } dataName)
