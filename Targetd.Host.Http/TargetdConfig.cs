@@ -4,7 +4,7 @@ namespace Targetd.Host.Http;
 
 /// <summary>
 /// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
-/// <c>image_pools</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c>, <c>log_format</c>, the
+/// <c>image_pools</c>, <c>backing_roots</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c>, <c>log_format</c>, the
 /// iSCSI connection timeouts and the iSCSI limits.
 /// </summary>
 internal sealed record TargetdConfig
@@ -16,6 +16,9 @@ internal sealed record TargetdConfig
     public IReadOnlyList<string> BlockPools { get; init; } = [];
 
     public IReadOnlyDictionary<string, string> ImagePools { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Folders besides an image pool's own that backing files and external data files of its volumes may lie in.</summary>
+    public IReadOnlyList<string> BackingRoots { get; init; } = [];
 
     /// <summary>btrfs fs pools: absolute paths of folders on btrfs (mount points, as targetd's <c>fs_pools</c>).</summary>
     public IReadOnlyList<string> FsPools { get; init; } = [];

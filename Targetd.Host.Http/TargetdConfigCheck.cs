@@ -32,6 +32,7 @@ internal static class TargetdConfigCheck
         $"portal_addresses: {string.Join(", ", config.PortalAddresses)}",
         $"iscsi limits: {config.IscsiLimits.Describe()}",
         $"block pools: {Names(config.BlockPools.Concat(config.ImagePools.Keys).Concat(config.RbdPools.Keys))}",
+        $"backing_roots: {(config.BackingRoots.Count == 0 ? "(none: image chains stay in their pool's folder)" : string.Join(", ", config.BackingRoots))}",
         $"fs pools: {Names(config.FsPools.Concat(config.DirFsPools))}",
         $"state_file: {config.StateFile ?? "(none)"}",
         $"metrics_address: {(config.MetricsAddress is null ? "(off)" : config.MetricsAddress.ToString())}",

@@ -64,6 +64,12 @@ internal static class TargetdConfigLoader
             }
         }
 
+        var backingRoots = List(values, "backing_roots").Select(r => Path.GetFullPath(r, baseFolder)).ToList();
+        if (backingRoots.FirstOrDefault(r => !Directory.Exists(r)) is { } missingRoot)
+        {
+            throw new ArgumentException($"backing_roots: folder '{missingRoot}' does not exist");
+        }
+
         var fsPools = List(values, "fs_pools").Select(BtrfsPoolPath).ToList();
         var dirFsPools = List(values, "dir_fs_pools").Select(p => FolderPoolPath(p, baseFolder)).ToList();
         if (fsPools.Concat(dirFsPools).GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
@@ -84,6 +90,7 @@ internal static class TargetdConfigLoader
             User = Scalar(values, "user") ?? config.User,
             BlockPools = blockPools,
             ImagePools = imagePools,
+            BackingRoots = backingRoots,
             RbdPools = rbdPools,
             TargetName = Scalar(values, "target_name") ?? config.TargetName,
             PortalAddresses = values.ContainsKey("portal_addresses") ? [.. List(values, "portal_addresses").Select(Portal)] : config.PortalAddresses,

@@ -62,7 +62,7 @@ internal static partial class TargetdHost
         using var startupLogging = LoggerFactory.Create(logging => logging.AddDaemonConsole(config.LogFormat).SetMinimumLevel(LogLevelOf(config.LogLevel)));
         foreach (var (name, folder) in config.ImagePools)
         {
-            pools.Add(new ImageDirectoryPool(name, folder, startupLogging.CreateLogger<ImageDirectoryPool>()));
+            pools.Add(new ImageDirectoryPool(name, folder, startupLogging.CreateLogger<ImageDirectoryPool>()) { BackingRoots = config.BackingRoots });
         }
 
         foreach (string name in config.BlockPools)

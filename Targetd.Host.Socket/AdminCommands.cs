@@ -87,7 +87,7 @@ internal static class AdminCommands
 
             foreach (var unit in units)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"{value?["target_id"],-4} {name,-50} {unit["logical_unit_id"],-4} {connected,-9} {unit["file_path"]}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"{value?["target_id"],-4} {name,-50} {unit["logical_unit_id"],-4} {connected,-9} {unit["file_path"]}{(unit["error"] is { } error ? $" (FAILED: {error})" : string.Empty)}");
             }
 
             foreach (var nexus in value?["it_nexuses"]?.Values<string>() ?? [])

@@ -39,7 +39,7 @@ internal static partial class Daemon
         }
 
         await using var service = new Qcow2TargetService(
-            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile, Access = options.Access.ToTargetAccess() },
+            new Qcow2TargetOptions { DisksRoot = options.DisksRoot, StateFile = options.StateFile, Access = options.Access.ToTargetAccess(), BackingRoots = options.BackingRoots },
             new IscsiTargetPort(registry, options.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(options.StateFile)!, "reservations")),
             loggerFactory.CreateLogger<Qcow2TargetService>());
         await service.RestoreAsync(stop.Token).ConfigureAwait(false);

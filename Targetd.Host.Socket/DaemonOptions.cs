@@ -8,7 +8,7 @@ namespace Targetd.Host.Socket;
 
 /// <summary>
 /// The daemon's settings, from a JSON config file (<c>--config</c>; keys <c>socket</c>, <c>socket_group</c>,
-/// <c>disks_root</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, <c>log_format</c>, <c>metrics_address</c>, and the iSCSI connection timeouts
+/// <c>disks_root</c>, <c>backing_roots</c>, <c>portal</c>, <c>state</c>, <c>log_level</c>, <c>log_format</c>, <c>metrics_address</c>, and the iSCSI connection timeouts
 /// <c>login_timeout</c>, <c>nopin_timeout</c>, <c>nopin_response_timeout</c>, and the iSCSI limits <c>queue_depth</c>,
 /// <c>session_buffer_mib</c>, <c>buffer_budget_mib</c>, <c>max_sessions_per_target</c>, <c>max_sessions_per_initiator</c>,
 /// <c>max_connections_per_portal</c>, and who may log in: <c>allowed_initiators</c>, <c>chap_user</c>, <c>chap_password</c>,
@@ -24,6 +24,9 @@ internal sealed record DaemonOptions
     public string? SocketGroup { get; init; }
 
     public string DisksRoot { get; init; } = "/var/lib/qcow2target/disks";
+
+    /// <summary>Folders besides the disks root that backing files and external data files may lie in.</summary>
+    public IReadOnlyList<string> BackingRoots { get; init; } = [];
 
     public IPEndPoint Portal { get; init; } = new(IPAddress.Any, 3260);
 
@@ -101,6 +104,8 @@ internal sealed record DaemonOptions
                 JValue { Value: not null } v => Convert.ToString(v.Value, CultureInfo.InvariantCulture)!,
                 JArray list when key == "allowed_initiators" && list.All(i => i.Type == JTokenType.String) => string.Join(',', list.Values<string>()),
                 JArray when key == "allowed_initiators" => throw new ArgumentException($"config key '{key}' must be a list of strings"),
+                JArray list when key == "backing_roots" && list.All(e => e.Type == JTokenType.String) => string.Join('\0', list.Select(e => (string)e!)),
+                _ when key == "backing_roots" => throw new ArgumentException("config key 'backing_roots' must be a list of folders"),
                 _ => throw new ArgumentException($"config key '{key}' must be a string or a number"),
             };
         }
@@ -119,6 +124,7 @@ internal sealed record DaemonOptions
                 "socket" => options with { SocketPath = Path.GetFullPath(value, baseFolder) },
                 "socket_group" => options with { SocketGroup = value },
                 "disks_root" => options with { DisksRoot = Path.GetFullPath(value, baseFolder) },
+                "backing_roots" => options with { BackingRoots = [.. value.Split(value.Contains('\0', StringComparison.Ordinal) ? '\0' : ':', StringSplitOptions.RemoveEmptyEntries).Select(r => Path.GetFullPath(r, baseFolder))] },
                 "portal" => options with { Portal = ParsePortal(value) },
                 "state" => options with { StateFile = value.Length == 0 ? null : Path.GetFullPath(value, baseFolder) },
                 "login_timeout" => options with { Timeouts = options.Timeouts with { Login = ConnectionTimeouts.ParseSeconds(key, value) } },
@@ -141,6 +147,7 @@ internal sealed record DaemonOptions
         "configuration OK",
         $"socket: {SocketPath}" + (SocketGroup is null ? string.Empty : $" (group {SocketGroup})"),
         $"disks_root: {DisksRoot}",
+        $"backing_roots: {(BackingRoots.Count == 0 ? "(none: chains stay in disks_root)" : string.Join(", ", BackingRoots))}",
         $"portal: {Portal}",
         $"state: {StateFile ?? "(none)"}",
         $"metrics_address: {(MetricsAddress is null ? "(off)" : MetricsAddress.ToString())}",

@@ -11,6 +11,14 @@ internal static class DaemonOptionsCheck
             return $"disks_root: '{options.DisksRoot}' does not exist";
         }
 
+        foreach (string root in options.BackingRoots)
+        {
+            if (!Directory.Exists(root))
+            {
+                return $"backing_roots: '{root}' does not exist or is not a folder";
+            }
+        }
+
         if (!Directory.Exists(Path.GetDirectoryName(options.SocketPath)))
         {
             return $"socket: the folder of '{options.SocketPath}' does not exist";

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
 
 namespace Targetd.Qcow2;
 
@@ -16,28 +17,39 @@ public sealed partial class Qcow2Image
 
     private async ValueTask LoadBitmapsAsync(CancellationToken cancellationToken)
     {
-        var extension = _header.Extensions.FirstOrDefault(e => e.Type == HeaderExtension.Bitmaps);
-        if (extension is null || extension.Data.Length < 24 || (_header.Autoclear & 1) == 0)
+        if (await ReadBitmapDirectoryAsync(_file, _header, cancellationToken).ConfigureAwait(false) is not { } read)
         {
             return;
         }
 
-        int count = (int)BinaryPrimitives.ReadUInt32BigEndian(extension.Data);
-        long size = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(8));
-        long offset = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(16));
-        if (size <= 0 || size > 64L * 1024 * 1024 || offset + size > _file.Length)
-        {
-            throw new Qcow2FormatException("The bitmap directory lies past the end of the image file.");
-        }
-
-        _bitmapDirectory = new byte[size];
-        _bitmapDirectoryOffset = offset;
-        await _file.ReadAsync(offset, _bitmapDirectory, cancellationToken).ConfigureAwait(false);
-        var enabled = PersistentBitmap.ParseDirectory(_bitmapDirectory, count).Where(b => b.IsEnabled).ToList();
+        _bitmapDirectory = read.Directory;
+        _bitmapDirectoryOffset = read.Offset;
+        var enabled = read.Bitmaps.Where(b => b.IsEnabled).ToList();
         if (enabled.Count > 0)
         {
             _trackedBitmaps = [.. enabled.Select(b => new TrackedBitmap(b))];
         }
+    }
+
+    /// <summary>
+    /// Reads and checks the bitmap directory, or null when the image has none. qcow2 spec, "autoclear_features": "Bit 0:
+    /// Bitmaps extension bit [...] If the bitmaps extension is present but this bit is unset, the bitmaps extension data
+    /// must be considered inconsistent." Such a directory is not read.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">The extension or an entry is beyond QEMU's limits or outside the file.</exception>
+    private static async ValueTask<(long Offset, byte[] Directory, List<PersistentBitmap> Bitmaps)?> ReadBitmapDirectoryAsync(HostFile file, Qcow2Header header, CancellationToken cancellationToken)
+    {
+        var extension = header.Extensions.FirstOrDefault(e => e.Type == HeaderExtension.Bitmaps);
+        if (extension is null || (header.Autoclear & 1) == 0)
+        {
+            return null;
+        }
+
+        long fileLength = file.Length;
+        var (count, size, offset) = PersistentBitmap.ReadExtension(extension.Data, fileLength, header.ClusterSize);
+        var directory = new byte[size];
+        await file.ReadAsync(offset, directory, cancellationToken).ConfigureAwait(false);
+        return (offset, directory, PersistentBitmap.ParseDirectory(directory, count, fileLength, header.ClusterSize));
     }
 
     /// <summary>Records a guest range about to be written in every enabled bitmap.</summary>

@@ -59,10 +59,7 @@ public sealed partial class Qcow2Image
 
         if (_header.SnapshotCount > 0)
         {
-            long tableLength = Math.Min(_file.Length - _header.SnapshotsOffset, 64L * 1024 * 1024);
-            var table = new byte[Math.Max(0, tableLength)];
-            await _file.ReadAsync(_header.SnapshotsOffset, table, cancellationToken).ConfigureAwait(false);
-            var snapshots = SnapshotEntry.ParseTable(table, _header.SnapshotCount);
+            var snapshots = await ReadSnapshotTableAsync(cancellationToken).ConfigureAwait(false);
             int used = 0;
             foreach (var snapshot in snapshots)
             {
@@ -92,43 +89,30 @@ public sealed partial class Qcow2Image
         int leaks = 0;
         int leaksFixed = 0;
         int corruptionsFixed = 0;
-        long end = Math.Max(Math.Max(state.Length, _refcounts.HostEndCluster), CoveredByRefcountBlocks(refTable));
+        // Every cluster of the file is compared; past its end only the refcount blocks that exist can claim clusters,
+        // and their entries are scanned for non-zero ones, so the work is bounded by the file's size and not by what the
+        // refcount table claims (one entry set at the end of an 8 MiB table covers 2^44 clusters).
+        long end = Math.Max(state.Length, _refcounts.HostEndCluster);
         long lastUsed = 0;
         for (long c = 0; c < end; c++)
         {
-            ulong stored = await _refcounts.GetAsync(c, cancellationToken).ConfigureAwait(false);
-            ulong expected = state.Expected(c);
-            if (stored != 0 || expected != 0)
+            await CompareAsync(c).ConfigureAwait(false);
+        }
+
+        for (long index = end / _layout.RefcountBlockEntries; index < refTable.Length; index++)
+        {
+            long block = (long)(refTable[index] & L1Entry.OffsetMask);
+            if (block == 0 || block + _layout.ClusterSize > _file.Length)
             {
-                lastUsed = c + 1;
+                continue; // a block outside the file is already an error of the refcount table
             }
 
-            if (stored == expected)
+            long firstCluster = index * _layout.RefcountBlockEntries;
+            foreach (long c in await _refcounts.NonZeroEntriesAsync(block, cancellationToken).ConfigureAwait(false))
             {
-                continue;
-            }
-
-            bool leak = stored > expected;
-            if (leak)
-            {
-                leaks++;
-                state.Messages.Add(string.Create(CultureInfo.InvariantCulture, $"Leaked cluster {c} refcount={stored} reference={expected}"));
-            }
-            else
-            {
-                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR cluster {c} refcount={stored} reference={expected}"));
-            }
-
-            if (repair == Qcow2RepairMode.All || (repair == Qcow2RepairMode.Leaks && leak))
-            {
-                await _refcounts.SetAsync(c, expected, cancellationToken).ConfigureAwait(false);
-                if (leak)
+                if (firstCluster + c >= end)
                 {
-                    leaksFixed++;
-                }
-                else
-                {
-                    corruptionsFixed++;
+                    await CompareAsync(firstCluster + c).ConfigureAwait(false);
                 }
             }
         }
@@ -191,13 +175,45 @@ public sealed partial class Qcow2Image
             ImageEndOffset = lastUsed << _layout.ClusterBits,
             Messages = state.Messages,
         };
-    }
 
-    /// <summary>One past the last cluster any existing refcount block describes.</summary>
-    private long CoveredByRefcountBlocks(ulong[] refTable)
-    {
-        int last = Array.FindLastIndex(refTable, e => (e & L1Entry.OffsetMask) != 0);
-        return (last + 1L) * _layout.RefcountBlockEntries;
+        async ValueTask CompareAsync(long c)
+        {
+            ulong stored = await _refcounts.GetAsync(c, cancellationToken).ConfigureAwait(false);
+            ulong expected = state.Expected(c);
+            if (stored != 0 || expected != 0)
+            {
+                lastUsed = Math.Max(lastUsed, c + 1);
+            }
+
+            if (stored == expected)
+            {
+                return;
+            }
+
+            bool leak = stored > expected;
+            if (leak)
+            {
+                leaks++;
+                state.Messages.Add(string.Create(CultureInfo.InvariantCulture, $"Leaked cluster {c} refcount={stored} reference={expected}"));
+            }
+            else
+            {
+                state.Corruption(string.Create(CultureInfo.InvariantCulture, $"ERROR cluster {c} refcount={stored} reference={expected}"));
+            }
+
+            if (repair == Qcow2RepairMode.All || (repair == Qcow2RepairMode.Leaks && leak))
+            {
+                await _refcounts.SetAsync(c, expected, cancellationToken).ConfigureAwait(false);
+                if (leak)
+                {
+                    leaksFixed++;
+                }
+                else
+                {
+                    corruptionsFixed++;
+                }
+            }
+        }
     }
 
     private async ValueTask<ulong[]> RefcountManagerTableAsync(CancellationToken cancellationToken)
@@ -208,6 +224,9 @@ public sealed partial class Qcow2Image
 
     private async ValueTask CountL1Async(CheckState state, ulong[] l1, bool active, List<(long, int, L2Entry)> copiedFixes, CancellationToken cancellationToken)
     {
+        // An L2 table serves one range of one L1 table: a table named twice by the same L1 is counted but walked once,
+        // so a hostile L1 cannot make the check walk one table millions of times.
+        var walked = new HashSet<long>();
         for (int i = 0; i < l1.Length; i++)
         {
             var l1Entry = new L1Entry(l1[i]);
@@ -223,6 +242,12 @@ public sealed partial class Qcow2Image
 
             if (!state.Reference(l1Entry.L2Offset, _layout.ClusterSize, "L2 table"))
             {
+                continue;
+            }
+
+            if (!walked.Add(l1Entry.L2Offset))
+            {
+                state.Corruption($"ERROR L2 table at offset 0x{l1Entry.L2Offset:x} is named twice by one L1 table (l1_index={i})");
                 continue;
             }
 
@@ -333,34 +358,19 @@ public sealed partial class Qcow2Image
 
     private async ValueTask CountBitmapsAsync(CheckState state, CancellationToken cancellationToken)
     {
-        var extension = _header.Extensions.FirstOrDefault(e => e.Type == HeaderExtension.Bitmaps);
-        if (extension is null || extension.Data.Length < 24)
+        if (await ReadBitmapDirectoryAsync(_file, _header, cancellationToken).ConfigureAwait(false) is not { } read
+            || !state.Reference(read.Offset, read.Directory.Length, "bitmap directory"))
         {
             return;
         }
 
-        int count = (int)BinaryPrimitives.ReadUInt32BigEndian(extension.Data);
-        long directorySize = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(8));
-        long directoryOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(16));
-        if (directorySize > 64L * 1024 * 1024 || !state.Reference(directoryOffset, directorySize, "bitmap directory"))
+        foreach (var bitmap in read.Bitmaps)
         {
-            return;
-        }
-
-        var directory = new byte[directorySize];
-        await _file.ReadAsync(directoryOffset, directory, cancellationToken).ConfigureAwait(false);
-        int position = 0;
-        for (int i = 0; i < count && position + 24 <= directory.Length; i++)
-        {
-            long tableOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(directory.AsSpan(position));
-            int tableSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 8)), 1 << 24);
-            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(directory.AsSpan(position + 18));
-            int extraSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(directory.AsSpan(position + 20)), 1 << 20);
-            if (state.Reference(tableOffset, tableSize * 8L, "bitmap table"))
+            if (state.Reference(bitmap.TableOffset, bitmap.TableSize * 8L, "bitmap table"))
             {
-                var table = new byte[tableSize * 8L];
-                await _file.ReadAsync(tableOffset, table, cancellationToken).ConfigureAwait(false);
-                for (int j = 0; j < tableSize; j++)
+                var table = new byte[bitmap.TableSize * 8L];
+                await _file.ReadAsync(bitmap.TableOffset, table, cancellationToken).ConfigureAwait(false);
+                for (int j = 0; j < bitmap.TableSize; j++)
                 {
                     long data = (long)(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * 8)) & L1Entry.OffsetMask);
                     if (data != 0)
@@ -369,8 +379,6 @@ public sealed partial class Qcow2Image
                     }
                 }
             }
-
-            position += (24 + extraSize + nameSize + 7) & ~7;
         }
     }
 }

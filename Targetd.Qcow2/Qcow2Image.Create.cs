@@ -148,7 +148,8 @@ public sealed partial class Qcow2Image
 
             if (size is null)
             {
-                await using var device = await OpenBackingAsync(backingPath, backingFormat, new Qcow2OpenOptions { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+                var readOptions = new Qcow2OpenOptions { ReadOnly = true };
+                await using var device = await OpenBackingAsync(backing, path, backingFormat, readOptions, new ChainGuard(readOptions.ChainPolicy), 1, cancellationToken).ConfigureAwait(false);
                 size = device.Length;
             }
         }

@@ -155,6 +155,15 @@ public sealed partial class Qcow2Image
     {
         long offset = entry.CompressedOffset(_layout.ClusterBits);
         int length = (entry.CompressedSectors(_layout.ClusterBits) * 512) - (int)(offset & 511);
+
+        // qcow2 spec, "Compressed Clusters Descriptor": "x - 61: Number of additional 512-byte sectors used for the
+        // compressed data, beyond the sector containing the offset indicated above." The field's width bounds the length
+        // to two clusters; the data must also lie inside the file.
+        if (offset + length > _file.Length + 511)
+        {
+            throw new InvalidDataException($"A compressed cluster descriptor (host offset 0x{offset:x}, {length} bytes) lies past the end of the image file.");
+        }
+
         var compressed = new byte[length];
         await _file.ReadAsync(offset, compressed, cancellationToken).ConfigureAwait(false);
         var cluster = ArrayPool<byte>.Shared.Rent(_layout.ClusterSize);

@@ -182,17 +182,34 @@ public sealed partial class Qcow2Image
         entries.FirstOrDefault(e => e.Id == nameOrId) ?? entries.FirstOrDefault(e => e.Name == nameOrId)
         ?? throw new ArgumentException($"Can't find the snapshot '{nameOrId}'.", nameof(nameOrId));
 
-    private async Task<List<SnapshotEntry>> ReadSnapshotTableAsync(CancellationToken cancellationToken)
+    private Task<List<SnapshotEntry>> ReadSnapshotTableAsync(CancellationToken cancellationToken) =>
+        ReadSnapshotTableAsync(_file, _header, cancellationToken);
+
+    /// <summary>
+    /// Reads and checks the snapshot table, reading no more of the file than its entries take: 64 KiB first, doubled
+    /// while entries remain, up to QEMU's 64 MiB limit and the end of the file.
+    /// </summary>
+    private static async Task<List<SnapshotEntry>> ReadSnapshotTableAsync(HostFile file, Qcow2Header header, CancellationToken cancellationToken)
     {
-        if (_header.SnapshotCount == 0)
+        if (header.SnapshotCount == 0)
         {
             return [];
         }
 
-        long length = Math.Clamp(_file.Length - _header.SnapshotsOffset, 0, 64L * 1024 * 1024);
-        var table = new byte[length];
-        await _file.ReadAsync(_header.SnapshotsOffset, table, cancellationToken).ConfigureAwait(false);
-        return SnapshotEntry.ParseTable(table, _header.SnapshotCount);
+        long fileLength = file.Length;
+        long available = Math.Clamp(fileLength - header.SnapshotsOffset, 0, Qcow2Limits.MaxSnapshotTableBytes);
+        long length = Math.Min(available, 64 * 1024);
+        while (true)
+        {
+            var table = new byte[length];
+            await file.ReadAsync(header.SnapshotsOffset, table, cancellationToken).ConfigureAwait(false);
+            if (SnapshotEntry.ParseTable(table, header.SnapshotCount, fileLength, header.ClusterSize, wholeTable: length == available) is { } entries)
+            {
+                return entries;
+            }
+
+            length = Math.Min(available, length * 2);
+        }
     }
 
     private async Task WriteSnapshotTableAsync(List<SnapshotEntry> entries, CancellationToken cancellationToken)

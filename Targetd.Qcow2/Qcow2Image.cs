@@ -150,15 +150,23 @@ public sealed partial class Qcow2Image : IBlockDevice
     /// <exception cref="Core.BlockDevices.ImageInUseException">
     /// With <see cref="Qcow2OpenOptions.Lock"/>, a file of the chain is used by another open file in a conflicting way.
     /// </exception>
-    public static async Task<Qcow2Image> OpenAsync(string path, Qcow2OpenOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<Qcow2Image> OpenAsync(string path, Qcow2OpenOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new Qcow2OpenOptions();
+        var guard = new ChainGuard(options.ChainPolicy);
+        return OpenChainAsync(path, guard.Admit(path, path, ChainRole.Image, null, 0), options, guard, 0, cancellationToken);
+    }
+
+    /// <summary>Opens an admitted file of a chain, <paramref name="depth"/> backing files below the top image.</summary>
+    private static async Task<Qcow2Image> OpenChainAsync(string path, ChainFile admitted, Qcow2OpenOptions options, ChainGuard guard, int depth, CancellationToken cancellationToken)
+    {
         var file = HostFile.Open(path, writable: !options.ReadOnly, lockImage: options.Lock);
         HostFile? dataFile = null;
         IBlockDevice? backing = null;
         try
         {
+            ChainGuard.Confirm(file, admitted);
             long length = file.Length;
             var cluster0 = new byte[(int)Math.Min(length, 1 << Qcow2Header.MaxClusterBits)];
             await file.ReadAsync(0, cluster0, cancellationToken).ConfigureAwait(false);
@@ -173,12 +181,22 @@ public sealed partial class Qcow2Image : IBlockDevice
                 throw new Qcow2FormatException($"'{path}' is marked corrupt; it can only be opened read-only (run check -r all to repair it).");
             }
 
+            // Every snapshot entry is checked against the limits and the file now, before anything walks it.
+            _ = await ReadSnapshotTableAsync(file, header, cancellationToken).ConfigureAwait(false);
+            _ = await ReadBitmapDirectoryAsync(file, header, cancellationToken).ConfigureAwait(false);
             var l1 = await ReadL1Async(file, header, cancellationToken).ConfigureAwait(false);
             var refcountTable = await RefcountManager.ReadTableAsync(file, header.RefcountTableOffset, header.RefcountTableClusters, header.ClusterSize, cancellationToken).ConfigureAwait(false);
-            dataFile = header.ExternalDataFile is { } dataName ? HostFile.Open(ResolveRelative(path, dataName), writable: !options.ReadOnly, lockImage: options.Lock) : null;
+            if (header.ExternalDataFile is { } dataName)
+            {
+                string dataPath = ResolveRelative(path, dataName);
+                var admittedData = guard.Admit(dataPath, dataName, ChainRole.DataFile, path, depth);
+                dataFile = HostFile.Open(dataPath, writable: !options.ReadOnly, lockImage: options.Lock);
+                ChainGuard.Confirm(dataFile, admittedData);
+            }
+
             if (options.OpenBackingFile && header.BackingFile is { } backingName)
             {
-                backing = await OpenBackingAsync(ResolveRelative(path, backingName), header.BackingFormat, options, cancellationToken).ConfigureAwait(false);
+                backing = await OpenBackingAsync(backingName, path, header.BackingFormat, options, guard, depth + 1, cancellationToken).ConfigureAwait(false);
             }
 
             var image = new Qcow2Image(file, dataFile ?? file, header, l1, refcountTable, backing, options);
@@ -256,26 +274,39 @@ public sealed partial class Qcow2Image : IBlockDevice
     internal static string ResolveRelative(string imagePath, string name) =>
         System.IO.Path.IsPathRooted(name) ? name : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(imagePath)) ?? ".", name);
 
-    private static async Task<IBlockDevice> OpenBackingAsync(string path, string? format, Qcow2OpenOptions options, CancellationToken cancellationToken)
+    /// <summary>Opens the backing file <paramref name="name"/> of <paramref name="imagePath"/>, <paramref name="depth"/> levels down.</summary>
+    private static async Task<IBlockDevice> OpenBackingAsync(string name, string imagePath, string? format, Qcow2OpenOptions options, ChainGuard guard, int depth, CancellationToken cancellationToken)
     {
-        if (format == "raw")
+        if (format is not (null or "raw" or "qcow2"))
         {
-            return RawBackingFile.Open(path, options.Lock);
+            throw new Qcow2FormatException($"Unsupported backing file format '{format}'.");
         }
 
+        string path = ResolveRelative(imagePath, name);
+        var admitted = guard.Admit(path, name, ChainRole.BackingFile, imagePath, depth);
         if (format is null or "qcow2")
         {
             try
             {
-                return await OpenAsync(path, options with { ReadOnly = true }, cancellationToken).ConfigureAwait(false);
+                return await OpenChainAsync(path, admitted, options with { ReadOnly = true }, guard, depth, cancellationToken).ConfigureAwait(false);
             }
             catch (Qcow2FormatException) when (format is null)
             {
-                return RawBackingFile.Open(path, options.Lock);
+                // Not qcow2: read it as raw below.
             }
         }
 
-        throw new Qcow2FormatException($"Unsupported backing file format '{format}'.");
+        var raw = RawBackingFile.Open(path, options.Lock);
+        try
+        {
+            ChainGuard.Confirm(raw.File, admitted);
+            return raw;
+        }
+        catch
+        {
+            await raw.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static ValueTask<ulong[]> ReadL1Async(HostFile file, Qcow2Header header, CancellationToken cancellationToken) =>

@@ -40,4 +40,11 @@ public sealed record Qcow2OpenOptions
     /// read-only files refuse writers. False shares the files as <c>qemu-img -U</c> does, for reading only. Default: true.
     /// </summary>
     public bool Lock { get; init; } = true;
+
+    /// <summary>
+    /// What files the chain may reach: allowed folders, depth, block devices (<see cref="Qcow2ChainPolicy"/>). Default:
+    /// <see cref="Qcow2ChainPolicy.Unconfined"/>, any path as qemu-img follows it, with loops, FIFOs and chains deeper
+    /// than 16 refused.
+    /// </summary>
+    public Qcow2ChainPolicy ChainPolicy { get; init; } = Qcow2ChainPolicy.Unconfined;
 }

@@ -12,6 +12,8 @@ internal sealed class RawBackingFile : IBlockDevice
 
     public long Length => _file.Length;
 
+    public HostFile File => _file;
+
     public int LogicalBlockSize => 512;
 
     public bool IsReadOnly => true;

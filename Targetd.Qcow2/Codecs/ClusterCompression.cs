@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using ZstdSharp;
+using ZstdSharp.Unsafe;
 
 namespace Targetd.Qcow2.Codecs;
 
@@ -12,14 +13,15 @@ internal static class ClusterCompression
     public const int Deflate = 0;
     public const int Zstd = 1;
 
+    /// <summary>ZSTD_WINDOWLOG_ABSOLUTEMIN: the smallest window a zstd frame may declare (1 KiB).</summary>
+    private const int MinWindowLog = 10;
+
     /// <summary>Decodes one cluster from <paramref name="compressed"/> into <paramref name="cluster"/>.</summary>
     /// <exception cref="InvalidDataException">The data does not decode to a whole cluster.</exception>
     public static void Decompress(int type, byte[] compressed, Span<byte> cluster)
     {
         using var input = new MemoryStream(compressed, writable: false);
-        using Stream decoder = type == Zstd
-            ? new DecompressionStream(input, leaveOpen: true)
-            : new DeflateStream(input, CompressionMode.Decompress, leaveOpen: true);
+        using Stream decoder = type == Zstd ? ZstdDecoder(input, cluster.Length) : new DeflateStream(input, CompressionMode.Decompress, leaveOpen: true);
         int done = 0;
         try
         {
@@ -42,6 +44,25 @@ internal static class ClusterCompression
         if (done != cluster.Length)
         {
             throw new InvalidDataException($"A compressed cluster decodes to {done} bytes, not {cluster.Length}.");
+        }
+    }
+
+    /// <summary>
+    /// A zstd decoder whose window is bounded by the cluster: a frame may ask for a window of up to 2 GiB, which the
+    /// decoder would allocate, while a frame that compresses one cluster never needs more than the cluster.
+    /// </summary>
+    private static DecompressionStream ZstdDecoder(Stream input, int clusterSize)
+    {
+        var decoder = new DecompressionStream(input, leaveOpen: true);
+        try
+        {
+            decoder.SetParameter(ZSTD_dParameter.ZSTD_d_windowLogMax, Math.Max(MinWindowLog, System.Numerics.BitOperations.Log2((uint)clusterSize)));
+            return decoder;
+        }
+        catch
+        {
+            decoder.Dispose();
+            throw;
         }
     }
 

@@ -269,10 +269,25 @@ internal sealed record Qcow2Header
             throw new Qcow2FormatException("The image has no refcount table.");
         }
 
-        // QEMU's limits: reftable <= 8 MiB, L1 <= 32 MiB, 65536 snapshots.
-        if ((long)RefcountTableClusters * ClusterSize > 8L * 1024 * 1024 || (long)L1Size * 8 > 32L * 1024 * 1024 || SnapshotCount > 65536)
+        // QEMU's limits (block/qcow2.h): QCOW_MAX_REFTABLE_SIZE, QCOW_MAX_L1_SIZE, QCOW_MAX_SNAPSHOTS.
+        if ((long)RefcountTableClusters * ClusterSize > Qcow2Limits.MaxRefcountTableBytes)
         {
-            throw new Qcow2FormatException("A table size in the header is beyond the format's limits.");
+            throw new Qcow2FormatException($"refcount_table_clusters {RefcountTableClusters} is beyond the limit of {Qcow2Limits.MaxRefcountTableBytes} bytes of refcount table.");
+        }
+
+        if ((long)L1Size * 8 > Qcow2Limits.MaxL1Bytes)
+        {
+            throw new Qcow2FormatException($"l1_size {L1Size} is beyond the limit of {Qcow2Limits.MaxL1Bytes / 8} entries.");
+        }
+
+        if (SnapshotCount > Qcow2Limits.MaxSnapshots)
+        {
+            throw new Qcow2FormatException($"nb_snapshots {SnapshotCount} is beyond the limit of {Qcow2Limits.MaxSnapshots}.");
+        }
+
+        if (SnapshotCount > 0 && (SnapshotsOffset == 0 || SnapshotsOffset >= fileLength))
+        {
+            throw new Qcow2FormatException($"snapshots_offset 0x{SnapshotsOffset:x} of {SnapshotCount} snapshot(s) lies outside the image file.");
         }
 
         long l2Entries = ClusterSize / (HasExtendedL2 ? 16 : 8);
@@ -284,7 +299,9 @@ internal sealed record Qcow2Header
 
         if (L1TableOffset + ((long)L1Size * 8) > fileLength || RefcountTableOffset + ((long)RefcountTableClusters * ClusterSize) > fileLength)
         {
-            throw new Qcow2FormatException("A table in the header lies past the end of the image file.");
+            throw new Qcow2FormatException(L1TableOffset + ((long)L1Size * 8) > fileLength
+                ? $"The L1 table (l1_table_offset 0x{L1TableOffset:x}, l1_size {L1Size}) lies past the end of the image file."
+                : $"The refcount table (refcount_table_offset 0x{RefcountTableOffset:x}, refcount_table_clusters {RefcountTableClusters}) lies past the end of the image file.");
         }
 
         if (BackingFileOffset != 0 && (BackingFileSize > MaxBackingFileNameLength || BackingFileOffset + (ulong)BackingFileSize > (ulong)ClusterSize))

@@ -22,41 +22,77 @@ internal sealed record SnapshotEntry
     /// <summary>The virtual disk size recorded with the snapshot, when present in the extra data.</summary>
     public long? DiskSize => ExtraData.Length >= 16 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(8)) : null;
 
-    /// <summary>Parses <paramref name="count"/> entries; throws on a table that runs past its buffer.</summary>
-    public static List<SnapshotEntry> ParseTable(ReadOnlySpan<byte> table, int count)
+    /// <summary>
+    /// Parses <paramref name="count"/> entries, checking each against QEMU's limits and the file (qcow2 spec,
+    /// "Snapshots": "Byte 0 - 7: Offset into the image file at which the L1 table for the snapshot starts. Must be
+    /// aligned to a cluster boundary." and "8 - 11: Number of entries in the L1 table of the snapshots"). Returns
+    /// null when <paramref name="table"/> ends before the last entry and more of the file could follow.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">An entry is beyond a limit, misplaced, or the table runs past the file.</exception>
+    public static List<SnapshotEntry>? ParseTable(ReadOnlySpan<byte> table, int count, long fileLength, int clusterSize, bool wholeTable)
     {
         var entries = new List<SnapshotEntry>(Math.Min(count, 1024));
         int position = 0;
+        long l1Bytes = 0;
         for (int i = 0; i < count; i++)
         {
             if (position + 40 > table.Length)
             {
-                throw new Qcow2FormatException("The snapshot table runs past the end of the image.");
+                return wholeTable ? throw new Qcow2FormatException("The snapshot table runs past the end of the image file.") : null;
             }
 
             var fixedPart = table.Slice(position, 40);
+            ulong l1Offset = BinaryPrimitives.ReadUInt64BigEndian(fixedPart);
+            uint l1Size = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[8..]);
             int idSize = BinaryPrimitives.ReadUInt16BigEndian(fixedPart[12..]);
             int nameSize = BinaryPrimitives.ReadUInt16BigEndian(fixedPart[14..]);
-            int extraSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(fixedPart[36..]), 1 << 20);
-            int length = 40 + extraSize + idSize + nameSize;
+            uint extraSize = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[36..]);
+            if (extraSize > Qcow2Limits.MaxSnapshotExtraData)
+            {
+                throw new Qcow2FormatException($"Snapshot {i}: extra_data_size {extraSize} is beyond the limit of {Qcow2Limits.MaxSnapshotExtraData} bytes.");
+            }
+
+            if (l1Size > Qcow2Limits.MaxL1Bytes / 8)
+            {
+                throw new Qcow2FormatException($"Snapshot {i}: l1_size {l1Size} is beyond the limit of {Qcow2Limits.MaxL1Bytes / 8} entries.");
+            }
+
+            if ((l1Offset & (ulong)(clusterSize - 1)) != 0 || l1Offset > (ulong)fileLength || l1Offset + (l1Size * 8UL) > (ulong)fileLength)
+            {
+                throw new Qcow2FormatException($"Snapshot {i}: l1_table_offset 0x{l1Offset:x} with l1_size {l1Size} is not cluster aligned or lies past the end of the image file.");
+            }
+
+            // Each snapshot has an L1 table of its own, so together they fit in the file; a table named by many
+            // snapshots would make every walk of the snapshots cost more than the file.
+            l1Bytes += l1Size * 8L;
+            if (l1Bytes > fileLength)
+            {
+                throw new Qcow2FormatException($"Snapshot {i}: the snapshots' L1 tables together ({l1Bytes} bytes) are larger than the image file.");
+            }
+
+            int length = 40 + (int)extraSize + idSize + nameSize;
             if (position + length > table.Length)
             {
-                throw new Qcow2FormatException("The snapshot table runs past the end of the image.");
+                return wholeTable ? throw new Qcow2FormatException("The snapshot table runs past the end of the image file.") : null;
             }
 
             entries.Add(new SnapshotEntry
             {
-                L1TableOffset = (long)BinaryPrimitives.ReadUInt64BigEndian(fixedPart),
-                L1Size = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(fixedPart[8..]), int.MaxValue),
+                L1TableOffset = (long)l1Offset,
+                L1Size = (int)l1Size,
                 DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[16..]),
                 DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[20..]),
                 VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(fixedPart[24..]),
                 VmStateSize = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[32..]),
-                ExtraData = table.Slice(position + 40, extraSize).ToArray(),
-                Id = Encoding.UTF8.GetString(table.Slice(position + 40 + extraSize, idSize)),
-                Name = Encoding.UTF8.GetString(table.Slice(position + 40 + extraSize + idSize, nameSize)),
+                ExtraData = table.Slice(position + 40, (int)extraSize).ToArray(),
+                Id = Encoding.UTF8.GetString(table.Slice(position + 40 + (int)extraSize, idSize)),
+                Name = Encoding.UTF8.GetString(table.Slice(position + 40 + (int)extraSize + idSize, nameSize)),
             });
             position += (length + 7) & ~7;
+            if (position > Qcow2Limits.MaxSnapshotTableBytes)
+            {
+                throw new Qcow2FormatException($"The snapshot table is larger than {Qcow2Limits.MaxSnapshotTableBytes} bytes.");
+            }
         }
 
         return entries;

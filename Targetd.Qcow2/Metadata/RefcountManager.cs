@@ -74,6 +74,41 @@ internal sealed class RefcountManager
         return RefcountBlock.Get(block, (int)(cluster % _layout.RefcountBlockEntries), _layout.RefcountOrder);
     }
 
+    /// <summary>
+    /// The indexes of the non-zero entries of the refcount block at <paramref name="blockOffset"/>, found by scanning its
+    /// bytes (vectorised) rather than reading every entry.
+    /// </summary>
+    public async ValueTask<List<long>> NonZeroEntriesAsync(long blockOffset, CancellationToken cancellationToken)
+    {
+        var block = await _blocks.GetAsync(blockOffset, cancellationToken).ConfigureAwait(false);
+        var found = new List<long>();
+        int bits = _layout.RefcountBits;
+        int position = 0;
+        while (position < block.Length)
+        {
+            int next = block.AsSpan(position).IndexOfAnyExcept((byte)0);
+            if (next < 0)
+            {
+                break;
+            }
+
+            int at = position + next;
+            long firstEntry = at * 8L / bits;
+            long lastEntry = ((at + 1) * 8L - 1) / bits;
+            for (long entry = firstEntry; entry <= lastEntry; entry++)
+            {
+                if (RefcountBlock.Get(block, (int)entry, _layout.RefcountOrder) != 0 && (found.Count == 0 || found[^1] != entry))
+                {
+                    found.Add(entry);
+                }
+            }
+
+            position = (int)Math.Max(at + 1, (lastEntry + 1) * bits / 8);
+        }
+
+        return found;
+    }
+
     public async ValueTask SetAsync(long cluster, ulong value, CancellationToken cancellationToken)
     {
         if (value > _layout.MaxRefcount)

@@ -19,9 +19,12 @@ internal sealed class AttachedDisk : IAsyncDisposable
 
     public IBlockDevice Device { get; }
 
-    /// <summary>Opens a qcow2 image (with its backing chain) or a raw image read-write, locked as QEMU locks it.</summary>
-    /// <exception cref="Qcow2TargetException">The file is not a usable disk image or is in use elsewhere.</exception>
-    public static async Task<AttachedDisk> OpenAsync(string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a qcow2 image (with its backing chain, every file of it admitted by <paramref name="policy"/>) or a raw
+    /// image read-write, locked as QEMU locks it. The file's type is checked before it is opened, so a FIFO never blocks.
+    /// </summary>
+    /// <exception cref="Qcow2TargetException">The file is not a usable disk image, its chain is refused, or it is in use elsewhere.</exception>
+    public static async Task<AttachedDisk> OpenAsync(string path, Qcow2ChainPolicy policy, CancellationToken cancellationToken)
     {
         if (Directory.Exists(path))
         {
@@ -30,16 +33,22 @@ internal sealed class AttachedDisk : IAsyncDisposable
 
         try
         {
+            policy.Admit(path);
             IBlockDevice device = await Qcow2Image.IsQcow2Async(path, cancellationToken).ConfigureAwait(false)
-                ? await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ? await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ChainPolicy = policy }, cancellationToken).ConfigureAwait(false)
                 : OpenRaw(path);
             return new AttachedDisk(path, device);
+        }
+        catch (Qcow2ChainException ex)
+        {
+            throw new Qcow2TargetException($"cannot attach '{path}': {ex.Message}", ex);
         }
         catch (ImageInUseException ex)
         {
             throw new Qcow2TargetException(ex.Message, ex);
         }
-        catch (Exception ex) when (ex is Qcow2FormatException or InvalidDataException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is Qcow2FormatException or InvalidDataException or ArgumentException or NotSupportedException
+            or OverflowException or IndexOutOfRangeException or OutOfMemoryException)
         {
             throw Qcow2TargetErrors.NotADiskImage(path, ex.Message);
         }

@@ -35,6 +35,8 @@ internal static class Qcow2TargetErrors
 
     public static Qcow2TargetException NotADiskImage(string path, string reason) => new($"'{path}' is not a disk image: {reason}");
 
+    public static Qcow2TargetException BeingAttached(string path) => new($"disk '{path}' is being attached by another request");
+
     public static Qcow2TargetException AlreadyAttached(string path, string target, int lun) =>
         new($"disk '{path}' is already attached to target {target} as LUN {lun}");
 }

@@ -16,4 +16,10 @@ public sealed record Qcow2TargetOptions
     /// initiator by default.
     /// </summary>
     public TargetAccess Access { get; init; } = TargetAccess.Open;
+
+    /// <summary>
+    /// Folders besides the disks root that backing files and external data files may lie in (after <c>..</c> and
+    /// symbolic links are resolved). Default: none, every file of a chain must lie in the disks root.
+    /// </summary>
+    public IReadOnlyList<string> BackingRoots { get; init; } = [];
 }

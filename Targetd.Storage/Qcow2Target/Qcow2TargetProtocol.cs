@@ -113,7 +113,7 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service, ILogger? log
                     targets[target.Name] = new JObject
                     {
                         ["target_id"] = target.Id,
-                        ["logical_units"] = new JArray(target.LogicalUnits.Select(l => new JObject { ["logical_unit_id"] = l.Lun, ["file_path"] = l.Path })),
+                        ["logical_units"] = new JArray(target.LogicalUnits.Select(l => Unit(l.Lun, l.Path, target.Failures.GetValueOrDefault(l.Lun)))),
                         ["has_connections"] = target.HasConnections,
                         ["it_nexuses"] = new JArray(target.Nexuses),
                     };
@@ -123,6 +123,18 @@ public sealed class Qcow2TargetProtocol(Qcow2TargetService service, ILogger? log
             default:
                 throw Qcow2TargetErrors.UnknownType(type);
         }
+    }
+
+    /// <summary>A LUN as LIST shows it; a disk that failed to open at start carries its <c>error</c> too (a field the original does not send).</summary>
+    private static JObject Unit(int lun, string path, string? error)
+    {
+        var unit = new JObject { ["logical_unit_id"] = lun, ["file_path"] = path };
+        if (error is not null)
+        {
+            unit["error"] = error;
+        }
+
+        return unit;
     }
 
     private static JObject Parse(string line)

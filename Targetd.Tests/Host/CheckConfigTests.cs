@@ -56,6 +56,8 @@ public sealed class CheckConfigTests
     [TestCase("ssl: true\nssl_cert: cert.pem\nssl_key: key.pem\n", "ssl_cert:*does not exist*")]
     [TestCase("state_file: nowhere/state.json\n", "state_file:*does not exist*")]
     [TestCase("zfs_block_pools: [tank/v]\n", "zfs_block_pools:*")]
+    [TestCase("backing_roots: [missing]\n", "backing_roots: folder '*missing' does not exist")]
+    [TestCase("backing_roots: images\n", "backing_roots: must be a list")]
     public async Task Targetd_names_the_key_of_the_first_error(string yaml, string message)
     {
         string path = Write("targetd.yaml", "password: pw\n" + yaml);
@@ -65,6 +67,19 @@ public sealed class CheckConfigTests
         code.Should().Be(1);
         output.Should().BeEmpty();
         error.Should().Match($"targetd: {message}");
+    }
+
+    [Test]
+    public async Task Both_daemons_show_their_backing_roots()
+    {
+        string targetd = Write("targetd.yaml", "password: pw\nimage_pools:\n  images: images\nbacking_roots: [disks]\nstate_file: state.json\n");
+        string qcow2target = Write("qcow2target.json", "{\"disks_root\": \"disks\", \"state\": \"\", \"backing_roots\": [\"images\"]}");
+
+        var http = await TargetdAsync("--config", targetd, "--check-config");
+        var socket = await Qcow2TargetAsync("serve", "--config", qcow2target, "--check-config");
+
+        http.Output.Should().Contain($"backing_roots: {Path.Combine(_folder.FullName, "disks")}", http.Error);
+        socket.Output.Should().Contain($"backing_roots: {Path.Combine(_folder.FullName, "images")}", socket.Error);
     }
 
     [Test]
@@ -107,6 +122,8 @@ public sealed class CheckConfigTests
     [TestCase("{\"disks_root\": \"disks\", \"log_format\": \"xml\"}", "log_format:*")]
     [TestCase("{\"disks_root\": \"disks\", \"portals\": \"x\"}", "unknown config key 'portals'")]
     [TestCase("{\"disks_root\": ", "cannot read config file*")]
+    [TestCase("{\"disks_root\": \"disks\", \"backing_roots\": [\"missing\"]}", "backing_roots: '*missing' does not exist or is not a folder")]
+    [TestCase("{\"disks_root\": \"disks\", \"backing_roots\": {}}", "config key 'backing_roots' must be a list of folders")]
     public async Task Qcow2target_names_the_key_of_the_first_error(string json, string message)
     {
         string path = Write("qcow2target.json", json);

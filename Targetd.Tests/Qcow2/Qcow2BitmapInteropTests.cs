@@ -68,7 +68,7 @@ public sealed class Qcow2BitmapInteropTests
         long size = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(8));
         long offset = (long)BinaryPrimitives.ReadUInt64BigEndian(extension.Data.AsSpan(16));
         var result = new Dictionary<string, byte[]>();
-        foreach (var bitmap in PersistentBitmap.ParseDirectory(file.AsSpan((int)offset, (int)size), count))
+        foreach (var bitmap in PersistentBitmap.ParseDirectory(file.AsSpan((int)offset, (int)size), count, file.Length, header.ClusterSize))
         {
             (bitmap.Flags & PersistentBitmap.InUse).Should().Be(0, $"bitmap '{bitmap.Name}' must not be left in use");
             var bits = new List<byte>();

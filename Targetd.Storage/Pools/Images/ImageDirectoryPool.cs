@@ -60,6 +60,12 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     /// <summary>The pool's folder.</summary>
     public string Folder => _folder;
 
+    /// <summary>
+    /// Folders besides the pool's own that backing files and external data files of its volumes may lie in (after
+    /// <c>..</c> and symbolic links are resolved). Default: none, every file of a volume's chain lies in the pool's folder.
+    /// </summary>
+    public IReadOnlyList<string> BackingRoots { get; init; } = [];
+
     /// <inheritdoc />
     public async Task<BlockPoolInfo> GetInfoAsync(CancellationToken cancellationToken = default)
     {
@@ -137,7 +143,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         string from = ExistingPath(source);
         ResourceName.EnsureValid(destination);
         long length;
-        await using (var original = await Qcow2Image.OpenAsync(from, SharedRead with { OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
+        await using (var original = await OpenImageAsync(from, SharedRead with { OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
         {
             length = original.Length;
         }
@@ -167,7 +173,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
 
             if (size is { } grow)
             {
-                await using var copy = await Qcow2Image.OpenAsync(to, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await using var copy = await OpenImageAsync(to, new Qcow2OpenOptions(), cancellationToken).ConfigureAwait(false);
                 await copy.ResizeAsync(grow, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
         }
@@ -184,7 +190,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     public async Task ResizeAsync(string name, long size, CancellationToken cancellationToken = default)
     {
         string path = ExistingPath(name);
-        await using var image = await Qcow2Image.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var image = await OpenImageAsync(path, new Qcow2OpenOptions(), cancellationToken).ConfigureAwait(false);
         if (size <= image.Length)
         {
             throw TargetdErrors.SizeNotLarger(size, name, Name);
@@ -195,7 +201,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
 
     /// <inheritdoc />
     public async Task<IBlockDevice> OpenAsync(string name, CancellationToken cancellationToken = default) =>
-        await Qcow2Image.OpenAsync(ExistingPath(name), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await OpenImageAsync(ExistingPath(name), new Qcow2OpenOptions(), cancellationToken).ConfigureAwait(false);
 
     /// <summary>The stable uuid of a volume.</summary>
     public async Task<string> UuidOfAsync(string name, CancellationToken cancellationToken = default) =>
@@ -227,6 +233,22 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     /// exported (as <c>qemu-img convert -U</c> reads a running VM's disk), so that a volume in use can still be copied.
     /// </summary>
     private static Qcow2OpenOptions SharedRead { get; } = new() { ReadOnly = true, Lock = false };
+
+    /// <summary>
+    /// Opens a volume's image with its chain confined to the pool's folder and the backing roots (regular files only,
+    /// no loop, at most 16 backing files); a refused chain is -1 naming the refused file.
+    /// </summary>
+    private async Task<Qcow2Image> OpenImageAsync(string path, Qcow2OpenOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Qcow2Image.OpenAsync(path, options with { ChainPolicy = Qcow2ChainPolicy.Confined([_folder, .. BackingRoots]) }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Qcow2ChainException ex)
+        {
+            throw new TargetdException(TargetdErrorCode.Invalid, $"Volume image refused: {ex.Message}", ex);
+        }
+    }
 
     private string PathOf(string name) => Path.Combine(_folder, name + ".qcow2");
 
@@ -286,9 +308,9 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     }
 
     /// <summary>Copies only what the source image has allocated, into a new image of the same geometry.</summary>
-    private static async Task CopyAllocatedAsync(string from, string to, IProgress<double> progress, CancellationToken cancellationToken)
+    private async Task CopyAllocatedAsync(string from, string to, IProgress<double> progress, CancellationToken cancellationToken)
     {
-        await using var source = await Qcow2Image.OpenAsync(from, SharedRead, cancellationToken).ConfigureAwait(false);
+        await using var source = await OpenImageAsync(from, SharedRead, cancellationToken).ConfigureAwait(false);
         await using var target = await Qcow2Image.CreateAsync(to, new Qcow2CreateOptions { Size = source.Length, ClusterSize = source.ClusterSize }, cancellationToken).ConfigureAwait(false);
         var extents = await source.GetAllocatedExtentsAsync(0, source.Length, cancellationToken).ConfigureAwait(false);
         await BlockDeviceCopy.CopyExtentsAsync(source, target, extents, progress, cancellationToken).ConfigureAwait(false);
