@@ -10,9 +10,6 @@ internal sealed class BufferBudget
     private long _inUse;
     private long _peak;
 
-    /// <summary>The most in use since the budget was last empty.</summary>
-    private long _burstPeak;
-
     public BufferBudget(long capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
@@ -40,8 +37,12 @@ internal sealed class BufferBudget
             long seen = Interlocked.CompareExchange(ref _inUse, current + bytes, current);
             if (seen == current)
             {
-                RaiseTo(ref _burstPeak, current + bytes);
-                RaiseTo(ref _peak, current + bytes);
+                long peak = Interlocked.Read(ref _peak);
+                while (current + bytes > peak && Interlocked.CompareExchange(ref _peak, current + bytes, peak) is var was && was != peak)
+                {
+                    peak = was;
+                }
+
                 return true;
             }
 
@@ -49,30 +50,6 @@ internal sealed class BufferBudget
         }
     }
 
-    /// <summary>
-    /// Raised, on the thread that gave the last bytes back, when the budget becomes empty after a burst that held at least
-    /// <see cref="BurstBytes"/>: the memory the burst used may be given back to the system.
-    /// </summary>
-    public event Action? BurstEnded;
-
-    /// <summary>How much a burst must have held for <see cref="BurstEnded"/> to be raised when it ends.</summary>
-    public long BurstBytes { get; init; } = 64L << 20;
-
     /// <summary>Gives bytes back.</summary>
-    public void Return(long bytes)
-    {
-        if (Interlocked.Add(ref _inUse, -bytes) == 0 && Interlocked.Exchange(ref _burstPeak, 0) >= BurstBytes)
-        {
-            BurstEnded?.Invoke();
-        }
-    }
-
-    private static void RaiseTo(ref long field, long value)
-    {
-        long seen = Interlocked.Read(ref field);
-        while (value > seen && Interlocked.CompareExchange(ref field, value, seen) is var was && was != seen)
-        {
-            seen = was;
-        }
-    }
+    public void Return(long bytes) => Interlocked.Add(ref _inUse, -bytes);
 }

@@ -43,19 +43,7 @@ public sealed class IscsiTargetRegistry
     }
 
     /// <summary>The budget <see cref="IscsiLimits.BufferBudgetBytes"/> sets.</summary>
-    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, ref _buffersLock, () =>
-    {
-        var budget = new Server.BufferBudget(_limits.BufferBudgetBytes);
-        _memoryRelease = new Server.BurstMemoryRelease(budget);
-        return budget;
-    });
-
-    /// <summary>Collects once a burst that held much of the budget is over, so its memory leaves the process.</summary>
-    private Server.BurstMemoryRelease? _memoryRelease;
-    private object? _buffersLock;
-
-    /// <summary>How many collections the end of bursts has run.</summary>
-    internal int BurstCollections => _memoryRelease?.Collections ?? 0;
+    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(_limits.BufferBudgetBytes));
 
     /// <summary>The session counts <see cref="IscsiLimits.MaxSessionsPerTarget"/> and <see cref="IscsiLimits.MaxSessionsPerInitiator"/> bound.</summary>
     internal Server.SessionAdmission Admission => LazyInitializer.EnsureInitialized(ref _admission, () => new Server.SessionAdmission(_limits));
