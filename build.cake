@@ -9,6 +9,8 @@
 //             the bytes repeat, then the Packaging tests check symbols, paths and metadata
 //   Samples   Pack, then build samples/ against the packages alone (own restore under artifacts/samples) and run
 //             them with checks (samples/check-samples.sh: libiscsi with CHAP, qemu-img, the pool's listing)
+//   Fuzz      every harness of Targetd.Fuzz under AFL++ (Targetd.Fuzz/fuzz.sh) for --fuzz-seconds=N each (default 60);
+//             fails when one saves a crash or a hang
 //   Default   Build + Test
 
 var target = Argument("target", "Default");
@@ -16,6 +18,8 @@ var configuration = Argument("configuration", "Release");
 var benchFilter = Argument("bench-filter", "*");
 var benchRuns = Argument("bench-runs", 5);
 var skipBenchmarkDotNet = HasArgument("skip-benchmarkdotnet");
+var fuzzSeconds = Argument("fuzz-seconds", 60);
+var fuzzHarnesses = new[] { "framer", "login", "session", "qcow2", "jsonrpc", "qcow2target", "config" };
 var solution = "./Targetd.slnx";
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
@@ -207,6 +211,33 @@ Task("Samples")
     if (exitCode != 0)
     {
         throw new Exception($"samples/check-samples.sh failed with exit code {exitCode}");
+    }
+});
+
+Task("Fuzz")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    // Each harness in turn (they share the machine's cores); every one runs even when an earlier one found something.
+    var failed = new List<string>();
+    foreach (var harness in fuzzHarnesses)
+    {
+        int exitCode = StartProcess("bash", new ProcessSettings
+        {
+            Arguments = new ProcessArgumentBuilder()
+                .AppendQuoted(MakeAbsolute(File("./Targetd.Fuzz/fuzz.sh")).FullPath)
+                .Append(harness)
+                .Append(fuzzSeconds.ToString()),
+        });
+        if (exitCode != 0)
+        {
+            failed.Add(harness);
+        }
+    }
+
+    if (failed.Count > 0)
+    {
+        throw new Exception($"fuzzing found crashes or hangs (or could not run) in: {string.Join(", ", failed)}; inputs under artifacts/fuzz/<harness>/out/default");
     }
 });
 

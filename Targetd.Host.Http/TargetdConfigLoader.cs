@@ -20,13 +20,14 @@ internal static class TargetdConfigLoader
             stream.Load(reader);
             root = stream.Documents.Count == 0 ? [] : stream.Documents[0].RootNode as YamlMappingNode ?? [];
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        // YamlDotNet's scanner throws InvalidOperationException on some malformed input rather than a YamlException.
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException or InvalidOperationException)
         {
             throw new ArgumentException($"cannot read {path}: {ex.Message}", ex);
         }
 
         string baseFolder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var values = root.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? string.Empty, c => c.Value, StringComparer.Ordinal);
+        var values = root.Children.ToDictionary(c => KeyOf(c.Key), c => c.Value, StringComparer.Ordinal);
         string? password = passwordFromEnvironment is { Length: > 0 } ? passwordFromEnvironment : Scalar(values, "password");
         if (string.IsNullOrEmpty(password) || (values.TryGetValue("password", out var passwordNode) && passwordFromEnvironment is not { Length: > 0 } && passwordNode is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain } plain && long.TryParse(plain.Value, out _)))
         {
@@ -48,7 +49,7 @@ internal static class TargetdConfigLoader
 
             foreach (var (key, value) in map.Children)
             {
-                string name = ((YamlScalarNode)key).Value ?? string.Empty;
+                string name = KeyOf(key);
                 if (!Core.Names.ResourceName.IsValid(name))
                 {
                     throw new ArgumentException($"image_pools: pool name '{name}' must match [a-zA-Z0-9_-]+ (no '/')");
@@ -167,7 +168,7 @@ internal static class TargetdConfigLoader
 
         foreach (var (key, value) in map.Children)
         {
-            string name = ((YamlScalarNode)key).Value ?? string.Empty;
+            string name = KeyOf(key);
             if (!Core.Names.ResourceName.IsValid(name))
             {
                 throw new ArgumentException($"rbd_pools: pool name '{name}' must match [a-zA-Z0-9_-]+ (no '/')");
@@ -175,7 +176,7 @@ internal static class TargetdConfigLoader
 
             var settings = value switch
             {
-                YamlMappingNode m => m.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? string.Empty, c => c.Value, StringComparer.Ordinal),
+                YamlMappingNode m => m.Children.ToDictionary(c => KeyOf(c.Key), c => c.Value, StringComparer.Ordinal),
                 YamlScalarNode { Value: null or "" } => [],
                 _ => throw new ArgumentException($"rbd_pools: '{name}' must be a map with ceph_pool, ceph_conf and client_id"),
             };
@@ -246,4 +247,8 @@ internal static class TargetdConfigLoader
             ? endPoint
             : throw new ArgumentException($"portal_addresses: '{value}' is not an address or ADDRESS:PORT");
     }
+
+    /// <summary>A mapping key, which must be a scalar (a sequence or mapping as a key is refused).</summary>
+    private static string KeyOf(YamlNode key) =>
+        key is YamlScalarNode scalar ? scalar.Value ?? string.Empty : throw new ArgumentException($"a key at line {key.Start.Line} is not a plain string");
 }

@@ -304,7 +304,8 @@ internal sealed record Qcow2Header
                 : $"The refcount table (refcount_table_offset 0x{RefcountTableOffset:x}, refcount_table_clusters {RefcountTableClusters}) lies past the end of the image file.");
         }
 
-        if (BackingFileOffset != 0 && (BackingFileSize > MaxBackingFileNameLength || BackingFileOffset + (ulong)BackingFileSize > (ulong)ClusterSize))
+        // backing_file_size is unsigned on disk: a value above 2^31 reads as a negative int and must not pass as short.
+        if (BackingFileOffset != 0 && ((uint)BackingFileSize > MaxBackingFileNameLength || BackingFileOffset > (ulong)ClusterSize || BackingFileOffset + (ulong)BackingFileSize > (ulong)ClusterSize))
         {
             throw new Qcow2FormatException("Invalid backing file name location.");
         }

@@ -167,7 +167,16 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                 throw Qcow2TargetErrors.TargetAlreadyExists();
             }
 
-            _port.AddTarget(targetName, _access);
+            try
+            {
+                _port.AddTarget(targetName, _access);
+            }
+            catch (ArgumentException)
+            {
+                // The port checks names more strictly (iqn.yyyy-mm.…): a name it refuses is the client's error.
+                throw Qcow2TargetErrors.InvalidTargetName(targetName);
+            }
+
             _targets[targetName] = new ServedTarget(targetName, _nextTargetId++);
             await CommitAsync(cancellationToken).ConfigureAwait(false);
             LogTargetAdded(targetName);
