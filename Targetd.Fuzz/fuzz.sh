@@ -47,7 +47,7 @@ done
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 export AFL_FORKSRV_INIT_TMOUT=60000
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_TieredPGO=0
-afl-fuzz -i "$here/corpus/$harness" -o "$work/out" -t 5000 -V "$seconds" -- dotnet "$work/bin/Targetd.Fuzz.dll" "$harness" \
+afl-fuzz -s "${FUZZ_SEED:-1}" -i "$here/corpus/$harness" -o "$work/out" -t 5000 -V "$seconds" -- dotnet "$work/bin/Targetd.Fuzz.dll" "$harness" \
   >"$work/afl.log" 2>&1 || { tail -n 30 "$work/afl.log" >&2; echo "afl-fuzz failed (log: $work/afl.log)" >&2; exit 1; }
 
 stats="$work/out/default/fuzzer_stats"
