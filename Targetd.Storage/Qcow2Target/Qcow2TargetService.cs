@@ -119,8 +119,19 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
                     continue;
                 }
 
+                try
+                {
+                    _port.AddTarget(record.Name, _access);
+                }
+                catch (ArgumentException)
+                {
+                    // A name the iSCSI target refuses (a state file written by hand or by an older version): skipped,
+                    // like a malformed one, so the daemon still serves everything else.
+                    LogRestoreSkippedTarget(record.Name);
+                    continue;
+                }
+
                 var target = new ServedTarget(record.Name, record.Id);
-                _port.AddTarget(record.Name, _access);
                 _targets[record.Name] = target;
                 _nextTargetId = Math.Max(_nextTargetId, record.Id + 1);
                 foreach (var ((name, lun), (path, disk, error)) in opened.Where(o => o.Key.Target == record.Name).ToList())

@@ -32,4 +32,26 @@ public sealed class Qcow2TargetFuzzedLineTests
         ((string?)reply["error"]).Should().Be($"invalid target name '{name}': expected an iSCSI name (iqn., eui. or naa.) of at most 223 characters");
         JObject.Parse(await protocol.HandleLineAsync("{\"type\": \"LIST\"}")).ToString().Should().NotContain(name);
     }
+
+    [Test]
+    public async Task A_state_file_naming_a_target_the_port_refuses_restores_the_others()
+    {
+        var options = new Qcow2TargetOptions { DisksRoot = _root.CreateSubdirectory("disks").FullName, StateFile = Path.Combine(_root.FullName, "state.json") };
+        await using (var before = new Qcow2TargetService(options, new IscsiTargetPort(new IscsiTargetRegistry())))
+        {
+            await before.AddTargetAsync("iqn.2024-01.net.example:good");
+            await before.AddTargetAsync("iqn.2024-01.net.example:bad");
+        }
+
+        var state = await File.ReadAllTextAsync(options.StateFile);
+        state.Should().Contain("iqn.2024-01.net.example:bad");
+        await File.WriteAllTextAsync(options.StateFile, state.Replace("iqn.2024-01.net.example:bad", "iqn.2021", StringComparison.Ordinal));
+
+        var registry = new IscsiTargetRegistry();
+        await using var after = new Qcow2TargetService(options, new IscsiTargetPort(registry));
+        await after.RestoreAsync();
+
+        after.List().Select(t => t.Name).Should().Equal("iqn.2024-01.net.example:good");
+        registry.Targets.Select(t => t.Name).Should().Equal("iqn.2024-01.net.example:good");
+    }
 }
