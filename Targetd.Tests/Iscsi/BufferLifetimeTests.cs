@@ -171,6 +171,7 @@ public sealed class BufferLifetimeTests
 
         var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 2048), 1 << 20, read: true);
         read.Data.Should().Equal(data[..(1 << 20)], "the session is healthy after the resets");
+        await WaitUntilAsync(() => target.Registry.Buffers.InUse == 0); // the last read's share is given back once its response has left
         target.Registry.Buffers.InUse.Should().Be(0, "no task is left registered");
         (await initiator.LogoutAsync()).Opcode.Should().Be(IscsiOpcode.LogoutResponse);
         await target.WaitForNoSessionsAsync();
