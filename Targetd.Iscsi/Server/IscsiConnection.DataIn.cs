@@ -19,7 +19,7 @@ internal sealed partial class IscsiConnection
     {
         if (data.Length >= PduWriter.DirectSendThreshold && !_writer.DataDigest && MemoryMarshal.TryGetArray(data, out var whole))
         {
-            var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(DataInPduCount(whole.Count));
+            var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(MaxDataInPdus(whole.Count));
             try
             {
                 int count = 0;
@@ -48,18 +48,12 @@ internal sealed partial class IscsiConnection
         }
     }
 
-    /// <summary>How many Data-In PDUs carry <paramref name="total"/> bytes: cut at every segment and every burst.</summary>
-    private int DataInPduCount(int total)
-    {
-        int count = 0;
-        for (int offset = 0; offset < total; count++)
-        {
-            int burstEnd = ((offset / Parameters.MaxBurstLength) + 1) * Parameters.MaxBurstLength;
-            offset += Math.Min(Parameters.InitiatorMaxRecvDataSegmentLength, Math.Min(total, burstEnd) - offset);
-        }
-
-        return count;
-    }
+    /// <summary>
+    /// At most how many Data-In PDUs carry <paramref name="total"/> bytes: one per segment, plus one more at each burst
+    /// boundary that cuts a segment short.
+    /// </summary>
+    private int MaxDataInPdus(int total) =>
+        (total / Parameters.InitiatorMaxRecvDataSegmentLength) + (total / Parameters.MaxBurstLength) + 1;
 
     private static StatusNumbering Numbering(bool last, bool withStatus) => last && withStatus ? StatusNumbering.Advance : StatusNumbering.Reserved;
 

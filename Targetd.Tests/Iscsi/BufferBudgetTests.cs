@@ -4,6 +4,8 @@ using Targetd.Iscsi.Server;
 using Targetd.Iscsi.Wire;
 using Targetd.Iscsi.Wire.Pdus;
 
+using Targetd.Tests.Support;
+
 namespace Targetd.Tests.Iscsi;
 
 /// <summary>
@@ -110,11 +112,6 @@ public sealed class BufferBudgetTests
         fits.Status.Should().Be(ScsiStatus.Good);
 
         // The share is given back once the response has left, which may be just after the initiator has it.
-        for (int i = 0; i < 250 && target.Registry.Buffers.InUse > 0; i++)
-        {
-            await Task.Delay(20);
-        }
-
-        target.Registry.Buffers.InUse.Should().Be(0);
+        await Eventually.TrueAsync(() => target.Registry.Buffers.InUse == 0);
     }
 }

@@ -107,7 +107,7 @@ public sealed class BufferLifetimeTests
         await using var first = await TestInitiator.ConnectAsync(target.EndPoint, receiveBufferSize: 4096);
         (await first.LoginAsync(LoopbackTarget.TargetName)).Should().Be(0);
         await first.SendCommandAsync(0, Cdb.Read10(0, (ushort)(data.Length / BlockSize)), data.Length, read: true);
-        await WaitUntilAsync(() => target.Registry.Buffers.InUse == data.Length);
+        await Eventually.TrueAsync(() => target.Registry.Buffers.InUse == data.Length);
         await Task.Delay(200);
 
         // The same initiator and ISID log in again: the first session is reinstated (ended) while its send is under way.
@@ -171,7 +171,7 @@ public sealed class BufferLifetimeTests
 
         var read = await initiator.ExecuteAsync(0, Cdb.Read10(0, 2048), 1 << 20, read: true);
         read.Data.Should().Equal(data[..(1 << 20)], "the session is healthy after the resets");
-        await WaitUntilAsync(() => target.Registry.Buffers.InUse == 0); // the last read's share is given back once its response has left
+        await Eventually.TrueAsync(() => target.Registry.Buffers.InUse == 0); // the last read's share is given back once its response has left
         target.Registry.Buffers.InUse.Should().Be(0, "no task is left registered");
         (await initiator.LogoutAsync()).Opcode.Should().Be(IscsiOpcode.LogoutResponse);
         await target.WaitForNoSessionsAsync();
@@ -185,15 +185,5 @@ public sealed class BufferLifetimeTests
         var run = new byte[64];
         run.AsSpan().Fill(PoisoningBufferPool.Poison);
         return bytes.AsSpan().IndexOf(run);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 1000 && !condition(); i++)
-        {
-            await Task.Delay(5);
-        }
-
-        condition().Should().BeTrue();
     }
 }

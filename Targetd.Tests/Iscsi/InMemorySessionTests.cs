@@ -109,7 +109,7 @@ public sealed class InMemorySessionTests
             await stalled.Initiator.SendCommandAsync(0, Cdb.Read10((uint)(i * 2048), 2048), 1 << 20, read: true);
         }
 
-        await WaitUntilAsync(() => registry.Buffers.InUse == 4L << 20);
+        await Eventually.TrueAsync(() => registry.Buffers.InUse == 4L << 20);
         clock.Advance(TimeSpan.FromSeconds(44));
         await Task.Delay(50);
         stalled.Ended.IsCompleted.Should().BeFalse("a send may wait NopInInterval + NopInResponse = 45 s");
@@ -136,15 +136,5 @@ public sealed class InMemorySessionTests
         }
 
         return data;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 1000 && !condition(); i++)
-        {
-            await Task.Delay(5);
-        }
-
-        condition().Should().BeTrue();
     }
 }

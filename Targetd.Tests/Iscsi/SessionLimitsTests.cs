@@ -43,7 +43,7 @@ public sealed class SessionLimitsTests
         log.Logger.Entries.Should().Contain(e => e.Message.Contains("max_sessions_per_target (2) reached on " + LoopbackTarget.TargetName, StringComparison.Ordinal));
 
         (await first.LogoutAsync()).Opcode.Should().Be(IscsiOpcode.LogoutResponse);
-        await WaitAsync(() => target.Registry.Sessions.Count == 1);
+        await Eventually.TrueAsync(() => target.Registry.Sessions.Count == 1);
         await using var fourth = await LoginAsync(target, Gamma);
         target.Registry.Sessions.Should().HaveCount(2);
     }
@@ -58,7 +58,7 @@ public sealed class SessionLimitsTests
         await using var again = await LoginAsync(target, Alpha);
 
         (await old.IsClosedByTargetAsync()).Should().BeTrue("the new session of the same initiator and ISID replaces it");
-        await WaitAsync(() => target.Registry.Sessions.Count == 1);
+        await Eventually.TrueAsync(() => target.Registry.Sessions.Count == 1);
         await using var other = await TestInitiator.ConnectAsync(target.EndPoint);
         (await other.LoginAsync(LoopbackTarget.TargetName, Beta)).Should().Be(OutOfResources, "the reinstated session still counts");
     }
@@ -94,7 +94,7 @@ public sealed class SessionLimitsTests
         await using var target = await LoopbackTarget.StartAsync(limits: new IscsiLimits { MaxConnectionsPerPortal = 2 }, loggerFactory: log);
         await using var idle = await TestInitiator.ConnectAsync(target.EndPoint);
         await using var session = await LoginAsync(target, Alpha);
-        await WaitAsync(() => target.Portal.ConnectionCount == 2);
+        await Eventually.TrueAsync(() => target.Portal.ConnectionCount == 2);
 
         for (int i = 0; i < 3; i++)
         {
@@ -105,7 +105,7 @@ public sealed class SessionLimitsTests
 
         target.Portal.ConnectionCount.Should().Be(2);
         await idle.DisposeAsync();
-        await WaitAsync(() => target.Portal.ConnectionCount == 1);
+        await Eventually.TrueAsync(() => target.Portal.ConnectionCount == 1);
         await using var next = await LoginAsync(target, Beta);
 
         var entries = log.Logger.Entries;
@@ -186,15 +186,5 @@ public sealed class SessionLimitsTests
                 return pdu.AsScsiResponse().Status;
             }
         }
-    }
-
-    private static async Task WaitAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        condition().Should().BeTrue();
     }
 }
