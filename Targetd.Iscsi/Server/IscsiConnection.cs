@@ -222,7 +222,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         foreach (var task in Tasks.Values)
         {
             task.TryAbort();
-            await task.Cancellation.CancelAsync().ConfigureAwait(false);
+            await task.CancelAsync().ConfigureAwait(false);
             if (!task.IsStarted && Tasks.TryRemove(task.InitiatorTaskTag, out _))
             {
                 task.Dispose();

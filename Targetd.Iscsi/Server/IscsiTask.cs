@@ -65,6 +65,22 @@ internal sealed class IscsiTask : IDisposable
     /// </summary>
     public bool TryAbort() => Interlocked.CompareExchange(ref _outcome, Aborted, Open) != Responding;
 
+    /// <summary>
+    /// Stops what the task is running. A task that has meanwhile completed and been disposed has nothing left to stop:
+    /// an abort that won the race against its response must still be answered.
+    /// </summary>
+    public async Task CancelAsync()
+    {
+        try
+        {
+            await Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Completed and disposed: nothing runs any more.
+        }
+    }
+
     /// <summary>Claims the right to send the task's response; false when the task was aborted first.</summary>
     public bool TryBeginResponse() => Interlocked.CompareExchange(ref _outcome, Responding, Open) == Open;
 

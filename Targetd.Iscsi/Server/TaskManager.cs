@@ -73,7 +73,7 @@ internal sealed class TaskManager
             }
 
             aborted.Add(task);
-            await task.Cancellation.CancelAsync().ConfigureAwait(false);
+            await task.CancelAsync().ConfigureAwait(false);
             if (!task.IsStarted && _session.Tasks.TryRemove(task.InitiatorTaskTag, out _))
             {
                 task.Dispose();

@@ -41,6 +41,20 @@ public sealed class TaskManagerTests
     }
 
     [Test]
+    public async Task An_abort_that_won_against_a_task_which_then_completed_and_was_disposed_is_still_answered()
+    {
+        var (session, manager) = NewSession();
+        var task = new IscsiTask(4, 0, 0, new byte[16], 1, 0, isRead: false, isWrite: false) { IsStarted = true };
+        session.Tasks[4] = task;
+        task.TryAbort().Should().BeTrue();
+        task.MarkCompleted();
+        task.Dispose(); // the execution ended (sending nothing, as it was aborted) before the abort cancelled it
+
+        (await manager.ManageAsync(TaskManagementFunction.AbortTask, 0, 0, referenced: 4, cmdSN: 2, refCmdSN: 1))
+            .Should().Be(TaskManagementResponse.FunctionComplete);
+    }
+
+    [Test]
     public async Task A_task_whose_response_is_on_its_way_is_not_aborted()
     {
         var (session, manager) = NewSession();
