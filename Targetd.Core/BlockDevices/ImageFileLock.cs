@@ -29,7 +29,7 @@ public sealed class ImageFileLock : IDisposable
     public static ImageFileLock Acquire(string path, bool writable)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var handle = NonBlockingOpen.Open(path, writable: false);
         try
         {
             int[] permissions = writable ? [ConsistentRead, Write, WriteUnchanged, Resize] : [ConsistentRead];

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Targetd.Core.BlockDevices;
+using Targetd.Qcow2.Interop;
 
 namespace Targetd.Qcow2.Metadata;
 
@@ -41,7 +42,10 @@ internal sealed class HostFile : IDisposable
         var imageLock = lockImage && !createNew ? ImageFileLock.Acquire(path, writable) : null;
         try
         {
-            var handle = File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous);
+            // An existing file opens without waiting, so a FIFO put in its place cannot block the open.
+            var handle = createNew
+                ? File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous)
+                : PosixFile.OpenWithoutWaiting(path, writable);
             return new HostFile(handle, imageLock, path, writable);
         }
         catch

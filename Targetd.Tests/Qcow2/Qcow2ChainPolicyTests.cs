@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Targetd.Qcow2;
 using Targetd.Qcow2.Format;
+using Targetd.Qcow2.Metadata;
 using Targetd.Tests.Support;
 
 namespace Targetd.Tests.Qcow2;
@@ -134,6 +135,28 @@ public sealed class Qcow2ChainPolicyTests
 
         await open.Should().ThrowAsync<Qcow2ChainException>().WithMessage("*backing file 'pipe'*a FIFO*");
         await unconfined.Should().ThrowAsync<Qcow2ChainException>().WithMessage("*a FIFO*");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
+    }
+
+    [Test]
+    [CancelAfter(10_000)]
+    public async Task A_file_swapped_for_a_fifo_after_its_check_opens_without_waiting_and_is_refused()
+    {
+        ExternalTool.Require("mkfifo");
+        await CreateAsync(InRoot("a.qcow2"));
+        var guard = new ChainGuard(Qcow2ChainPolicy.Confined([_root]));
+        var admitted = guard.Admit(InRoot("a.qcow2"), "a.qcow2", ChainRole.Image, null, 0);
+        File.Delete(InRoot("a.qcow2"));
+        await ExternalTool.RunOkAsync("mkfifo", InRoot("a.qcow2"));
+        var clock = Stopwatch.StartNew();
+
+        // The image locks are taken first, through their own handle: neither open may wait for a writer.
+        var open = Task.Run(() => HostFile.Open(InRoot("a.qcow2"), writable: false, lockImage: true));
+        (await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(5)))).Should().BeSameAs(open, "opening a FIFO must not wait for a writer");
+        using var file = await open;
+        var confirm = () => ChainGuard.Confirm(file, admitted);
+
+        confirm.Should().Throw<Qcow2ChainException>().WithMessage("*changed while it was being opened*");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
     }
 
