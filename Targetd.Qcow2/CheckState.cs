@@ -27,8 +27,11 @@ internal sealed class CheckState(long clusters, int clusterBits)
 
     public ulong Expected(long cluster) => cluster >= 0 && cluster < _expected.Length ? _expected[cluster] : 0;
 
-    /// <summary>Counts one reference to every cluster of a byte range; false (and a corruption) if it lies outside the file.</summary>
-    public bool Reference(long offset, long length, string what)
+    /// <summary>
+    /// Counts <paramref name="times"/> references to every cluster of a byte range (saturating, as no refcount width
+    /// holds more); false (and a corruption) if it lies outside the file.
+    /// </summary>
+    public bool Reference(long offset, long length, string what, int times = 1)
     {
         if (length <= 0)
         {
@@ -46,7 +49,7 @@ internal sealed class CheckState(long clusters, int clusterBits)
 
         for (long c = first; c <= last; c++)
         {
-            _expected[c]++;
+            _expected[c] = (uint)Math.Min(uint.MaxValue, _expected[c] + (ulong)times);
         }
 
         return true;

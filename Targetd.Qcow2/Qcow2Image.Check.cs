@@ -55,19 +55,40 @@ public sealed partial class Qcow2Image
         state.Reference(_header.L1TableOffset, (long)_l1.Length * 8, "L1 table");
         var copiedFixes = new List<(long L2Offset, int Index, L2Entry Entry)>();
         var l1Fixes = new List<int>();
-        await CountL1Async(state, _l1, active: true, copiedFixes, cancellationToken).ConfigureAwait(false);
+        await CountActiveL1Async(state, copiedFixes, cancellationToken).ConfigureAwait(false);
 
         if (_header.SnapshotCount > 0)
         {
+            // Snapshots name the same L1 table or share L2 tables (every snapshot shares the tables it did not change):
+            // each distinct table is walked once and its references counted once per name, so the work follows the
+            // distinct metadata and not the snapshot count (65,535 snapshots over one table are not 65,535 walks).
             var snapshots = await ReadSnapshotTableAsync(cancellationToken).ConfigureAwait(false);
             int used = 0;
+            var l1Names = new Dictionary<(long Offset, int Size), int>();
             foreach (var snapshot in snapshots)
             {
                 used += (40 + snapshot.ExtraData.Length + System.Text.Encoding.UTF8.GetByteCount(snapshot.Id) + System.Text.Encoding.UTF8.GetByteCount(snapshot.Name) + 7) & ~7;
                 state.Reference(snapshot.L1TableOffset, (long)snapshot.L1Size * 8, "snapshot L1 table");
-                var l1 = await TableCodec.ReadAsync(_file, snapshot.L1TableOffset, snapshot.L1Size, cancellationToken).ConfigureAwait(false);
+                var key = (snapshot.L1TableOffset, snapshot.L1Size);
+                l1Names[key] = l1Names.GetValueOrDefault(key) + 1;
+            }
 
-                await CountL1Async(state, l1, active: false, copiedFixes, cancellationToken).ConfigureAwait(false);
+            var l2Names = new Dictionary<long, int>();
+            foreach (var ((offset, size), names) in l1Names)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var l1 = await TableCodec.ReadAsync(_file, offset, size, cancellationToken).ConfigureAwait(false);
+                CollectSnapshotL2Tables(state, l1, names, l2Names);
+            }
+
+            foreach (var (l2Offset, names) in l2Names)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var table = await _l2Cache.GetAsync(l2Offset, cancellationToken).ConfigureAwait(false);
+                for (int j = 0; j < _layout.L2Entries; j++)
+                {
+                    CountL2Entry(state, ReadEntry(table, j), null, copiedFixes, names);
+                }
             }
 
             state.Reference(_header.SnapshotsOffset, used, "snapshot table");
@@ -96,6 +117,11 @@ public sealed partial class Qcow2Image
         long lastUsed = 0;
         for (long c = 0; c < end; c++)
         {
+            if ((c & 0xFFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             await CompareAsync(c).ConfigureAwait(false);
         }
 
@@ -222,8 +248,9 @@ public sealed partial class Qcow2Image
         return await RefcountManager.ReadTableAsync(_file, _refcounts.TableOffset, _refcounts.TableClusters, _layout.ClusterSize, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask CountL1Async(CheckState state, ulong[] l1, bool active, List<(long, int, L2Entry)> copiedFixes, CancellationToken cancellationToken)
+    private async ValueTask CountActiveL1Async(CheckState state, List<(long, int, L2Entry)> copiedFixes, CancellationToken cancellationToken)
     {
+        var l1 = _l1;
         // An L2 table serves one range of one L1 table: a table named twice by the same L1 is counted but walked once,
         // so a hostile L1 cannot make the check walk one table millions of times.
         var walked = new HashSet<long>();
@@ -251,17 +278,47 @@ public sealed partial class Qcow2Image
                 continue;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             var table = await _l2Cache.GetAsync(l1Entry.L2Offset, cancellationToken).ConfigureAwait(false);
             long nextContiguous = 0;
             for (int j = 0; j < _layout.L2Entries; j++)
             {
                 var entry = ReadEntry(table, j);
-                bool counted = CountL2Entry(state, entry, active ? (l1Entry.L2Offset, j) : null, copiedFixes);
-                if (active && counted)
+                if (CountL2Entry(state, entry, (l1Entry.L2Offset, j), copiedFixes))
                 {
                     nextContiguous = state.CountActive(entry, HasHostData(entry), nextContiguous);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Counts the L2 tables of a snapshot's L1 table, named by <paramref name="names"/> snapshots, and adds them to the
+    /// tables whose entries are counted afterwards, each once with the number of snapshots that reach it.
+    /// </summary>
+    private void CollectSnapshotL2Tables(CheckState state, ulong[] l1, int names, Dictionary<long, int> l2Names)
+    {
+        var named = new HashSet<long>();
+        for (int i = 0; i < l1.Length; i++)
+        {
+            var l1Entry = new L1Entry(l1[i]);
+            if (l1Entry.HasReservedBits)
+            {
+                state.Corruption($"ERROR found L1 entry with reserved bits set: {l1[i]:x}");
+            }
+
+            if (l1Entry.L2Offset == 0 || !state.Reference(l1Entry.L2Offset, _layout.ClusterSize, "L2 table", names))
+            {
+                continue;
+            }
+
+            if (!named.Add(l1Entry.L2Offset))
+            {
+                state.Corruption($"ERROR L2 table at offset 0x{l1Entry.L2Offset:x} is named twice by one L1 table (l1_index={i})");
+                continue;
+            }
+
+            l2Names[l1Entry.L2Offset] = l2Names.GetValueOrDefault(l1Entry.L2Offset) + names;
         }
     }
 
@@ -275,8 +332,11 @@ public sealed partial class Qcow2Image
         entry.HostOffset != 0
         || (_header.ExternalDataFile is not null && entry.IsCopied && !(entry.HasZeroFlag && !_layout.ExtendedL2));
 
-    /// <summary>Counts the references of one L2 entry; false when the entry is invalid and counts for nothing else.</summary>
-    private bool CountL2Entry(CheckState state, L2Entry entry, (long L2Offset, int Index)? active, List<(long, int, L2Entry)> copiedFixes)
+    /// <summary>
+    /// Counts the references of one L2 entry, <paramref name="names"/> times (the L1 tables that reach its table); false
+    /// when the entry is invalid and counts for nothing else.
+    /// </summary>
+    private bool CountL2Entry(CheckState state, L2Entry entry, (long L2Offset, int Index)? active, List<(long, int, L2Entry)> copiedFixes, int names = 1)
     {
         if (entry.IsCompressed)
         {
@@ -300,7 +360,7 @@ public sealed partial class Qcow2Image
                 return false;
             }
 
-            state.Reference(offset & ~511L, entry.CompressedSectors(_layout.ClusterBits) * 512L, "compressed data");
+            state.Reference(offset & ~511L, entry.CompressedSectors(_layout.ClusterBits) * 512L, "compressed data", names);
             return true;
         }
 
@@ -319,7 +379,7 @@ public sealed partial class Qcow2Image
             return true;
         }
 
-        if (state.Reference(entry.HostOffset, _layout.ClusterSize, "data cluster") && active is { } at)
+        if (state.Reference(entry.HostOffset, _layout.ClusterSize, "data cluster", names) && active is { } at)
         {
             copiedFixes.Add((at.L2Offset, at.Index, entry));
         }

@@ -212,7 +212,7 @@ public sealed partial class Qcow2Image : IBlockDevice
 
             if (!options.ReadOnly)
             {
-                await image.PrepareForWritingAsync(options.VerifyBeforeWriting, cancellationToken).ConfigureAwait(false);
+                await image.PrepareForWritingWithinAsync(options, cancellationToken).ConfigureAwait(false);
             }
 
             Qcow2Metrics.Opened(image);
@@ -311,6 +311,29 @@ public sealed partial class Qcow2Image : IBlockDevice
 
     private static ValueTask<ulong[]> ReadL1Async(HostFile file, Qcow2Header header, CancellationToken cancellationToken) =>
         TableCodec.ReadAsync(file, header.L1TableOffset, header.L1Size, cancellationToken);
+
+    /// <summary>Prepares for writing within <see cref="Qcow2OpenOptions.CheckTimeLimit"/>.</summary>
+    private async ValueTask PrepareForWritingWithinAsync(Qcow2OpenOptions options, CancellationToken cancellationToken)
+    {
+        if (options.CheckTimeLimit is not { } limit)
+        {
+            await PrepareForWritingAsync(options.VerifyBeforeWriting, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(limit);
+        try
+        {
+            await PrepareForWritingAsync(options.VerifyBeforeWriting, timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new Qcow2FormatException(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"'{Path}': checking its metadata took longer than {limit.TotalSeconds:0.#} s, so it is not opened for writing; check it with `image check`."));
+        }
+    }
 
     private async ValueTask PrepareForWritingAsync(bool verify, CancellationToken cancellationToken)
     {

@@ -47,4 +47,12 @@ public sealed record Qcow2OpenOptions
     /// than 16 refused.
     /// </summary>
     public Qcow2ChainPolicy ChainPolicy { get; init; } = Qcow2ChainPolicy.Unconfined;
+
+    /// <summary>
+    /// How long the metadata walk of a read-write open may take: the check of <see cref="VerifyBeforeWriting"/> and
+    /// the refcount rebuild of an image left dirty by lazy refcounts. An image whose walk takes longer is refused (a
+    /// <see cref="Qcow2FormatException"/> that says so) rather than holding its caller for as long as a hostile
+    /// table makes it last. Null for no limit. Default: 2 minutes.
+    /// </summary>
+    public TimeSpan? CheckTimeLimit { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -238,6 +238,85 @@ public sealed class Qcow2HostileImageTests
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
     }
 
+    private const int SharedSnapshots = 1024;
+    private const int SharedTables = 1024;
+
+    /// <summary>
+    /// Adds <see cref="SharedSnapshots"/> snapshots to a qemu-img-made image, each with its own L1 table naming the same
+    /// <see cref="SharedTables"/> (empty) L2 tables, none of them counted in the refcounts; returns where the first L2
+    /// table and the first L1 table lie.
+    /// </summary>
+    private async Task<(long L2Tables, long L1Tables)> MakeSharedSnapshotsAsync()
+    {
+        const int Cluster = 65536;
+        await MakeAsync();
+        long l2Tables = (new FileInfo(_path).Length + Cluster - 1) / Cluster * Cluster;
+        long l1Tables = l2Tables + ((long)SharedTables * Cluster);
+        long snapshotTable = l1Tables + ((long)SharedSnapshots * Cluster); // L1 tables are cluster aligned
+        var l1 = new byte[SharedTables * 8];
+        for (int i = 0; i < SharedTables; i++)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(l1.AsSpan(i * 8), (ulong)(l2Tables + ((long)i * Cluster)));
+        }
+
+        using (var stream = new FileStream(_path, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(snapshotTable);
+            for (int s = 0; s < SharedSnapshots; s++)
+            {
+                stream.Position = l1Tables + ((long)s * Cluster);
+                stream.Write(l1);
+            }
+
+            stream.Position = snapshotTable;
+            var entry = new byte[64];
+            for (int s = 0; s < SharedSnapshots; s++)
+            {
+                entry.AsSpan().Clear();
+                BinaryPrimitives.WriteUInt64BigEndian(entry, (ulong)(l1Tables + ((long)s * Cluster)));
+                BinaryPrimitives.WriteUInt32BigEndian(entry.AsSpan(8), SharedTables);
+                BinaryPrimitives.WriteUInt16BigEndian(entry.AsSpan(12), 4);
+                BinaryPrimitives.WriteUInt16BigEndian(entry.AsSpan(14), 4);
+                BinaryPrimitives.WriteUInt32BigEndian(entry.AsSpan(36), 16);
+                BinaryPrimitives.WriteUInt64BigEndian(entry.AsSpan(48), 8 << 20); // extra data: the disk size
+                System.Text.Encoding.ASCII.GetBytes($"{s:D4}{s:X4}").CopyTo(entry.AsSpan(56));
+                stream.Write(entry);
+            }
+        }
+
+        Poke32(60, SharedSnapshots);
+        Poke64(64, (ulong)snapshotTable);
+        return (l2Tables / Cluster, l1Tables / Cluster);
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Snapshots_sharing_l2_tables_are_checked_once_per_table_and_counted_once_per_snapshot()
+    {
+        // Walking every table once per snapshot is 2^33 entries; walking each once and counting it 1,024 times is 2^23.
+        var (l2Tables, l1Tables) = await MakeSharedSnapshotsAsync();
+
+        await using var image = await Qcow2Image.OpenAsync(_path, new Qcow2OpenOptions { ReadOnly = true });
+        var check = await image.CheckAsync(cancellationToken: TestContext.CurrentContext.CancellationToken);
+
+        check.Messages.Should().Contain($"ERROR cluster {l2Tables} refcount=0 reference={SharedSnapshots}")
+            .And.Contain($"ERROR cluster {l2Tables + SharedTables - 1} refcount=0 reference={SharedSnapshots}")
+            .And.Contain($"ERROR cluster {l1Tables} refcount=0 reference=1");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_read_write_open_whose_check_outlasts_its_time_limit_is_refused_saying_so()
+    {
+        await MakeSharedSnapshotsAsync();
+
+        var hurried = async () => await Qcow2Image.OpenAsync(_path, new Qcow2OpenOptions { CheckTimeLimit = TimeSpan.FromMilliseconds(1) });
+        var patient = async () => await Qcow2Image.OpenAsync(_path);
+
+        await hurried.Should().ThrowAsync<Qcow2FormatException>().WithMessage("*checking its metadata took longer than 0 s, so it is not opened for writing*");
+        await patient.Should().ThrowAsync<Qcow2FormatException>().WithMessage("*metadata error*");
+    }
+
     [Test]
     public async Task A_compressed_cluster_past_the_end_of_the_file_is_a_read_error()
     {
