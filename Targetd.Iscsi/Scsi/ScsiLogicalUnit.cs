@@ -175,8 +175,10 @@ internal sealed partial class ScsiLogicalUnit
         {
             return ScsiResult.Check(Sense.WriteProtected());
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
         {
+            // An I/O failure, or data the image cannot decode (a damaged compressed cluster): an unrecovered read
+            // or write error of the medium (SPC-4 4.5.6, MEDIUM ERROR 11h/00h or 0Ch/00h), not a fault of the target.
             return ScsiResult.Check(command.Has(ScsiCommandTraits.Writes) ? Sense.WriteError() : Sense.ReadError());
         }
     }

@@ -3,15 +3,17 @@ using Targetd.Iscsi.Scsi;
 using Targetd.Tests.Iscsi;
 using Targetd.Tests.Support;
 
-namespace Targetd.Tests.Storage;
+namespace Targetd.Tests.Hostile;
 
 /// <summary>
-/// qcow2target's access control as a real process: the initiators and CHAP of its config file guard every target it
-/// creates and restores, for a raw-PDU initiator and for libiscsi (mutual CHAP too).
+/// Targets that were open to anyone who reaches the portal: qcow2target's access control as a real process. The
+/// initiators and CHAP of its config file guard every target it creates and restores, for a raw-PDU initiator and
+/// for libiscsi (mutual CHAP too).
 /// </summary>
 [Category("Interop")]
+[Category("Hostile")]
 [NonParallelizable]
-public sealed class Qcow2TargetAccessInteropTests
+public sealed class OpenTargetInteropTests
 {
     private const string Target = "iqn.2024-01.org.example:guarded";
     private const string Allowed = "iqn.2024-01.org.example:initiator-a";

@@ -4,15 +4,16 @@ using Newtonsoft.Json.Linq;
 using Targetd.Qcow2;
 using Targetd.Tests.Support;
 
-namespace Targetd.Tests.Storage;
+namespace Targetd.Tests.Hostile;
 
 /// <summary>
 /// Hostile disks against the real <c>qcow2target serve</c> process: a backing file outside the disks root, a disk
 /// that backs itself, a FIFO, and a disk damaged while attached that must not keep the daemon from starting.
 /// </summary>
 [Category("Interop")]
+[Category("Hostile")]
 [NonParallelizable]
-public sealed class Qcow2TargetHostileDiskInteropTests
+public sealed class HostileDiskInteropTests
 {
     private const string Target = "iqn.2024-01.org.example:hostile";
     private DirectoryInfo _folder = null!;
