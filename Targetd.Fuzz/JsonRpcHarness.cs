@@ -1,16 +1,21 @@
 using Newtonsoft.Json.Linq;
+using Targetd.Core.Processes;
 using Targetd.Iscsi;
 using Targetd.Iscsi.Targets;
 using Targetd.Storage.JsonRpc;
+using Targetd.Storage.Nfs;
 using Targetd.Storage.Pools;
+using Targetd.Storage.Pools.FileSystems;
 using Targetd.Storage.Pools.Images;
 using Targetd.Storage.Targetd;
 
 namespace Targetd.Fuzz;
 
 /// <summary>
-/// The targetd JSON-RPC processor on one request body, with targetd's block and export methods over an image pool
-/// in a fresh temporary folder. Every refusal is an error reply; a reply that reports a fault type
+/// The targetd JSON-RPC processor on one request body (or batch), with every method targetd serves: block and export
+/// methods over an image pool, file-system methods over a folder pool (its copies made by the real <c>cp</c>) and
+/// NFS methods over an exports file (with <c>exportfs</c> recorded, not run), all in a fresh temporary folder.
+/// Every refusal is an error reply; a reply that reports a fault type
 /// (<see cref="Finding.NamesFault"/>) is a finding, as is an exception out of the processor.
 /// </summary>
 internal static class JsonRpcHarness
@@ -34,18 +39,26 @@ internal static class JsonRpcHarness
         string images = Directory.CreateDirectory(Path.Combine(folder, "images")).FullName;
         using var pool = new ImageDirectoryPool("pool", images);
         IReadOnlyList<IBlockPool> pools = [pool];
+        var fsPool = new DirectoryFsPool(Directory.CreateDirectory(Path.Combine(folder, "fs")).FullName, new ProcessRunner());
+        await fsPool.InitializeAsync().ConfigureAwait(false);
+        var fsMethods = new TargetdFsMethods([fsPool]);
         TargetdExports? exportsHolder = null;
         var blockMethods = new TargetdBlockMethods(
             pools,
             (p, volume) => exportsHolder!.IsExported(p, volume),
-            null,
+            fsMethods,
             (p, volume, size, ct) => exportsHolder!.ResizeAsync(p, volume, size, ct));
         var registry = new IscsiTargetRegistry();
         await using var exports = new TargetdExports("iqn.2024-01.net.targetd.fuzz:targetd", new IscsiTargetPort(registry), blockMethods.Pool, Path.Combine(folder, "state.json"));
         exportsHolder = exports;
         await exports.StartAsync().ConfigureAwait(false);
-        using var processor = new JsonRpcProcessor(blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods()));
-        string reply = await processor.ProcessAsync(body).ConfigureAwait(false);
+        var nfs = new NfsExportService(new RecordingProcessRunner(), new ExportsFile(Path.Combine(folder, "exports")));
+        using var processor = new JsonRpcProcessor(blockMethods.Methods()
+            .Concat(new TargetdExportMethods(exports).Methods())
+            .Concat(fsMethods.Methods())
+            .Concat(new TargetdNfsMethods(nfs).Methods()));
+        // The folder pool is named by its path, which changes with every run: "@fs" in the input stands for it.
+        string reply = await processor.ProcessAsync(body.Replace("@fs", fsPool.Name, StringComparison.Ordinal)).ConfigureAwait(false);
         var parsed = JObject.Parse(reply);
         if (parsed["error"]?["message"] is JValue { Type: JTokenType.String } message && Finding.NamesFault((string)message!))
         {

@@ -290,8 +290,16 @@ internal sealed record Qcow2Header
             throw new Qcow2FormatException($"snapshots_offset 0x{SnapshotsOffset:x} of {SnapshotCount} snapshot(s) lies outside the image file.");
         }
 
+        // QEMU's size_to_l1 and "Image is too big": the L1 entries the virtual size needs, computed without overflow
+        // (a size near 2^63 rounded up the obvious way wrapped negative and passed any L1 table).
         long l2Entries = ClusterSize / (HasExtendedL2 ? 16 : 8);
-        long needed = (Size + ((long)ClusterSize * l2Entries) - 1) / ((long)ClusterSize * l2Entries);
+        long span = ClusterSize * l2Entries;
+        long needed = (Size / span) + (Size % span == 0 ? 0 : 1);
+        if (needed > int.MaxValue)
+        {
+            throw new Qcow2FormatException($"The virtual size ({Size} bytes) is too big for {ClusterSize}-byte clusters.");
+        }
+
         if (L1Size < needed)
         {
             throw new Qcow2FormatException($"The L1 table ({L1Size} entries) is too small for the virtual size ({Size} bytes).");
