@@ -14,31 +14,41 @@ internal sealed partial class IscsiConnection
     private uint _nextPingTag;
 
     /// <summary>
-    /// Starts checking the connection's timeouts until it closes. The timer starts here, on the caller's thread, so the
-    /// clock counts from the connection's start.
+    /// Starts checking the connection's timeouts until it closes. The first wait starts here, on the caller's thread, so
+    /// the clock counts from the connection's start.
     /// </summary>
     private void StartWatch(CancellationToken cancellationToken)
     {
-        if (_keepAlive.CheckPeriod is { } every)
+        if (_keepAlive.Watches && _keepAlive.UntilNextCheck() is { } first)
         {
-            var timer = new PeriodicTimer(every, _time);
-            RunInBackground(() => WatchAsync(timer, cancellationToken));
+            var wait = Task.Delay(first, _time, cancellationToken);
+            RunInBackground(() => WatchAsync(wait, cancellationToken));
         }
     }
 
-    /// <summary>Checks the connection's timeouts at every tick; closes it when the keepalive says so.</summary>
-    private async Task WatchAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the connection's timeouts at each deadline the keepalive names (not on a fixed tick: an idle connection
+    /// wakes once per interval); closes it when the keepalive says so.
+    /// </summary>
+    private async Task WatchAsync(Task firstWait, CancellationToken cancellationToken)
     {
-        using var owned = timer;
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            await firstWait.ConfigureAwait(false);
+            while (true)
             {
                 if (!Apply(_keepAlive.Check(), cancellationToken))
                 {
                     Close();
                     return;
                 }
+
+                if (_keepAlive.UntilNextCheck() is not { } wait)
+                {
+                    return;
+                }
+
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -24,24 +24,50 @@ internal sealed class KeepAlive
         _acceptedAt = _lastReceived = time.GetTimestamp();
     }
 
-    /// <summary>
-    /// How often to check: a quarter of the shortest timeout, at least 10 ms and at most 1 s; null when every check is off
-    /// (then <see cref="Check"/> never asks for anything).
-    /// </summary>
-    public TimeSpan? CheckPeriod
-    {
-        get
-        {
-            var limits = new[] { _timeouts.Login, _timeouts.NopInInterval, _timeouts.NopInResponse }.Where(t => t != Timeout.InfiniteTimeSpan).ToList();
-            if (limits.Count == 0)
-            {
-                return null;
-            }
+    /// <summary>The shortest wait between two checks, so that a deadline met exactly never makes a busy loop.</summary>
+    public static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(10);
 
-            var quarter = limits.Min() / 4;
-            return quarter < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10)
-                : quarter > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : quarter;
+    /// <summary>Whether any timeout is on (when none is, <see cref="Check"/> never asks for anything and nothing need watch).</summary>
+    public bool Watches =>
+        _timeouts.Login != Timeout.InfiniteTimeSpan || _timeouts.NopInInterval != Timeout.InfiniteTimeSpan || _timeouts.NopInResponse != Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How long the next <see cref="Check"/> can wait: until the earliest deadline of the current state (at least
+    /// <see cref="MinimumWait"/>), or null when no deadline can come any more. What happens meanwhile only moves deadlines
+    /// later than the wake this names: a received PDU restarts the interval, a ping's answer starts it no sooner than the
+    /// ping, a send that starts now has the longer stall limit, and the keepalive after login counts from the login's
+    /// end. An idle connection is thus checked once per interval instead of every second.
+    /// </summary>
+    public TimeSpan? UntilNextCheck()
+    {
+        long now = _time.GetTimestamp();
+        TimeSpan next;
+        if (!Volatile.Read(ref _fullFeature))
+        {
+            next = Min(Remaining(_acceptedAt, now, _timeouts.Login), NotBeforeNow(Remaining(_acceptedAt, now, _timeouts.NopInInterval)));
         }
+        else
+        {
+            long lastReceived = Volatile.Read(ref _lastReceived);
+            // With a ping out, its answer may come at any moment and start the interval again from then: the next
+            // ping is due no sooner than one interval after this one, so that is when to look again.
+            next = _pingSentAt >= 0 && lastReceived < _pingSentAt
+                ? Min(Remaining(_pingSentAt, now, _timeouts.NopInResponse), NotBeforeNow(Remaining(_pingSentAt, now, _timeouts.NopInInterval)))
+                : Remaining(lastReceived, now, _timeouts.NopInInterval);
+            long sendingSince = Volatile.Read(ref _sendingSince);
+            if (sendingSince >= 0)
+            {
+                next = Min(next, Remaining(sendingSince, now, SendStallLimit));
+            }
+            else if (SendStallLimit != Timeout.InfiniteTimeSpan)
+            {
+                // A send may start at any moment; its stall limit is longer than the interval, so the interval's
+                // deadline (or, with no interval, the stall limit from now) is never late for it.
+                next = Min(next, SendStallLimit);
+            }
+        }
+
+        return next == TimeSpan.MaxValue ? null : next < MinimumWait ? MinimumWait : next;
     }
 
     /// <summary>
@@ -101,6 +127,17 @@ internal sealed class KeepAlive
 
         return KeepAliveVerdict.None;
     }
+
+    private TimeSpan Remaining(long since, long now, TimeSpan limit) =>
+        limit == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : limit - _time.GetElapsedTime(since, now);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// A keepalive deadline that an event still to come would start: once its earliest moment has passed, the event
+    /// (the login's end, a ping's answer) comes later than now, and the deadline lies a whole interval after it.
+    /// </summary>
+    private TimeSpan NotBeforeNow(TimeSpan remaining) => remaining > TimeSpan.Zero ? remaining : _timeouts.NopInInterval;
 
     private bool Exceeded(long since, long now, TimeSpan limit) =>
         limit != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(since, now) >= limit;

@@ -87,17 +87,76 @@ public sealed class KeepAliveStateTests
     public void With_every_timeout_off_nothing_is_checked()
     {
         var keepAlive = new KeepAlive(ConnectionTimeouts.None, new FakeTimeProvider());
-        keepAlive.CheckPeriod.Should().BeNull();
+        keepAlive.Watches.Should().BeFalse();
+        keepAlive.UntilNextCheck().Should().BeNull();
         keepAlive.SendStallLimit.Should().Be(Timeout.InfiniteTimeSpan);
     }
 
     [Test]
-    public void The_check_period_is_a_quarter_of_the_shortest_timeout_within_10_ms_and_1_s()
+    public void An_idle_connection_is_checked_once_per_interval_not_every_second()
     {
-        new KeepAlive(Lio, TimeProvider.System).CheckPeriod.Should().Be(TimeSpan.FromSeconds(1));
-        new KeepAlive(new(TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2)), TimeProvider.System)
-            .CheckPeriod.Should().Be(TimeSpan.FromMilliseconds(50));
-        new KeepAlive(new(Timeout.InfiniteTimeSpan, TimeSpan.FromMilliseconds(8), Timeout.InfiniteTimeSpan), TimeProvider.System)
-            .CheckPeriod.Should().Be(TimeSpan.FromMilliseconds(10));
+        var clock = new FakeTimeProvider();
+        var keepAlive = new KeepAlive(Lio, clock);
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(15), "the login timeout, or the first ping it could reach");
+        clock.Advance(TimeSpan.FromSeconds(2));
+        keepAlive.Received();
+        keepAlive.EnteredFullFeaturePhase();
+        clock.Advance(TimeSpan.FromSeconds(4));
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(11), "15 s after the last PDU");
+
+        clock.Advance(TimeSpan.FromSeconds(11));
+        keepAlive.Check().Should().Be(KeepAliveVerdict.Ping);
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(15), "an answer would make the next ping due 15 s after this one at the soonest");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        keepAlive.Received();
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(15), "answered: the interval starts again");
+    }
+
+    [Test]
+    public void An_unanswered_ping_and_a_long_login_do_not_make_the_checks_spin()
+    {
+        var clock = new FakeTimeProvider();
+        var keepAlive = new KeepAlive(Lio, clock);
+        keepAlive.EnteredFullFeaturePhase();
+        clock.Advance(TimeSpan.FromSeconds(15));
+        keepAlive.Check().Should().Be(KeepAliveVerdict.Ping);
+        clock.Advance(TimeSpan.FromSeconds(15));
+        keepAlive.Check().Should().Be(KeepAliveVerdict.None);
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(15), "no answer yet: the next ping is an interval away, the timeout too");
+
+        var slowLogin = new KeepAlive(new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)), clock);
+        clock.Advance(TimeSpan.FromSeconds(7));
+        slowLogin.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(5));
+    }
+
+    [Test]
+    public void A_send_under_way_is_checked_by_its_stall_limit_and_no_deadline_is_missed()
+    {
+        var clock = new FakeTimeProvider();
+        var timeouts = new ConnectionTimeouts(TimeSpan.FromSeconds(15), Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(30));
+        var keepAlive = new KeepAlive(timeouts, clock);
+        keepAlive.EnteredFullFeaturePhase();
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(30), "a send that starts now could stall by then");
+        clock.Advance(TimeSpan.FromSeconds(20));
+        keepAlive.SendStarted();
+        clock.Advance(TimeSpan.FromSeconds(10));
+        keepAlive.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(20));
+        clock.Advance(TimeSpan.FromSeconds(20));
+        keepAlive.Check().Should().Be(KeepAliveVerdict.SendStalled);
+    }
+
+    [Test]
+    public void Waits_are_at_least_10_ms_and_end_when_no_deadline_is_left()
+    {
+        var clock = new FakeTimeProvider();
+        var fast = new KeepAlive(new(Timeout.InfiniteTimeSpan, TimeSpan.FromMilliseconds(8), Timeout.InfiniteTimeSpan), clock);
+        fast.UntilNextCheck().Should().Be(KeepAlive.MinimumWait);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        fast.UntilNextCheck().Should().Be(KeepAlive.MinimumWait, "a deadline already met");
+
+        var loginOnly = new KeepAlive(new(TimeSpan.FromSeconds(15), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan), clock);
+        loginOnly.UntilNextCheck().Should().Be(TimeSpan.FromSeconds(15));
+        loginOnly.EnteredFullFeaturePhase();
+        loginOnly.UntilNextCheck().Should().BeNull();
     }
 }
