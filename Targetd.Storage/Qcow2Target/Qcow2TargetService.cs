@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.Exports;
+using Targetd.Core.Names;
 using Targetd.Qcow2;
 using Targetd.Storage.State;
 
@@ -113,7 +114,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
 
             foreach (var record in state.Targets)
             {
-                if (!IscsiNames.IsValid(record.Name) || _targets.ContainsKey(record.Name))
+                if (!IscsiName.IsValid(record.Name) || _targets.ContainsKey(record.Name))
                 {
                     LogRestoreSkippedTarget(record.Name);
                     continue;
@@ -168,7 +169,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
     public Task AddTargetAsync(string targetName, CancellationToken cancellationToken = default) =>
         UnderGateAsync(async () =>
         {
-            if (!IscsiNames.IsValid(targetName))
+            if (!IscsiName.IsValid(targetName))
             {
                 throw Qcow2TargetErrors.InvalidTargetName(targetName);
             }

@@ -4,6 +4,7 @@ using Newtonsoft.Json;
 using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Exports;
+using Targetd.Core.Names;
 using Targetd.Qcow2;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Qcow2Target;
@@ -246,7 +247,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
 
     internal static void RequireInitiatorName(string initiator)
     {
-        if (!IscsiNames.IsValid(initiator))
+        if (!IscsiName.IsValid(initiator))
         {
             throw new TargetdException(TargetdErrorCode.Invalid, $"RTSLibError: Invalid initiator WWN '{initiator}'");
         }

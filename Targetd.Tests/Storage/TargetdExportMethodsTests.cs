@@ -121,6 +121,20 @@ public sealed class TargetdExportMethodsTests
         _port.Initiators.Keys.Should().BeEquivalentTo([B]);
     }
 
+    [TestCase("iqn.bad")]
+    [TestCase("iqn.2024-1.org.example:x")]
+    [TestCase("eui.0123")]
+    [TestCase("naa.xyz")]
+    public async Task A_name_the_target_would_refuse_is_refused_with_targetds_error_and_changes_nothing(string initiator)
+    {
+        var create = await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = initiator, lun = 0 }, expectError: -1);
+        var auth = await CallAsync("initiator_set_auth", new { initiator_wwn = initiator, in_user = "u", in_pass = "secretsecret", out_user = (string?)null, out_pass = (string?)null }, expectError: -1);
+
+        ((string)create["error"]!["message"]!).Should().Be($"RTSLibError: Invalid initiator WWN '{initiator}'");
+        ((string)auth["error"]!["message"]!).Should().Be($"RTSLibError: Invalid initiator WWN '{initiator}'");
+        ((JArray)await CallAsync("export_list")).Should().BeEmpty();
+    }
+
     [Test]
     public async Task Initiator_auth_is_set_cleared_and_listed()
     {
