@@ -10,12 +10,14 @@ internal abstract class IoBufferPool
 {
     /// <summary>
     /// Transfers up to this size are pooled; larger ones are allocated for the command and left to the collector, so a
-    /// burst of large commands is not kept by the pool once it is over.
+    /// burst of large commands is not kept by the pool once it is over: the shared pool has a
+    /// <see cref="LargeBufferReclaimer"/> collect them, and give their memory back to the system, when it is.
     /// </summary>
     public const int PooledLimit = 1 << 20;
 
     /// <summary>The pool every registry uses unless it is given another.</summary>
-    public static IoBufferPool Shared { get; } = new SharedPool();
+    public static IoBufferPool Shared { get; } = new SharedPool(
+        new LargeBufferReclaimer(LargeBufferReclaimer.DefaultThreshold, LargeBufferReclaimer.DefaultQuietPeriod, TimeProvider.System));
 
     /// <summary>A buffer of at least <paramref name="minimumLength"/> bytes, its contents undefined.</summary>
     public abstract byte[] Rent(int minimumLength);
@@ -23,17 +25,29 @@ internal abstract class IoBufferPool
     /// <summary>Gives back a buffer <see cref="Rent"/> returned; it must not be touched afterwards.</summary>
     public abstract void Return(byte[] buffer);
 
-    private sealed class SharedPool : IoBufferPool
+    /// <summary>Pools small buffers in <see cref="ArrayPool{T}.Shared"/>; tells <paramref name="reclaimer"/> of the large ones.</summary>
+    internal sealed class SharedPool(LargeBufferReclaimer reclaimer) : IoBufferPool
     {
-        public override byte[] Rent(int minimumLength) => minimumLength <= PooledLimit
-            ? ArrayPool<byte>.Shared.Rent(minimumLength)
-            : GC.AllocateUninitializedArray<byte>(minimumLength);
+        public override byte[] Rent(int minimumLength)
+        {
+            if (minimumLength <= PooledLimit)
+            {
+                return ArrayPool<byte>.Shared.Rent(minimumLength);
+            }
+
+            reclaimer.Taken();
+            return GC.AllocateUninitializedArray<byte>(minimumLength);
+        }
 
         public override void Return(byte[] buffer)
         {
             if (buffer.Length <= PooledLimit)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+            else
+            {
+                reclaimer.GivenBack(buffer.Length);
             }
         }
     }

@@ -14,7 +14,7 @@ namespace Targetd.Tests.Storage;
 /// <summary>
 /// The qcow2target daemon as a real process under floods: thousands of idle and half-open connections, and sessions
 /// that send hundreds of 8 MiB commands they never complete or read. It stays idle, keeps serving other initiators,
-/// and holds no more memory than its buffer budget.
+/// and holds no more memory than its buffer budget, which it gives back to the system once the flood is over.
 /// </summary>
 [Category("Interop")]
 [NonParallelizable]
@@ -124,6 +124,7 @@ public sealed class Qcow2TargetBoundsInteropTests
         const int Blocks = 16384; // 8 MiB
         const long BudgetMiB = 256;
         const long MarginMiB = 96; // the runtime, the pipes and socket buffers of the connections, the image's caches
+        const long ReturnedMiB = 32; // what may stay after the flood: measured 4 to 7 MiB over the start
         var daemon = await StartAsync($"{{\"buffer_budget_mib\": {BudgetMiB}, \"session_buffer_mib\": 48, \"login_timeout\": 120}}", diskSize: 256 * MiB);
         var portal = new IPEndPoint(IPAddress.Loopback, daemon.Port);
 
@@ -182,7 +183,9 @@ public sealed class Qcow2TargetBoundsInteropTests
             flooders.Clear();
             var after = Stopwatch.StartNew();
             long rssAfter = daemon.ResidentKilobytes();
-            while (after.Elapsed < TimeSpan.FromSeconds(5) && rssAfter > rssStart + (64 * 1024))
+            // The large buffers are collected, and their memory decommitted, once none was taken or given back for a
+            // quiet period (LargeBufferReclaimer).
+            while (after.Elapsed < TimeSpan.FromSeconds(15) && rssAfter > rssStart + (ReturnedMiB * 1024))
             {
                 await Task.Delay(250);
                 rssAfter = daemon.ResidentKilobytes();
@@ -193,7 +196,7 @@ public sealed class Qcow2TargetBoundsInteropTests
                 $"at the flood's end {rssFlood / 1024} MiB, {after.Elapsed.TotalSeconds:F1} s after the flooders closed {rssAfter / 1024} MiB; " +
                 $"the bystander logged in and did 8 writes and reads in {bystanderTime.ElapsedMilliseconds} ms");
             ((peak - rssStart) / 1024).Should().BeLessThanOrEqualTo(BudgetMiB + MarginMiB, "the flood holds no more than the buffer budget");
-            ((rssAfter - rssStart) / 1024).Should().BeLessThanOrEqualTo(BudgetMiB + MarginMiB, "what stays after the flood is bounded too");
+            ((rssAfter - rssStart) / 1024).Should().BeLessThanOrEqualTo(ReturnedMiB, "once the flooders are gone the daemon is back near its starting memory");
             daemon.HasExited.Should().BeFalse();
         }
         finally
