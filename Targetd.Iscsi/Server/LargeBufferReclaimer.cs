@@ -1,13 +1,13 @@
 namespace Targetd.Iscsi.Server;
 
 /// <summary>
-/// Gives the memory of a burst of large, unpooled buffers back to the system once the burst is over. The collector
-/// frees such buffers only when it runs, and an idle target allocates nothing that would make it run; even a full
-/// collection keeps the regions it freed committed, for buffers that may come next. So once at least
-/// <see cref="Threshold"/> bytes of them were given back and no large buffer was taken or given back for
-/// <see cref="QuietPeriod"/>, one aggressive collection (which decommits what it frees) is made. That is at most one
-/// collection a burst, never on the data path: while the buffers keep coming the timer only waits longer.
-/// Safe for concurrent use.
+/// Gives the memory of a burst of large buffers back to the system once the burst is over. The collector frees such
+/// buffers only when it runs, and an idle target allocates nothing that would make it run; even a full collection keeps
+/// the regions it freed committed, for buffers that may come next. So once at least <see cref="Threshold"/> bytes of
+/// them were given back and no large buffer was taken or given back for <see cref="QuietPeriod"/>, one aggressive
+/// collection (which decommits what it frees) is made; the pool that lent them drops the ones it kept first (see
+/// <see cref="IoBufferPool.SharedPool"/>). That is at most one collection a burst, never on the data path: while the
+/// buffers keep coming the timer only waits longer. Safe for concurrent use.
 /// </summary>
 internal sealed class LargeBufferReclaimer : IDisposable
 {
@@ -29,7 +29,10 @@ internal sealed class LargeBufferReclaimer : IDisposable
     /// <param name="threshold">The bytes given back since the last collection that make one worth it.</param>
     /// <param name="quietPeriod">How long no large buffer is taken or given back before the burst counts as over.</param>
     /// <param name="time">The clock of the quiet period.</param>
-    /// <param name="reclaim">The collection; <see langword="null"/> for <see cref="CollectAggressively"/>.</param>
+    /// <param name="reclaim">
+    /// The collection, with whatever makes the buffers collectable first; <see langword="null"/> for
+    /// <see cref="CollectAggressively"/>.
+    /// </param>
     public LargeBufferReclaimer(long threshold, TimeSpan quietPeriod, TimeProvider time, Action? reclaim = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threshold);
@@ -63,7 +66,10 @@ internal sealed class LargeBufferReclaimer : IDisposable
     /// <summary>A large buffer was taken.</summary>
     public void Taken() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
-    /// <summary>A large buffer of <paramref name="bytes"/> was given back; nothing references it any more.</summary>
+    /// <summary>
+    /// A large buffer of <paramref name="bytes"/> was given back: nothing references it any more, or only the pool that
+    /// keeps it for the next one and drops it in the collection.
+    /// </summary>
     public void GivenBack(long bytes)
     {
         Volatile.Write(ref _lastActivity, _time.GetTimestamp());
