@@ -322,7 +322,14 @@ public sealed partial class Qcow2Image : IBlockDevice
         }
 
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(limit);
+        if (limit <= TimeSpan.Zero)
+        {
+            timer.Cancel(); // no time at all: refused at once, not when a timer thread gets round to it
+        }
+        else
+        {
+            timer.CancelAfter(limit);
+        }
         try
         {
             await PrepareForWritingAsync(options.VerifyBeforeWriting, timer.Token).ConfigureAwait(false);

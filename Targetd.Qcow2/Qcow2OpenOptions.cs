@@ -52,7 +52,8 @@ public sealed record Qcow2OpenOptions
     /// How long the metadata walk of a read-write open may take: the check of <see cref="VerifyBeforeWriting"/> and
     /// the refcount rebuild of an image left dirty by lazy refcounts. An image whose walk takes longer is refused (a
     /// <see cref="Qcow2FormatException"/> that says so) rather than holding its caller for as long as a hostile
-    /// table makes it last. Null for no limit. Default: 2 minutes.
+    /// table makes it last. Null for no limit; <see cref="TimeSpan.Zero"/> refuses every read-write open at once.
+    /// Default: 2 minutes.
     /// </summary>
     public TimeSpan? CheckTimeLimit { get; init; } = TimeSpan.FromMinutes(2);
 }
