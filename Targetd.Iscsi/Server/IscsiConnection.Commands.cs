@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
 using Targetd.Iscsi.Wire.Pdus;
@@ -96,7 +97,7 @@ internal sealed partial class IscsiConnection
                 // COMMAND, DATA PHASE ERROR) and its remaining Data-Out PDUs are rejected as belonging to no task.
                 Tasks.TryRemove(task.InitiatorTaskTag, out _);
                 task.IsStarted = true;
-                RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null));
+                RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null).AsTask());
                 return;
             case DataOutVerdict.OutOfSequence:
                 await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
@@ -125,7 +126,7 @@ internal sealed partial class IscsiConnection
         Tasks[refused.InitiatorTaskTag] = refused;
         refused.IsStarted = true;
         var sense = Sense.InvalidFieldInCdb(Scsi.Cdbs.BlockCommandCdb.TransferLengthByteOf(refused.Cdb[0]));
-        RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null));
+        RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null).AsTask());
     }
 
     /// <summary>Sends the R2Ts (§11.8) the assembler allows now.</summary>
@@ -153,13 +154,13 @@ internal sealed partial class IscsiConnection
         task.IsStarted = true;
 
         // Started on this thread, it leaves at its first wait, so a command reaches its device I/O without a hop;
-        // tracked like other background work, so the connection waits for it before it closes.
-        long id = ReserveBackground();
-        Track(id, ExecuteAsync(task, id));
+        // counted, so the connection waits for it before it closes.
+        BeginExecution();
+        _ = ExecuteAsync(task);
     }
 
-    /// <summary>Executes a task and sends its outcome; <paramref name="backgroundId"/> is its entry among the background work.</summary>
-    private async Task ExecuteAsync(IscsiTask task, long backgroundId)
+    /// <summary>Executes a task and sends its outcome. Nobody awaits it: what fails in it is logged here.</summary>
+    private async Task ExecuteAsync(IscsiTask task)
     {
         byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? _pool.Rent(task.ExpectedLength) : null;
         try
@@ -201,6 +202,11 @@ internal sealed partial class IscsiConnection
 
             await CompleteAsync(task, result, dataIn).ConfigureAwait(false);
         }
+        catch (Exception ex)
+        {
+            // What escapes the response other than the connection closing under it, which CompleteAsync absorbs.
+            _logger.ConnectionFailed(Remote, ex);
+        }
         finally
         {
             if (dataIn is not null)
@@ -208,12 +214,13 @@ internal sealed partial class IscsiConnection
                 _pool.Return(dataIn);
             }
 
-            _background.TryRemove(backgroundId, out _);
+            EndExecution();
         }
     }
 
     /// <summary>Sends the outcome of a task, unless it was aborted, and releases it.</summary>
-    private async Task CompleteAsync(IscsiTask task, ScsiResult result, byte[]? dataIn)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CompleteAsync(IscsiTask task, ScsiResult result, byte[]? dataIn)
     {
         try
         {
@@ -238,6 +245,7 @@ internal sealed partial class IscsiConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendResultAsync(IscsiTask task, ScsiResult result, byte[]? dataIn, CancellationToken cancellationToken)
     {
         // §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length,

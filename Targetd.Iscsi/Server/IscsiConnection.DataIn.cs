@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
@@ -14,6 +15,7 @@ internal sealed partial class IscsiConnection
     /// sequence; with <paramref name="withStatus"/> the last carries S, the status and the residual (§11.7.2).
     /// A large read without data digests leaves in one gathered send: every header with its slice of the buffer.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendDataInAsync(
         IscsiTask task, ReadOnlyMemory<byte> data, bool withStatus, ScsiStatus status, ScsiResponseFlags residualFlags, uint residual, CancellationToken cancellationToken)
     {

@@ -231,6 +231,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
         try
         {
+            await ExecutionsEndedAsync().ConfigureAwait(false);
             await Task.WhenAll(_background.Values).ConfigureAwait(false);
         }
         catch (Exception ex)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Wire;
 using Targetd.Iscsi.Wire.Pdus;
@@ -61,6 +62,7 @@ internal sealed class PduWriter : IDisposable
     public void BeginBatch() => Volatile.Write(ref _batching, true);
 
     /// <summary>Ends a batch: sends what its responses left in the pipe; senders flush for themselves again.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
     {
         // The flag is cleared before the lock is taken: a sender that saw it set wrote under the lock and is flushed here.
@@ -77,6 +79,7 @@ internal sealed class PduWriter : IDisposable
     }
 
     /// <summary>Sends one PDU: <paramref name="header"/> (the 48-byte BHS, numbered here) and its data segment.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(byte[] header, ReadOnlyMemory<byte> data, StatusNumbering numbering, CancellationToken cancellationToken)
     {
         try
@@ -123,6 +126,7 @@ internal sealed class PduWriter : IDisposable
     /// Sends PDUs that belong together (the Data-In of one command) in one gathered send, each numbered under the send
     /// lock like any other PDU; what is buffered in the pipe leaves first. Data digests must be off.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendSequenceAsync(ArraySegment<OutgoingPdu> pdus, CancellationToken cancellationToken)
     {
         try
@@ -164,6 +168,7 @@ internal sealed class PduWriter : IDisposable
 
     public void Dispose() => _sendLock.Dispose();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask LockAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _queuedSenders);
@@ -184,6 +189,7 @@ internal sealed class PduWriter : IDisposable
     private ValueTask FlushUnlessOthersFollowAsync(CancellationToken cancellationToken) =>
         Volatile.Read(ref _queuedSenders) == 0 && !Volatile.Read(ref _batching) ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         if (_output.UnflushedBytes == 0)
