@@ -174,7 +174,15 @@ internal sealed class PduWriter : IDisposable
         Interlocked.Increment(ref _queuedSenders);
         try
         {
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // The wait itself is not cancellable, so that a sender queued behind another costs no cancellation
+            // registration; the holder's own waits (flush, gathered send) end when the connection closes, so no waiter is
+            // left behind, and one that gets the lock after cancellation gives it back at once.
+            await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                _sendLock.Release();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
         finally
         {
