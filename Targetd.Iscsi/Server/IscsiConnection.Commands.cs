@@ -163,6 +163,7 @@ internal sealed partial class IscsiConnection
     private async Task ExecuteAsync(IscsiTask task)
     {
         byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? _pool.Rent(task.ExpectedLength) : null;
+        bool posted = false;
         try
         {
             ScsiResult result;
@@ -200,6 +201,14 @@ internal sealed partial class IscsiConnection
                 result = ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
             }
 
+            if (dataIn is not null && TryPostDataIn(task, result, dataIn))
+            {
+                // The writer owns the buffer and the task now; DataInSent ends the execution.
+                dataIn = null;
+                posted = true;
+                return;
+            }
+
             await CompleteAsync(task, result, dataIn).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -214,7 +223,10 @@ internal sealed partial class IscsiConnection
                 _pool.Return(dataIn);
             }
 
-            EndExecution();
+            if (!posted)
+            {
+                EndExecution();
+            }
         }
     }
 
@@ -248,25 +260,7 @@ internal sealed partial class IscsiConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendResultAsync(IscsiTask task, ScsiResult result, byte[]? dataIn, CancellationToken cancellationToken)
     {
-        // §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length,
-        // underflow (U) when it transferred less.
-        var residualFlags = ScsiResponseFlags.None;
-        uint residual = 0;
-        if (result.Status == ScsiStatus.Good && (task.IsRead || task.IsWrite))
-        {
-            long wanted = result.TransferLength;
-            if (wanted > task.ExpectedLength)
-            {
-                residualFlags = ScsiResponseFlags.ResidualOverflow;
-                residual = (uint)Math.Min(wanted - task.ExpectedLength, uint.MaxValue);
-            }
-            else if (wanted < task.ExpectedLength)
-            {
-                residualFlags = ScsiResponseFlags.ResidualUnderflow;
-                residual = (uint)(task.ExpectedLength - wanted);
-            }
-        }
-
+        var (residualFlags, residual) = ResidualOf(task, result);
         int dataLength = dataIn is null ? 0 : Math.Min(result.DataInLength, task.ExpectedLength);
         bool statusInData = result.Status == ScsiStatus.Good && result.Sense is null && dataLength > 0;
         if (dataLength > 0)
@@ -300,5 +294,27 @@ internal sealed partial class IscsiConnection
             ResidualCount = residual,
         };
         await _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length, underflow (U)
+    /// when it transferred less.
+    /// </summary>
+    private static (ScsiResponseFlags Flags, uint Residual) ResidualOf(IscsiTask task, ScsiResult result)
+    {
+        if (result.Status != ScsiStatus.Good || !(task.IsRead || task.IsWrite))
+        {
+            return (ScsiResponseFlags.None, 0);
+        }
+
+        long wanted = result.TransferLength;
+        if (wanted > task.ExpectedLength)
+        {
+            return (ScsiResponseFlags.ResidualOverflow, (uint)Math.Min(wanted - task.ExpectedLength, uint.MaxValue));
+        }
+
+        return wanted < task.ExpectedLength
+            ? (ScsiResponseFlags.ResidualUnderflow, (uint)(task.ExpectedLength - wanted))
+            : (ScsiResponseFlags.None, 0);
     }
 }
