@@ -46,7 +46,7 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        var cdb = command.Cdb.ToArray();
+        var cdb = command.Cdb;
         int lun = ScsiDispatcher.DecodeLun(bhs.Lun);
         if (expected > MaxTaskBytes)
         {
@@ -57,8 +57,7 @@ internal sealed partial class IscsiConnection
         // Every command counts, immediate ones and repeated CmdSNs included: beyond the queue depth, or when its data would
         // pass the session's or the registry's buffer budget, it ends at once with TASK SET FULL (SAM-5 §5.3.1), before
         // any buffer is taken. Its unsolicited Data-Out, if any, is then rejected as belonging to no task.
-        var charge = _session.HasRoom ? BufferCharge.TryTake(_session.Buffers, _registry.Buffers, expected) : null;
-        if (charge is null)
+        if (!_session.HasRoom || !BufferCharge.TryTake(_session.Buffers, _registry.Buffers, expected, out var charge))
         {
             _logger.TaskSetFull(Remote, Tasks.Count, _session.Buffers.InUse, _registry.Buffers.InUse);
             await SendTaskSetFullAsync(new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, 0, false, false), cancellationToken).ConfigureAwait(false);
@@ -66,7 +65,7 @@ internal sealed partial class IscsiConnection
         }
 
         var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite, _pool);
-        task.Hold(charge);
+        task.Hold(in charge);
         Tasks[itt] = task;
         if (!task.IsWrite || expected == 0)
         {
@@ -167,38 +166,50 @@ internal sealed partial class IscsiConnection
         try
         {
             ScsiResult result;
-            try
+            if (!task.TryBeginExecution())
             {
-                var target = _session.Target!;
-                var units = target.UnitsFor(_session.InitiatorName);
-                if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
-                {
-                    // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
-                    result = task.Cdb[0] == (byte)ScsiOpcode.RequestSense
-                        ? ScsiResult.Data(attention.ToArray(), task.Cdb[4], dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength))
-                        : ScsiResult.Check(attention);
-                }
-                else
-                {
-                    var request = new ScsiRequest(
-                        task.Cdb,
-                        _session.Id,
-                        task.DataOut[..task.Received],
-                        dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
-                        _session.InitiatorPort);
-                    result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)
-            {
-                // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
-                // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                // Aborted and disposed before it could start: it must not run. CompleteAsync sends nothing for it.
                 result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
             }
-            catch (Exception ex)
+            else
             {
-                _logger.CommandFailed(ex);
-                result = ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
+                try
+                {
+                    var target = _session.Target!;
+                    var units = target.UnitsFor(_session.InitiatorName);
+                    if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
+                    {
+                        // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
+                        result = task.Cdb[0] == (byte)ScsiOpcode.RequestSense
+                            ? ScsiResult.Data(attention.ToArray(), task.Cdb[4], dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength))
+                            : ScsiResult.Check(attention);
+                    }
+                    else
+                    {
+                        var request = new ScsiRequest(
+                            task.Cdb,
+                            _session.Id,
+                            task.DataOut[..task.Received],
+                            dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
+                            _session.InitiatorPort);
+                        result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (task.CancellationToken.IsCancellationRequested)
+                {
+                    // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
+                    // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                    result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
+                }
+                catch (Exception ex)
+                {
+                    _logger.CommandFailed(ex);
+                    result = ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
+                }
+                finally
+                {
+                    task.EndExecution();
+                }
             }
 
             if (dataIn is not null && TryPostDataIn(task, result, dataIn))
