@@ -25,7 +25,7 @@ internal sealed class PduWriter : IDisposable
     public const int DirectSendThreshold = 65536;
 
     /// <summary>Posted sequences share a gathered send up to this much data...</summary>
-    private const int MaxBatchBytes = 1 << 20;
+    private const int MaxBatchBytes = 1 << 18;
 
     /// <summary>...and this many buffers, well below what one socket send takes (IOV_MAX).</summary>
     private const int MaxBatchSegments = 512;
