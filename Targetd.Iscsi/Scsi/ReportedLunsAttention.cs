@@ -15,6 +15,12 @@ internal sealed class ReportedLunsAttention
     /// <param name="stamp">The stamp of the LUN inventory the nexus starts with.</param>
     public ReportedLunsAttention(long stamp) => _seen = stamp;
 
+    /// <summary>
+    /// Whether <see cref="Take"/> may report anything at <paramref name="stamp"/>: false while the inventory is the one
+    /// the nexus saw and nothing is pending, so a caller need not list the LUNs for it.
+    /// </summary>
+    public bool MayReport(long stamp) => stamp != Volatile.Read(ref _seen) || Volatile.Read(ref _pending) is not null;
+
     /// <summary>The unit attention a command must report instead of running, if any.</summary>
     /// <param name="stamp">The stamp of the inventory the nexus sees now.</param>
     /// <param name="luns">The LUNs it sees now.</param>
@@ -22,7 +28,7 @@ internal sealed class ReportedLunsAttention
     /// <param name="cdb">The command.</param>
     public SenseData? Take(long stamp, IEnumerable<int> luns, int lun, ReadOnlySpan<byte> cdb)
     {
-        if (stamp == Volatile.Read(ref _seen) && Volatile.Read(ref _pending) is null)
+        if (!MayReport(stamp))
         {
             return null;
         }

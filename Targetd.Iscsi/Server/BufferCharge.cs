@@ -1,11 +1,14 @@
 namespace Targetd.Iscsi.Server;
 
-/// <summary>What one task holds of its session's and its registry's <see cref="BufferBudget"/>; given back once.</summary>
-internal sealed class BufferCharge
+/// <summary>
+/// What one task holds of its session's and its registry's <see cref="BufferBudget"/>: a value the task keeps in
+/// itself, given back once by its owner.
+/// </summary>
+internal readonly struct BufferCharge
 {
     private readonly BufferBudget _session;
     private readonly BufferBudget _global;
-    private long _bytes;
+    private readonly long _bytes;
 
     private BufferCharge(BufferBudget session, BufferBudget global, long bytes)
     {
@@ -14,31 +17,32 @@ internal sealed class BufferCharge
         _bytes = bytes;
     }
 
-    /// <summary>Charges both budgets, or neither when either is spent.</summary>
-    public static BufferCharge? TryTake(BufferBudget session, BufferBudget global, long bytes)
+    /// <summary>Charges both budgets, or neither (false) when either is spent.</summary>
+    public static bool TryTake(BufferBudget session, BufferBudget global, long bytes, out BufferCharge charge)
     {
+        charge = default;
         if (!session.TryTake(bytes))
         {
-            return null;
+            return false;
         }
 
         if (!global.TryTake(bytes))
         {
             session.Return(bytes);
-            return null;
+            return false;
         }
 
-        return new BufferCharge(session, global, bytes);
+        charge = new BufferCharge(session, global, bytes);
+        return true;
     }
 
-    /// <summary>Gives the bytes back; later calls do nothing.</summary>
+    /// <summary>Gives the bytes back; the owner calls it once. The default charge holds nothing.</summary>
     public void Release()
     {
-        long bytes = Interlocked.Exchange(ref _bytes, 0);
-        if (bytes > 0)
+        if (_bytes > 0)
         {
-            _session.Return(bytes);
-            _global.Return(bytes);
+            _session.Return(_bytes);
+            _global.Return(_bytes);
         }
     }
 }

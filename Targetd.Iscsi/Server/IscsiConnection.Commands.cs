@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
 using Targetd.Iscsi.Wire.Pdus;
@@ -45,7 +46,7 @@ internal sealed partial class IscsiConnection
             return;
         }
 
-        var cdb = command.Cdb.ToArray();
+        var cdb = command.Cdb;
         int lun = ScsiDispatcher.DecodeLun(bhs.Lun);
         if (expected > MaxTaskBytes)
         {
@@ -56,8 +57,7 @@ internal sealed partial class IscsiConnection
         // Every command counts, immediate ones and repeated CmdSNs included: beyond the queue depth, or when its data would
         // pass the session's or the registry's buffer budget, it ends at once with TASK SET FULL (SAM-5 §5.3.1), before
         // any buffer is taken. Its unsolicited Data-Out, if any, is then rejected as belonging to no task.
-        var charge = _session.HasRoom ? BufferCharge.TryTake(_session.Buffers, _registry.Buffers, expected) : null;
-        if (charge is null)
+        if (!_session.HasRoom || !BufferCharge.TryTake(_session.Buffers, _registry.Buffers, expected, out var charge))
         {
             _logger.TaskSetFull(Remote, Tasks.Count, _session.Buffers.InUse, _registry.Buffers.InUse);
             await SendTaskSetFullAsync(new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, 0, false, false), cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed partial class IscsiConnection
         }
 
         var task = new IscsiTask(itt, bhs.Lun, lun, cdb, bhs.CmdSN, (int)expected, isRead, isWrite, _pool);
-        task.Hold(charge);
+        task.Hold(in charge);
         Tasks[itt] = task;
         if (!task.IsWrite || expected == 0)
         {
@@ -96,7 +96,7 @@ internal sealed partial class IscsiConnection
                 // COMMAND, DATA PHASE ERROR) and its remaining Data-Out PDUs are rejected as belonging to no task.
                 Tasks.TryRemove(task.InitiatorTaskTag, out _);
                 task.IsStarted = true;
-                RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null));
+                RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null).AsTask());
                 return;
             case DataOutVerdict.OutOfSequence:
                 await RejectAsync(pdu, RejectReason.ProtocolError, cancellationToken).ConfigureAwait(false);
@@ -125,7 +125,7 @@ internal sealed partial class IscsiConnection
         Tasks[refused.InitiatorTaskTag] = refused;
         refused.IsStarted = true;
         var sense = Sense.InvalidFieldInCdb(Scsi.Cdbs.BlockCommandCdb.TransferLengthByteOf(refused.Cdb[0]));
-        RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null));
+        RunInBackground(() => CompleteAsync(refused, ScsiResult.Check(sense), null).AsTask());
     }
 
     /// <summary>Sends the R2Ts (§11.8) the assembler allows now.</summary>
@@ -153,53 +153,79 @@ internal sealed partial class IscsiConnection
         task.IsStarted = true;
 
         // Started on this thread, it leaves at its first wait, so a command reaches its device I/O without a hop;
-        // tracked like other background work, so the connection waits for it before it closes.
-        long id = ReserveBackground();
-        Track(id, ExecuteAsync(task, id));
+        // counted, so the connection waits for it before it closes.
+        BeginExecution();
+        _ = ExecuteAsync(task);
     }
 
-    /// <summary>Executes a task and sends its outcome; <paramref name="backgroundId"/> is its entry among the background work.</summary>
-    private async Task ExecuteAsync(IscsiTask task, long backgroundId)
+    /// <summary>Executes a task and sends its outcome. Nobody awaits it: what fails in it is logged here.</summary>
+    private async Task ExecuteAsync(IscsiTask task)
     {
         byte[]? dataIn = task.IsRead && task.ExpectedLength > 0 ? _pool.Rent(task.ExpectedLength) : null;
+        bool posted = false;
         try
         {
             ScsiResult result;
-            try
+            if (!task.TryBeginExecution())
             {
-                var target = _session.Target!;
-                var units = target.UnitsFor(_session.InitiatorName);
-                if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
-                {
-                    // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
-                    result = task.Cdb[0] == (byte)ScsiOpcode.RequestSense
-                        ? ScsiResult.Data(attention.ToArray(), task.Cdb[4], dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength))
-                        : ScsiResult.Check(attention);
-                }
-                else
-                {
-                    var request = new ScsiRequest(
-                        task.Cdb,
-                        _session.Id,
-                        task.DataOut[..task.Received],
-                        dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
-                        _session.InitiatorPort);
-                    result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.Cancellation.Token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (task.Cancellation.IsCancellationRequested)
-            {
-                // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
-                // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                // Aborted and disposed before it could start: it must not run. CompleteAsync sends nothing for it.
                 result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
             }
-            catch (Exception ex)
+            else
             {
-                _logger.CommandFailed(ex);
-                result = ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
+                try
+                {
+                    var target = _session.Target!;
+                    var units = target.UnitsFor(_session.InitiatorName);
+                    if (TakeInventoryAttention(target, units, task.Lun, task.Cdb) is { } attention)
+                    {
+                        // SPC-4 §6.39: REQUEST SENSE returns a pending unit attention as its parameter data, with GOOD status.
+                        result = task.Cdb[0] == (byte)ScsiOpcode.RequestSense
+                            ? ScsiResult.Data(attention.ToArray(), task.Cdb[4], dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength))
+                            : ScsiResult.Check(attention);
+                    }
+                    else
+                    {
+                        var request = new ScsiRequest(
+                            task.Cdb,
+                            _session.Id,
+                            task.DataOut[..task.Received],
+                            dataIn is null ? Memory<byte>.Empty : dataIn.AsMemory(0, task.ExpectedLength),
+                            _session.InitiatorPort);
+                        result = await ScsiDispatcher.ExecuteAsync(units, task.Lun, request, task.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (task.CancellationToken.IsCancellationRequested)
+                {
+                    // Aborted or the connection is closing: CompleteAsync sends nothing for an aborted task, but it
+                    // must still run so that whoever waits for the task (ABORT TASK, logout, shutdown) is released.
+                    result = ScsiResult.Check(new SenseData(SenseKey.AbortedCommand, 0x00, 0x00));
+                }
+                catch (Exception ex)
+                {
+                    _logger.CommandFailed(ex);
+                    result = ScsiResult.Check(new SenseData(SenseKey.HardwareError, 0x44, 0x00)); // INTERNAL TARGET FAILURE
+                }
+                finally
+                {
+                    task.EndExecution();
+                }
+            }
+
+            if (dataIn is not null && TryPostDataIn(task, result, dataIn))
+            {
+                // The writer owns the buffer and the task now; DataInSent ends the execution.
+                dataIn = null;
+                posted = true;
+                return;
             }
 
             await CompleteAsync(task, result, dataIn).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // What escapes the response other than the connection closing under it, which CompleteAsync absorbs.
+            _logger.ConnectionFailed(Remote, ex);
         }
         finally
         {
@@ -208,12 +234,16 @@ internal sealed partial class IscsiConnection
                 _pool.Return(dataIn);
             }
 
-            _background.TryRemove(backgroundId, out _);
+            if (!posted)
+            {
+                EndExecution();
+            }
         }
     }
 
     /// <summary>Sends the outcome of a task, unless it was aborted, and releases it.</summary>
-    private async Task CompleteAsync(IscsiTask task, ScsiResult result, byte[]? dataIn)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CompleteAsync(IscsiTask task, ScsiResult result, byte[]? dataIn)
     {
         try
         {
@@ -238,27 +268,10 @@ internal sealed partial class IscsiConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendResultAsync(IscsiTask task, ScsiResult result, byte[]? dataIn, CancellationToken cancellationToken)
     {
-        // §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length,
-        // underflow (U) when it transferred less.
-        var residualFlags = ScsiResponseFlags.None;
-        uint residual = 0;
-        if (result.Status == ScsiStatus.Good && (task.IsRead || task.IsWrite))
-        {
-            long wanted = result.TransferLength;
-            if (wanted > task.ExpectedLength)
-            {
-                residualFlags = ScsiResponseFlags.ResidualOverflow;
-                residual = (uint)Math.Min(wanted - task.ExpectedLength, uint.MaxValue);
-            }
-            else if (wanted < task.ExpectedLength)
-            {
-                residualFlags = ScsiResponseFlags.ResidualUnderflow;
-                residual = (uint)(task.ExpectedLength - wanted);
-            }
-        }
-
+        var (residualFlags, residual) = ResidualOf(task, result);
         int dataLength = dataIn is null ? 0 : Math.Min(result.DataInLength, task.ExpectedLength);
         bool statusInData = result.Status == ScsiStatus.Good && result.Sense is null && dataLength > 0;
         if (dataLength > 0)
@@ -292,5 +305,27 @@ internal sealed partial class IscsiConnection
             ResidualCount = residual,
         };
         await _writer.SendAsync(header, data, StatusNumbering.Advance, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// §11.4.5: residual overflow (O) when the command wanted more than the Expected Data Transfer Length, underflow (U)
+    /// when it transferred less.
+    /// </summary>
+    private static (ScsiResponseFlags Flags, uint Residual) ResidualOf(IscsiTask task, ScsiResult result)
+    {
+        if (result.Status != ScsiStatus.Good || !(task.IsRead || task.IsWrite))
+        {
+            return (ScsiResponseFlags.None, 0);
+        }
+
+        long wanted = result.TransferLength;
+        if (wanted > task.ExpectedLength)
+        {
+            return (ScsiResponseFlags.ResidualOverflow, (uint)Math.Min(wanted - task.ExpectedLength, uint.MaxValue));
+        }
+
+        return wanted < task.ExpectedLength
+            ? (ScsiResponseFlags.ResidualUnderflow, (uint)(task.ExpectedLength - wanted))
+            : (ScsiResponseFlags.None, 0);
     }
 }

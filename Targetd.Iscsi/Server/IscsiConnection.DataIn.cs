@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Targetd.Iscsi.Scsi;
 using Targetd.Iscsi.Wire;
@@ -14,6 +15,7 @@ internal sealed partial class IscsiConnection
     /// sequence; with <paramref name="withStatus"/> the last carries S, the status and the residual (§11.7.2).
     /// A large read without data digests leaves in one gathered send: every header with its slice of the buffer.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendDataInAsync(
         IscsiTask task, ReadOnlyMemory<byte> data, bool withStatus, ScsiStatus status, ScsiResponseFlags residualFlags, uint residual, CancellationToken cancellationToken)
     {
@@ -22,14 +24,7 @@ internal sealed partial class IscsiConnection
             var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(MaxDataInPdus(whole.Count));
             try
             {
-                int count = 0;
-                for (int offset = 0; offset < whole.Count;)
-                {
-                    var (header, length, last) = DataInHeader(task, whole.Count, offset, withStatus, status, residualFlags, residual);
-                    pdus[count++] = new OutgoingPdu(header, whole.Slice(offset, length), Numbering(last, withStatus));
-                    offset += length;
-                }
-
+                int count = FillDataIn(pdus, task, whole, withStatus, status, residualFlags, residual);
                 await _writer.SendSequenceAsync(new ArraySegment<OutgoingPdu>(pdus, 0, count), cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -46,6 +41,71 @@ internal sealed partial class IscsiConnection
             await _writer.SendAsync(header, data.Slice(offset, length), Numbering(last, withStatus), cancellationToken).ConfigureAwait(false);
             offset += length;
         }
+    }
+
+    /// <summary>
+    /// Hands the Data-In of a read that ends GOOD to the writer, status in the last PDU, when it is large enough to be
+    /// sent from its buffer: the command then waits for its turn on the connection without a suspended call of its own.
+    /// False when it is answered the ordinary way (<see cref="CompleteAsync"/>): a small or failed read, data digests,
+    /// or a task aborted meanwhile. Once posted, the buffer and the task belong to the writer until <see cref="DataInSent"/>.
+    /// </summary>
+    private bool TryPostDataIn(IscsiTask task, ScsiResult result, byte[] dataIn)
+    {
+        int dataLength = Math.Min(result.DataInLength, task.ExpectedLength);
+        if (result.Status != ScsiStatus.Good || result.Sense is not null || dataLength < PduWriter.DirectSendThreshold
+            || _writer.DataDigest || !task.TryBeginResponse())
+        {
+            return false;
+        }
+
+        // The tag is free again once the response is on its way: remove first, so a reuse is not mistaken.
+        Tasks.TryRemove(task.InitiatorTaskTag, out _);
+        var (residualFlags, residual) = ResidualOf(task, result);
+        var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(MaxDataInPdus(dataLength));
+        int count = FillDataIn(pdus, task, new ArraySegment<byte>(dataIn, 0, dataLength), true, result.Status, residualFlags, residual);
+        _writer.Post(new PostedSequence(new ArraySegment<OutgoingPdu>(pdus, 0, count), task, dataIn), _closing.Token);
+        return true;
+    }
+
+    /// <summary>
+    /// A posted Data-In has been sent, or the connection closed under it: gives back its buffers, releases the task and
+    /// ends its execution.
+    /// </summary>
+    private void DataInSent(PostedSequence sequence, Exception? failure)
+    {
+        var task = sequence.Task;
+        try
+        {
+            if (failure is not null and not (OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException))
+            {
+                _logger.ConnectionFailed(Remote, failure);
+            }
+
+            ArrayPool<OutgoingPdu>.Shared.Return(sequence.Pdus.Array!, clearArray: true);
+            _pool.Return(sequence.Buffer);
+            Tasks.TryRemove(task.InitiatorTaskTag, out _);
+            task.MarkCompleted();
+            task.Dispose();
+        }
+        finally
+        {
+            EndExecution();
+        }
+    }
+
+    /// <summary>Fills <paramref name="pdus"/> with the Data-In PDUs that carry <paramref name="whole"/>; returns how many.</summary>
+    private int FillDataIn(
+        OutgoingPdu[] pdus, IscsiTask task, ArraySegment<byte> whole, bool withStatus, ScsiStatus status, ScsiResponseFlags residualFlags, uint residual)
+    {
+        int count = 0;
+        for (int offset = 0; offset < whole.Count;)
+        {
+            var (header, length, last) = DataInHeader(task, whole.Count, offset, withStatus, status, residualFlags, residual);
+            pdus[count++] = new OutgoingPdu(header, whole.Slice(offset, length), Numbering(last, withStatus));
+            offset += length;
+        }
+
+        return count;
     }
 
     /// <summary>

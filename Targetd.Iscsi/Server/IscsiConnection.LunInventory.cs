@@ -14,7 +14,18 @@ internal sealed partial class IscsiConnection
     /// <summary>Remembers the LUN inventory the session starts with.</summary>
     private void StartInventory(IscsiTarget target) => _reportedLuns = new ReportedLunsAttention(target.InventoryOf(Login.InitiatorName));
 
-    /// <summary>The unit attention a command must report instead of running, if any.</summary>
-    private SenseData? TakeInventoryAttention(IscsiTarget target, IReadOnlyDictionary<int, ScsiLogicalUnit> units, int lun, ReadOnlySpan<byte> cdb) =>
-        _reportedLuns?.Take(target.InventoryOf(Login.InitiatorName), units.Keys, lun, cdb);
+    /// <summary>
+    /// The unit attention a command must report instead of running, if any. The LUNs are listed only when the inventory
+    /// has changed: listing them copies the keys, which most commands never need.
+    /// </summary>
+    private SenseData? TakeInventoryAttention(IscsiTarget target, IReadOnlyDictionary<int, ScsiLogicalUnit> units, int lun, ReadOnlySpan<byte> cdb)
+    {
+        if (_reportedLuns is not { } reported)
+        {
+            return null;
+        }
+
+        long stamp = target.InventoryOf(Login.InitiatorName);
+        return reported.MayReport(stamp) ? reported.Take(stamp, units.Keys, lun, cdb) : null;
+    }
 }

@@ -50,7 +50,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         _keepAlive = new KeepAlive(timeouts ?? ConnectionTimeouts.None, _time);
         _pool = registry.BufferPool;
         _session = new IscsiSession(registry.Limits.QueueDepth, registry.Limits.SessionBufferBytes);
-        _writer = new PduWriter(transport, _session, _keepAlive, _pool);
+        _writer = new PduWriter(transport, _session, _keepAlive, _pool, DataInSent);
         _taskManager = new TaskManager(_session);
         _loginPhase = new LoginPhase(registry, _session.Window, _session.QueueDepth);
         Remote = transport.Remote;
@@ -231,6 +231,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
 
         try
         {
+            await ExecutionsEndedAsync().ConfigureAwait(false);
             await Task.WhenAll(_background.Values).ConfigureAwait(false);
         }
         catch (Exception ex)

@@ -16,18 +16,24 @@ internal sealed class IscsiTask : IDisposable
     private readonly IoBufferPool _pool;
     private byte[]? _dataOut;
 
-    /// <summary>1 for the task itself until it is disposed, plus one for each Data-Out copy under way into its buffer.</summary>
-    private int _bufferUsers = 1;
+    /// <summary>
+    /// 1 for the task itself until it is disposed, plus one for each Data-Out copy under way into its buffer and one for
+    /// its execution: the last to leave gives back the buffer, the CDB and the cancellation source.
+    /// </summary>
+    private int _users = 1;
     private Dictionary<uint, (int Next, int End, uint DataSN)>? _openR2Ts;
-    private BufferCharge? _charge;
+    private BufferCharge _charge;
+    private byte[]? _cdb;
+    private CancellationTokenSource? _cancellation = TaskResourcePool.RentCancellation();
 
-    public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, byte[] cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite, IoBufferPool? pool = null)
+    public IscsiTask(uint initiatorTaskTag, ulong lunField, int lun, ReadOnlySpan<byte> cdb, uint cmdSN, int expectedLength, bool isRead, bool isWrite, IoBufferPool? pool = null)
     {
         _pool = pool ?? IoBufferPool.Shared;
         InitiatorTaskTag = initiatorTaskTag;
         LunField = lunField;
         Lun = lun;
-        Cdb = cdb;
+        _cdb = cdb.Length == TaskResourcePool.CdbLength ? TaskResourcePool.RentCdb() : new byte[cdb.Length];
+        cdb.CopyTo(_cdb);
         CmdSN = cmdSN;
         ExpectedLength = expectedLength;
         IsRead = isRead;
@@ -40,7 +46,8 @@ internal sealed class IscsiTask : IDisposable
 
     public int Lun { get; }
 
-    public byte[] Cdb { get; }
+    /// <summary>The CDB; read only while the task is held (not disposed, or executing).</summary>
+    public byte[] Cdb => _cdb ?? throw new ObjectDisposedException(nameof(IscsiTask));
 
     public uint CmdSN { get; }
 
@@ -51,7 +58,8 @@ internal sealed class IscsiTask : IDisposable
 
     public bool IsWrite { get; }
 
-    public CancellationTokenSource Cancellation { get; } = new();
+    /// <summary>Cancelled when the task is aborted; read only while the task is held (not disposed, or executing).</summary>
+    public CancellationToken CancellationToken => (_cancellation ?? throw new ObjectDisposedException(nameof(IscsiTask))).Token;
 
     private int _outcome;
 
@@ -71,15 +79,29 @@ internal sealed class IscsiTask : IDisposable
     /// </summary>
     public async Task CancelAsync()
     {
+        if (!TryUse())
+        {
+            return; // Completed and disposed: nothing runs any more.
+        }
+
         try
         {
-            await Cancellation.CancelAsync().ConfigureAwait(false);
+            // Once cancelled, the source is disposed rather than kept for another task.
+            await _cancellation!.CancelAsync().ConfigureAwait(false);
         }
-        catch (ObjectDisposedException)
+        finally
         {
-            // Completed and disposed: nothing runs any more.
+            Release();
         }
     }
+
+    /// <summary>
+    /// Holds the task's CDB, buffer and cancellation for its execution; false when it was disposed (aborted before it
+    /// started), and then it must not run. Each true is ended by <see cref="EndExecution"/>.
+    /// </summary>
+    public bool TryBeginExecution() => TryUse();
+
+    public void EndExecution() => Release();
 
     /// <summary>Claims the right to send the task's response; false when the task was aborted first.</summary>
     public bool TryBeginResponse() => Interlocked.CompareExchange(ref _outcome, Responding, Open) == Open;
@@ -147,7 +169,7 @@ internal sealed class IscsiTask : IDisposable
     /// </summary>
     public bool TryCopyIn(int offset, ReadOnlySpan<byte> data)
     {
-        if (!TryUseBuffer())
+        if (!TryUse())
         {
             return false;
         }
@@ -160,7 +182,7 @@ internal sealed class IscsiTask : IDisposable
         }
         finally
         {
-            ReleaseBuffer();
+            Release();
         }
     }
 
@@ -170,7 +192,7 @@ internal sealed class IscsiTask : IDisposable
     /// </summary>
     public void EnsureDataOutBuffer()
     {
-        if (!IsWrite || ExpectedLength == 0 || !TryUseBuffer())
+        if (!IsWrite || ExpectedLength == 0 || !TryUse())
         {
             return;
         }
@@ -181,7 +203,7 @@ internal sealed class IscsiTask : IDisposable
         }
         finally
         {
-            ReleaseBuffer();
+            Release();
         }
     }
 
@@ -191,8 +213,8 @@ internal sealed class IscsiTask : IDisposable
         Volatile.Read(ref _completion)?.TrySetResult();
     }
 
-    /// <summary>The share of the buffer budgets the task holds until it is disposed.</summary>
-    public void Hold(BufferCharge charge) => _charge = charge;
+    /// <summary>The share of the buffer budgets the task holds until it is disposed and no longer executing.</summary>
+    public void Hold(in BufferCharge charge) => _charge = charge;
 
     public void Dispose()
     {
@@ -201,19 +223,17 @@ internal sealed class IscsiTask : IDisposable
             return;
         }
 
-        ReleaseBuffer();
-        Interlocked.Exchange(ref _charge, null)?.Release();
-        Cancellation.Dispose();
+        Release();
     }
 
     private int _disposed;
 
-    private bool TryUseBuffer()
+    private bool TryUse()
     {
-        int users = Volatile.Read(ref _bufferUsers);
+        int users = Volatile.Read(ref _users);
         while (users > 0)
         {
-            int seen = Interlocked.CompareExchange(ref _bufferUsers, users + 1, users);
+            int seen = Interlocked.CompareExchange(ref _users, users + 1, users);
             if (seen == users)
             {
                 return true;
@@ -225,12 +245,29 @@ internal sealed class IscsiTask : IDisposable
         return false;
     }
 
-    /// <summary>Drops one user of the buffer; the last gives it back to the pool.</summary>
-    private void ReleaseBuffer()
+    /// <summary>Drops one user of the task; the last gives back the buffer, the CDB and the cancellation source.</summary>
+    private void Release()
     {
-        if (Interlocked.Decrement(ref _bufferUsers) == 0 && Interlocked.Exchange(ref _dataOut, null) is { } buffer)
+        if (Interlocked.Decrement(ref _users) != 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _dataOut, null) is { } buffer)
         {
             _pool.Return(buffer);
+        }
+
+        _charge.Release();
+
+        if (Interlocked.Exchange(ref _cdb, null) is { Length: TaskResourcePool.CdbLength } cdb)
+        {
+            TaskResourcePool.ReturnCdb(cdb);
+        }
+
+        if (Interlocked.Exchange(ref _cancellation, null) is { } cancellation)
+        {
+            TaskResourcePool.ReturnCancellation(cancellation);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Targetd.Iscsi.Server;
 
@@ -33,6 +34,7 @@ internal sealed class SocketTransport : ConnectionTransport, IDuplexPipe
 
     public override EndPoint? Local { get; }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask SendAsync(IReadOnlyList<ArraySegment<byte>> buffers, CancellationToken cancellationToken)
     {
         int total = 0;

@@ -43,10 +43,11 @@ public sealed class IscsiTargetRegistry
     }
 
     /// <summary>The budget <see cref="IscsiLimits.BufferBudgetBytes"/> sets.</summary>
-    internal Server.BufferBudget Buffers => LazyInitializer.EnsureInitialized(ref _buffers, () => new Server.BufferBudget(_limits.BufferBudgetBytes));
+    /// <remarks>Read on every command: made once, without a factory delegate per read.</remarks>
+    internal Server.BufferBudget Buffers => Volatile.Read(ref _buffers) ?? CreateBuffers();
 
     /// <summary>The session counts <see cref="IscsiLimits.MaxSessionsPerTarget"/> and <see cref="IscsiLimits.MaxSessionsPerInitiator"/> bound.</summary>
-    internal Server.SessionAdmission Admission => LazyInitializer.EnsureInitialized(ref _admission, () => new Server.SessionAdmission(_limits));
+    internal Server.SessionAdmission Admission => Volatile.Read(ref _admission) ?? CreateAdmission();
 
     /// <summary>Where the sessions' buffers come from: headers, Data-Out, Data-In.</summary>
     internal Server.IoBufferPool BufferPool { get; init; } = Server.IoBufferPool.Shared;
@@ -180,6 +181,20 @@ public sealed class IscsiTargetRegistry
                 return tsih;
             }
         }
+    }
+
+    /// <summary>Makes the buffer budget once; when two threads race, both use the first made.</summary>
+    private Server.BufferBudget CreateBuffers()
+    {
+        var made = new Server.BufferBudget(_limits.BufferBudgetBytes);
+        return Interlocked.CompareExchange(ref _buffers, made, null) ?? made;
+    }
+
+    /// <summary>Makes the session admission once; when two threads race, both use the first made.</summary>
+    private Server.SessionAdmission CreateAdmission()
+    {
+        var made = new Server.SessionAdmission(_limits);
+        return Interlocked.CompareExchange(ref _admission, made, null) ?? made;
     }
 
     private sealed record RegisteredSession(ulong Id, IscsiSessionInfo Info, IscsiTarget? Target, Action<IscsiSessionCloseReason> Close);
