@@ -94,7 +94,7 @@ internal sealed partial class IscsiConnection
             case DataOutVerdict.DataSequenceGap:
                 // A gap cannot be recovered at ErrorRecoveryLevel 0: the command ends with CHECK CONDITION (ABORTED
                 // COMMAND, DATA PHASE ERROR) and its remaining Data-Out PDUs are rejected as belonging to no task.
-                Tasks.TryRemove(task.InitiatorTaskTag, out _);
+                Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task));
                 task.IsStarted = true;
                 RunInBackground(() => CompleteAsync(task, ScsiResult.Check(Sense.DataPhaseError()), null).AsTask());
                 return;
@@ -253,7 +253,7 @@ internal sealed partial class IscsiConnection
             }
 
             // The tag is free again once the response is on its way: remove first, so a reuse is not mistaken.
-            Tasks.TryRemove(task.InitiatorTaskTag, out _);
+            Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task));
             await SendResultAsync(task, result, dataIn, _closing.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -262,7 +262,7 @@ internal sealed partial class IscsiConnection
         }
         finally
         {
-            Tasks.TryRemove(task.InitiatorTaskTag, out _);
+            Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task));
             task.MarkCompleted();
             task.Dispose();
         }

@@ -59,7 +59,7 @@ internal sealed partial class IscsiConnection
         }
 
         // The tag is free again once the response is on its way: remove first, so a reuse is not mistaken.
-        Tasks.TryRemove(task.InitiatorTaskTag, out _);
+        Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task));
         var (residualFlags, residual) = ResidualOf(task, result);
         var pdus = ArrayPool<OutgoingPdu>.Shared.Rent(MaxDataInPdus(dataLength));
         int count = FillDataIn(pdus, task, new ArraySegment<byte>(dataIn, 0, dataLength), true, result.Status, residualFlags, residual);
@@ -83,7 +83,7 @@ internal sealed partial class IscsiConnection
 
             ArrayPool<OutgoingPdu>.Shared.Return(sequence.Pdus.Array!, clearArray: true);
             _pool.Return(sequence.Buffer);
-            Tasks.TryRemove(task.InitiatorTaskTag, out _);
+            Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task));
             task.MarkCompleted();
             task.Dispose();
         }

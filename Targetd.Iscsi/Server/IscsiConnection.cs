@@ -223,7 +223,7 @@ internal sealed partial class IscsiConnection : IAsyncDisposable
         {
             task.TryAbort();
             await task.CancelAsync().ConfigureAwait(false);
-            if (!task.IsStarted && Tasks.TryRemove(task.InitiatorTaskTag, out _))
+            if (!task.IsStarted && Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task)))
             {
                 task.Dispose();
             }

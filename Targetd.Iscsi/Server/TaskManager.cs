@@ -74,7 +74,7 @@ internal sealed class TaskManager
 
             aborted.Add(task);
             await task.CancelAsync().ConfigureAwait(false);
-            if (!task.IsStarted && _session.Tasks.TryRemove(task.InitiatorTaskTag, out _))
+            if (!task.IsStarted && _session.Tasks.TryRemove(KeyValuePair.Create(task.InitiatorTaskTag, task)))
             {
                 task.Dispose();
             }
