@@ -6,8 +6,7 @@ namespace Targetd.Qcow2.Interop;
 
 /// <summary>
 /// realpath(3) and statx(2): the canonical path of a file, its type and its identity (device and inode). statx's
-/// buffer has one layout on every architecture, unlike struct stat. And open(2) with O_NONBLOCK, so that a path
-/// swapped for a FIFO after it was checked cannot block the caller.
+/// buffer has one layout on every architecture, unlike struct stat.
 /// </summary>
 internal static partial class PosixFile
 {
@@ -16,51 +15,6 @@ internal static partial class PosixFile
     private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const int StatxBufferSize = 256;
-    private const int OReadWrite = 0x2;
-    private const int ONonBlocking = 0x800;
-    private const int OCloseOnExec = 0x80000;
-    private const int FGetFl = 3;
-    private const int FSetFl = 4;
-    private const int EINTR = 4;
-    private const int ENOENT = 2;
-
-    /// <summary>
-    /// Opens an existing file with O_NONBLOCK, cleared again before it is returned: a FIFO opens at once instead of
-    /// waiting for a writer (the caller then refuses it by its type); for a regular file the flag changes nothing.
-    /// </summary>
-    /// <exception cref="IOException">It cannot be opened.</exception>
-    public static SafeFileHandle OpenWithoutWaiting(string path, bool writable)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous);
-        }
-
-        int fd;
-        do
-        {
-            fd = OpenNative(path, (writable ? OReadWrite : 0) | ONonBlocking | OCloseOnExec, 0);
-        }
-        while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
-
-        if (fd < 0)
-        {
-            int error = Marshal.GetLastPInvokeError();
-            string message = $"Cannot open '{path}': {Marshal.GetPInvokeErrorMessage(error)}";
-            throw error == ENOENT ? new FileNotFoundException(message, path) : new IOException(message, error);
-        }
-
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        int flags = FcntlNative(fd, FGetFl, 0);
-        if (flags < 0 || FcntlNative(fd, FSetFl, flags & ~ONonBlocking) < 0)
-        {
-            int error = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            throw new IOException($"Cannot set the mode of '{path}': {Marshal.GetPInvokeErrorMessage(error)}", error);
-        }
-
-        return handle;
-    }
 
     /// <summary>The canonical form of an existing path, or null when it does not exist or cannot be resolved.</summary>
     public static string? RealPath(string path)
@@ -154,12 +108,6 @@ internal static partial class PosixFile
 
     [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint RealPathNative(string path, nint resolved);
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int OpenNative(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int FcntlNative(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "free")]
     private static partial void Free(nint pointer);

@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using Targetd.Core.BlockDevices;
-using Targetd.Qcow2.Interop;
 
 namespace Targetd.Qcow2.Metadata;
 
@@ -45,7 +44,7 @@ internal sealed class HostFile : IDisposable
             // An existing file opens without waiting, so a FIFO put in its place cannot block the open.
             var handle = createNew
                 ? File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous)
-                : PosixFile.OpenWithoutWaiting(path, writable);
+                : NonBlockingOpen.Open(path, writable);
             return new HostFile(handle, imageLock, path, writable);
         }
         catch

@@ -1,14 +1,14 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Targetd.Core.Interop;
+namespace Targetd.Core.BlockDevices;
 
 /// <summary>
 /// open(2) with O_NONBLOCK, cleared once the file is open: a path swapped for a FIFO after it was checked opens at
 /// once (and is then refused by its type) instead of blocking the caller until a writer comes. For a regular file
 /// or a block device the flag changes nothing, and it is off again before any I/O.
 /// </summary>
-internal static partial class NonBlockingOpen
+public static partial class NonBlockingOpen
 {
     private const int ReadOnly = 0x0;
     private const int ReadWrite = 0x2;
@@ -19,6 +19,9 @@ internal static partial class NonBlockingOpen
     private const int EINTR = 4;
 
     /// <summary>Opens an existing file for reading, or reading and writing.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="writable">Open it for writing too.</param>
+    /// <returns>The open file.</returns>
     /// <exception cref="IOException">It cannot be opened (the message carries the path and the system's reason).</exception>
     public static SafeFileHandle Open(string path, bool writable)
     {
