@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text;
 using Newtonsoft.Json.Linq;
 
@@ -21,6 +20,8 @@ internal sealed class TargetdProcess : IAsyncDisposable
     public int Port { get; }
 
     public int PortalPort { get; }
+
+    public TargetdRpcClient Rpc => new(new Uri($"http://127.0.0.1:{Port}/"));
 
     public const string TargetName = "iqn.2024-01.net.targetd:test";
 
@@ -78,30 +79,10 @@ internal sealed class TargetdProcess : IAsyncDisposable
     }
 
     /// <summary>Sends one JSON-RPC request (as admin:secret) and returns the whole reply.</summary>
-    public async Task<JObject> RequestAsync(string method, object parameters)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:secret")));
-        var request = new JObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = JObject.FromObject(parameters) };
-        using var response = await client.PostAsync("targetrpc", new StringContent(request.ToString()));
-        return JObject.Parse(await response.Content.ReadAsStringAsync());
-    }
+    public Task<JObject> RequestAsync(string method, object parameters) => Rpc.RequestAsync(method, parameters);
 
     /// <summary>Calls a method and asserts that it succeeded (or, with <paramref name="expectError"/>, that it failed).</summary>
-    public async Task<JObject> CallAsync(string method, object parameters, bool expectError = false)
-    {
-        var reply = await RequestAsync(method, parameters);
-        if (expectError)
-        {
-            reply["error"].Should().NotBeNull(reply.ToString());
-        }
-        else
-        {
-            reply["error"].Should().BeNull(reply.ToString());
-        }
-
-        return reply;
-    }
+    public Task<JObject> CallAsync(string method, object parameters, bool expectError = false) => Rpc.CallAsync(method, parameters, expectError);
 
     public async ValueTask DisposeAsync()
     {
