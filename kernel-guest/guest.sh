@@ -139,10 +139,11 @@ exportfs -ra
 rpc.nfsd -G 10 -L 10 8          # 10 s NFSv4 grace/lease instead of 90 s
 rpc.mountd
 rpc.statd --no-notify 2>/dev/null || true
+mkdir -p /run/lock/iscsi /run/lock/lvm
 echo "InitiatorName=iqn.1993-08.org.debian:01:kernelguest" > /etc/iscsi/initiatorname.iscsi
 iscsid
+# multipathd is not started here: it would claim every iSCSI disk; the multipath tests start and stop it.
 printf 'defaults {\n  user_friendly_names yes\n  find_multipaths no\n  polling_interval 2\n  no_path_retry 12\n}\n' > /etc/multipath.conf
-multipathd
 echo "boot done at uptime $(cut -d' ' -f1 /proc/uptime)"
 echo READY > /share/ready
 EOF

@@ -5,7 +5,8 @@ namespace Targetd.Tests.Storage.Lvm;
 /// <summary>
 /// Reports and messages as lvm2 2.03 (2.03.16, Debian 12) prints them for the commands the pool runs: the
 /// JSON layout of lvmreport(7) with every value a string, sizes in bytes without a suffix (<c>--units b
-/// --nosuffix</c>), percents with two decimals and <c>""</c> for fields that do not apply.
+/// --nosuffix</c>), percents with two decimals and <c>""</c> for fields that do not apply. Checked against real
+/// lvm2 2.03.16 on device-mapper in the kernel guest (the KernelGuest category), which also runs every command.
 /// </summary>
 internal static class LvmOutputs
 {
@@ -64,6 +65,27 @@ internal static class LvmOutputs
 
     /// <summary>What <c>vgs</c> and <c>lvs</c> print on standard error for a VG that does not exist (exit status 5).</summary>
     public const string VgNotFound = "  Volume group \"vg0\" not found\n  Cannot process volume group vg0\n";
+
+    /// <summary>
+    /// <c>vgs</c> or <c>lvs</c> on a VG that does not exist: exit status 5, <see cref="VgNotFound"/> on standard
+    /// error, and still a report with an empty list on standard output.
+    /// </summary>
+    public static RecordingProcessRunner FailVgNotFound(this RecordingProcessRunner runner, string program)
+    {
+        string kind = program == "vgs" ? "vg" : "lv";
+        string emptyReport = $$"""
+              {
+                  "report": [
+                      {
+                          "{{kind}}": [
+                          ]
+                      }
+                  ]
+              }
+
+            """;
+        return runner.WhenStartsWith([program], new ProcessResult(5, emptyReport, VgNotFound));
+    }
 
     public static RecordingProcessRunner Runner() =>
         new RecordingProcessRunner()

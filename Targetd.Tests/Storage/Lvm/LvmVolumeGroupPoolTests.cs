@@ -64,7 +64,7 @@ public sealed class LvmVolumeGroupPoolTests
     [Test]
     public async Task Info_of_a_missing_volume_group_is_an_invalid_pool()
     {
-        _runner.Fail("vgs", VgNotFound);
+        _runner.FailVgNotFound("vgs");
 
         var error = await Refusal(() => _pool.GetInfoAsync(), TargetdErrorCode.InvalidPool);
 
@@ -115,7 +115,7 @@ public sealed class LvmVolumeGroupPoolTests
     [Test]
     public async Task Listing_a_missing_volume_group_is_an_invalid_pool()
     {
-        _runner.Fail("lvs", VgNotFound);
+        _runner.FailVgNotFound("lvs");
 
         await Refusal(() => _pool.ListAsync(), TargetdErrorCode.InvalidPool);
     }
@@ -187,7 +187,7 @@ public sealed class LvmVolumeGroupPoolTests
     [Test]
     public async Task Create_on_a_missing_volume_group_is_an_invalid_pool_and_creates_nothing()
     {
-        _runner.Fail("lvs", VgNotFound);
+        _runner.FailVgNotFound("lvs");
 
         await Refusal(() => _pool.CreateAsync("new", 4096), TargetdErrorCode.InvalidPool);
 
