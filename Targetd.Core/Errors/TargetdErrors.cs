@@ -24,6 +24,10 @@ public static class TargetdErrors
     public static TargetdException VolumeExported(string volume) =>
         new(TargetdErrorCode.VolumeMasked, $"Volume '{volume}' cannot be removed while exported");
 
+    /// <summary>vol_destroy of a volume another program (or this one) has open, as lvremove refuses an LV in use.</summary>
+    public static TargetdException VolumeInUse(string volume, string pool) =>
+        new(TargetdErrorCode.UnexpectedExitCode, $"Volume '{volume}' in pool {pool} is in use");
+
     /// <summary>export_destroy of a mapping that does not exist.</summary>
     public static TargetdException ExportNotFound(string volume, string initiator) =>
         new(TargetdErrorCode.NotFoundVolumeExport, $"Volume '{volume}' not found in {initiator} exports");

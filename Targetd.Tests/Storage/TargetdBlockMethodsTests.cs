@@ -102,4 +102,30 @@ public sealed class TargetdBlockMethodsTests
         volumes.Select(v => (string)v["name"]!).Should().Equal("v1");
         ((long)volumes[0]["size"]!).Should().Be(1_000_448);
     }
+
+    [Test]
+    public async Task A_volume_open_elsewhere_is_not_destroyed_until_it_is_closed()
+    {
+        await CallAsync("vol_create", new { pool = "images", name = "busy", size = 1_000_000 });
+        string path = Path.Combine(_folder.FullName, "busy.qcow2");
+
+        await using (var writer = await Qcow2Image.OpenAsync(path))
+        {
+            var refused = await CallAsync("vol_destroy", new { pool = "images", name = "busy" });
+
+            ShouldFail(refused, -303);
+            ((string)refused["error"]!["message"]!).Should().Be("Volume 'busy' in pool images is in use");
+            File.Exists(path).Should().BeTrue();
+            await writer.WriteAsync(0, new byte[] { 7 });
+        }
+
+        await using (var reader = await Qcow2Image.OpenAsync(path, new Qcow2OpenOptions { ReadOnly = true }))
+        {
+            ShouldFail(await CallAsync("vol_destroy", new { pool = "images", name = "busy" }), -303);
+        }
+
+        (await CallAsync("vol_destroy", new { pool = "images", name = "busy" }))["error"].Should().BeNull();
+        File.Exists(path).Should().BeFalse();
+        ((JArray)(await CallAsync("vol_list", new { pool = "images" }))["result"]!).Should().BeEmpty();
+    }
 }

@@ -121,7 +121,25 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     public async Task DestroyAsync(string name, CancellationToken cancellationToken = default)
     {
         string path = ExistingPath(name);
-        File.Delete(path);
+
+        // An open volume (a LUN serving it, a copy writing it, qemu or another program using it) holds QEMU's image
+        // locks: take the writer's locks on the file itself (an image too damaged to open can still be removed) and
+        // unlink it while holding them, so that nothing opens it between the test and the removal.
+        FileBlockDevice holder;
+        try
+        {
+            holder = FileBlockDevice.Open(path);
+        }
+        catch (ImageInUseException)
+        {
+            throw TargetdErrors.VolumeInUse(name, Name);
+        }
+
+        await using (holder.ConfigureAwait(false))
+        {
+            File.Delete(path);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
