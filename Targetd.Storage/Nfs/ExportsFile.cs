@@ -4,7 +4,8 @@ namespace Targetd.Storage.Nfs;
 
 /// <summary>
 /// The exports file targetd keeps (<c>/etc/exports.d/targetd.exports</c> by default), one
-/// <c>PATH HOST(OPTIONS)</c> a line as exports(5) reads it, so the NFS server exports them again at boot.
+/// <c>PATH HOST(OPTIONS)</c> a line as exports(5) reads it, so the NFS server exports them again at boot. Lines
+/// state <c>no_subtree_check</c> (exportfs' default) when the export names neither subtree option.
 /// It is replaced atomically (a temporary file renamed over it) and holds only exports made through targetd.
 /// </summary>
 public sealed class ExportsFile(string path)
@@ -50,13 +51,12 @@ public sealed class ExportsFile(string path)
         var text = new StringBuilder(Header).Append('\n');
         foreach (var export in exports)
         {
-            text.Append(export.Path).Append(' ').Append(export.Host);
-            if (export.Options.Count > 0)
-            {
-                text.Append('(').AppendJoin(',', export.Options).Append(')');
-            }
-
-            text.Append('\n');
+            // Every exportfs run reads this file and warns for each line that names neither subtree option (then
+            // assumes no_subtree_check): the line says so itself.
+            var options = export.Options.Contains("subtree_check") || export.Options.Contains("no_subtree_check")
+                ? export.Options
+                : [.. export.Options, "no_subtree_check"];
+            text.Append(export.Path).Append(' ').Append(export.Host).Append('(').AppendJoin(',', options).Append(")\n");
         }
 
         string folder = System.IO.Path.GetDirectoryName(Path)!;

@@ -5,7 +5,8 @@ namespace Targetd.Tests.Storage.Nfs;
 /// <summary>
 /// A recording runner that behaves like <c>exportfs</c> for the commands the NFS service runs: <c>-v</c> lists in
 /// exportfs' layout (long paths on their own line, <c>&lt;world&gt;</c> for <c>*</c>), <c>[-o OPTS] HOST:PATH</c>
-/// exports, <c>-u HOST:PATH</c> unexports (status 1 when not exported).
+/// exports, <c>-u HOST:PATH</c> unexports (status 1 when not exported). The options listed are those nfs-utils 2.6
+/// prints on a server with kernel nfsd (as recorded in the kernel guest): the defaults filled in, in its order.
 /// </summary>
 internal sealed class FakeExportfs
 {
@@ -48,7 +49,7 @@ internal sealed class FakeExportfs
             return ProcessResult.Success();
         }
 
-        string options = "sync,wdelay,hide,no_subtree_check,sec=sys," + (args[0] == "-o" ? args[1] : "ro") + ",root_squash,no_all_squash";
+        string options = Listed(args[0] == "-o" ? args[1].Split(',') : []);
         if (at >= 0)
         {
             Exports[at] = (host, path, options);
@@ -59,5 +60,20 @@ internal sealed class FakeExportfs
         }
 
         return ProcessResult.Success();
+    }
+
+    /// <summary>What <c>exportfs -v</c> prints for an export made with <paramref name="given"/> (the common options).</summary>
+    private static string Listed(string[] given)
+    {
+        string Either(string set, string otherwise) => given.Contains(set) ? set : otherwise;
+        string? Value(string key) => given.FirstOrDefault(o => o.StartsWith(key + "=", StringComparison.Ordinal));
+        string?[] listed =
+        [
+            Either("async", "sync"), Either("no_wdelay", "wdelay"), Either("nohide", "hide"), given.Contains("crossmnt") ? "crossmnt" : null,
+            given.Contains("subtree_check") ? null : "no_subtree_check", given.Contains("insecure_locks") ? "insecure_locks" : null,
+            Value("fsid"), Value("anonuid"), Value("anongid"), Value("sec") ?? "sec=sys",
+            Either("rw", "ro"), Either("insecure", "secure"), Either("no_root_squash", "root_squash"), Either("all_squash", "no_all_squash"),
+        ];
+        return string.Join(',', listed.OfType<string>());
     }
 }

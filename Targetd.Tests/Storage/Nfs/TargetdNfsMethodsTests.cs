@@ -75,15 +75,16 @@ public sealed class TargetdNfsMethodsTests
 
         JToken.DeepEquals(added, new JObject { ["host"] = "192.168.0.0/24", ["path"] = _share + "/" }).Should().BeTrue(added.ToString());
         _exportfs.Changes.Should().Equal($"exportfs -o rw,no_root_squash 192.168.0.0/24:{_share}", $"exportfs -o ro *:{_share}");
-        FileLines().Should().Equal($"{_share} 192.168.0.0/24(rw,no_root_squash)", $"{_share} *(ro)");
+        FileLines().Should().Equal($"{_share} 192.168.0.0/24(rw,no_root_squash,no_subtree_check)", $"{_share} *(ro,no_subtree_check)");
         listed.Select(e => ((string?)e["host"], (string?)e["path"])).Should().Equal(("192.168.0.0/24", _share), ("*", _share));
-        listed[0]["options"]!.Select(o => (string?)o).Should().Equal("rw", "sync", "no_subtree_check", "root_squash", "wdelay", "hide", "no_root_squash", "no_all_squash", "sec=sys");
+        listed[0]["options"]!.Select(o => (string?)o).Should().Equal("secure", "rw", "sync", "no_subtree_check", "wdelay", "hide", "no_root_squash", "no_all_squash", "sec=sys");
+        listed[1]["options"]!.Select(o => (string?)o).Should().Equal("secure", "ro", "sync", "no_subtree_check", "root_squash", "wdelay", "hide", "no_all_squash", "sec=sys");
 
         (await OkAsync("nfs_export_remove", new { host = "192.168.0.0/24", path = _share })).Type.Should().Be(JTokenType.Null);
         var missing = await CallAsync("nfs_export_remove", new { host = "192.168.0.0/24", path = _share });
 
         _exportfs.Changes[^1].Should().Be($"exportfs -u 192.168.0.0/24:{_share}");
-        FileLines().Should().Equal($"{_share} *(ro)");
+        FileLines().Should().Equal($"{_share} *(ro,no_subtree_check)");
         ((int?)missing["error"]?["code"]).Should().Be(-400);
         ((string?)missing["error"]?["message"]).Should().Be($"NFS export to remove not found 192.168.0.0/24:{_share}");
     }
@@ -95,7 +96,7 @@ public sealed class TargetdNfsMethodsTests
         await OkAsync("nfs_export_add", new { host = "[fe80::1]", path = _share });
 
         _exportfs.Changes.Should().Equal($"exportfs [fd00::]/64:{_share}", $"exportfs [fe80::1]:{_share}");
-        FileLines().Should().Equal($"{_share} fd00::/64", $"{_share} fe80::1");
+        FileLines().Should().Equal($"{_share} fd00::/64(no_subtree_check)", $"{_share} fe80::1(no_subtree_check)");
         ((JArray)await OkAsync("nfs_export_list")).Select(e => (string?)e["host"]).Should().Equal("fd00::/64", "fe80::1");
         await OkAsync("nfs_export_remove", new { host = "fe80::1", path = _share });
         _exportfs.Changes[^1].Should().Be($"exportfs -u [fe80::1]:{_share}");
@@ -107,8 +108,19 @@ public sealed class TargetdNfsMethodsTests
         await OkAsync("nfs_export_add", new { host = "client.example.com", path = _share, options = new[] { "ro" } });
         await OkAsync("nfs_export_add", new { host = "client.example.com", path = _share, options = new[] { "rw", "sec=krb5:krb5p" } });
 
-        FileLines().Should().Equal($"{_share} client.example.com(rw,sec=krb5:krb5p)");
+        FileLines().Should().Equal($"{_share} client.example.com(rw,sec=krb5:krb5p,no_subtree_check)");
         _exportfs.Exports.Should().ContainSingle();
+    }
+
+    [Test]
+    public async Task The_file_names_a_subtree_option_on_every_line_as_exportfs_wants()
+    {
+        await OkAsync("nfs_export_add", new { host = "h1", path = _share, options = new[] { "rw", "subtree_check" } });
+        await OkAsync("nfs_export_add", new { host = "h2", path = _share, options = new[] { "no_subtree_check", "ro" } });
+        await OkAsync("nfs_export_add", new { host = "h3", path = _share });
+
+        FileLines().Should().Equal($"{_share} h1(rw,subtree_check)", $"{_share} h2(no_subtree_check,ro)", $"{_share} h3(no_subtree_check)");
+        _exportfs.Changes[^1].Should().Be($"exportfs h3:{_share}", "exportfs gets the options as given");
     }
 
     [Test]
