@@ -5,11 +5,13 @@
 #               after its session and refusal events were printed
 #   ChainHash   over a three-image qcow2 chain made by qemu-img and qemu-io: the SHA-256 and virtual size it prints
 #               equal those of `qemu-img convert -O raw` of the same chain
-#   PoolDrive   exits 0, lists the volume it created and its larger copy, then none, and leaves no image behind
-# Usage: check-samples.sh BIN   (BIN: the samples' build output, artifacts/samples/bin)
+#   PoolDrive   exits 0, lists the volume it created and its larger copy, then none, and leaves no image behind;
+#               published trimmed and self-contained, the same, with the pool's identity kept in its index file
+# Usage: check-samples.sh BIN [TRIMMED_POOLDRIVE]   (BIN: the samples' build output, artifacts/samples/bin)
 set -euo pipefail
 
-bin=${1:?usage: check-samples.sh BIN}
+bin=${1:?usage: check-samples.sh BIN [TRIMMED_POOLDRIVE]}
+trimmed=${2:-}
 work=$(mktemp -d)
 serve_pid=""
 cleanup() {
@@ -104,6 +106,20 @@ expect_line "$work/pool.out" ", 0 volumes after destroy:\$" "volumes were left a
 expect_line "$work/pool.out" "^destroying vol1 again: error -103: " "destroying a missing volume was not refused with -103"
 if compgen -G "$work/pool/*.qcow2" >/dev/null; then
   fail "PoolDrive left images in its pool"
+fi
+
+if [ -n "$trimmed" ]; then
+  echo "== PoolDrive, trimmed: the pool's state survives trimming"
+  mkdir "$work/trimmed-pool"
+  "$trimmed" "$work/trimmed-pool" >"$work/trimmed.out"
+  cat "$work/trimmed.out"
+  expect_line "$work/trimmed.out" "^  volume vol1-copy size $((128 << 20)) uuid [0-9a-f-]{36}\$" "the trimmed PoolDrive did not list the copy with its uuid"
+  expect_line "$work/trimmed.out" "^destroying vol1 again: error -103: " "the trimmed PoolDrive did not refuse a missing volume"
+  [ "$(grep -c '^pool samples ' "$work/trimmed.out")" -eq 2 ] || fail "the trimmed PoolDrive did not list its pool twice"
+  [ "$(sed -n 's/^pool samples (\([^)]*\)).*/\1/p' "$work/trimmed.out" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the trimmed PoolDrive's pool changed identity between two listings: its index file was not kept"
+  index=$(find "$work/trimmed-pool" -maxdepth 1 -name '*.json' | head -n 1)
+  [ -n "$index" ] && grep -q '"uuid"' "$index" || fail "the trimmed PoolDrive's index file holds no uuid: $(cat "$index" 2>/dev/null)"
 fi
 
 echo "samples: all checks passed"

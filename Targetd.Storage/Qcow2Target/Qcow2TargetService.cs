@@ -43,7 +43,7 @@ public sealed partial class Qcow2TargetService : IAsyncDisposable
         _port = port ?? throw new ArgumentNullException(nameof(port));
         _paths = new DiskPathResolver(options.DisksRoot);
         _policy = Qcow2ChainPolicy.Confined([_paths.Root, .. options.BackingRoots]);
-        _state = options.StateFile is null ? null : new AtomicJsonFile<Qcow2TargetState>(options.StateFile);
+        _state = options.StateFile is null ? null : new AtomicJsonFile<Qcow2TargetState>(options.StateFile, Qcow2TargetStateJson.ToJson, Qcow2TargetStateJson.FromJson);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _access = options.Access;
     }

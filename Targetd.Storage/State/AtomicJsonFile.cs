@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 
 namespace Targetd.Storage.State;
 
@@ -18,11 +20,29 @@ public sealed class AtomicJsonFile<T>
         NullValueHandling = NullValueHandling.Ignore,
     };
 
-    /// <summary>Creates a store for the file at <paramref name="path"/>.</summary>
+    private readonly Func<T, string> _serialize;
+    private readonly Func<string, T?> _deserialize;
+
+    /// <summary>Creates a store for the file at <paramref name="path"/> that binds the document by reflection.</summary>
+    [RequiresUnreferencedCode("The document is bound by reflection (Newtonsoft.Json): members that trimming removes are neither written nor read.")]
+    [RequiresDynamicCode("The document is bound by reflection (Newtonsoft.Json).")]
     public AtomicJsonFile(string path)
+        : this(path, document => JsonConvert.SerializeObject(document, Settings), text => JsonConvert.DeserializeObject<T>(text, Settings))
+    {
+    }
+
+    /// <summary>Creates a store whose document is written and read by the given functions (no reflection).</summary>
+    internal AtomicJsonFile(string path, Func<T, JObject> toJson, Func<JObject, T> fromJson)
+        : this(path, document => toJson(document).ToString(Formatting.Indented), text => fromJson(Parse(text)))
+    {
+    }
+
+    private AtomicJsonFile(string path, Func<T, string> serialize, Func<string, T?> deserialize)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
+        _serialize = serialize;
+        _deserialize = deserialize;
     }
 
     /// <summary>The file's full path.</summary>
@@ -40,9 +60,9 @@ public sealed class AtomicJsonFile<T>
         string text = await File.ReadAllTextAsync(Path, cancellationToken).ConfigureAwait(false);
         try
         {
-            return JsonConvert.DeserializeObject<T>(text, Settings);
+            return _deserialize(text);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
         {
             throw new InvalidDataException($"The state file '{Path}' is damaged: {ex.Message}", ex);
         }
@@ -64,7 +84,7 @@ public sealed class AtomicJsonFile<T>
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             }))
             {
-                byte[] bytes = System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(document, Settings));
+                byte[] bytes = System.Text.Encoding.UTF8.GetBytes(_serialize(document));
                 await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
@@ -77,6 +97,13 @@ public sealed class AtomicJsonFile<T>
             File.Delete(temporary);
             throw;
         }
+    }
+
+    private static JObject Parse(string text)
+    {
+        using var reader = new JsonTextReader(new StringReader(text)) { MaxDepth = Settings.MaxDepth, DateParseHandling = DateParseHandling.None };
+        var json = JToken.ReadFrom(reader);
+        return json as JObject ?? throw new InvalidDataException($"the document is {json.Type}, not an object");
     }
 
     private static void FlushFolder(string folder)

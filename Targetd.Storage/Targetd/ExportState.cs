@@ -13,6 +13,23 @@ public sealed class ExportState
     [JsonProperty("access_groups")]
     public SortedDictionary<string, GroupRecord> Groups { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>A copy that shares nothing mutable with this state (the mapping and CHAP records are immutable).</summary>
+    internal ExportState Copy()
+    {
+        var copy = new ExportState();
+        foreach (var (name, initiator) in Initiators)
+        {
+            copy.Initiators[name] = new InitiatorRecord { Chap = initiator.Chap, Group = initiator.Group, Mappings = [.. initiator.Mappings] };
+        }
+
+        foreach (var (name, group) in Groups)
+        {
+            copy.Groups[name] = new GroupRecord { Mappings = [.. group.Mappings] };
+        }
+
+        return copy;
+    }
+
     /// <summary>One initiator.</summary>
     public sealed class InitiatorRecord
     {

@@ -49,7 +49,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
         _targetName = targetName;
         _port = port ?? throw new ArgumentNullException(nameof(port));
         _pool = pool ?? throw new ArgumentNullException(nameof(pool));
-        _stateFile = stateFile is null ? null : new AtomicJsonFile<ExportState>(stateFile);
+        _stateFile = stateFile is null ? null : new AtomicJsonFile<ExportState>(stateFile, ExportStateJson.ToJson, ExportStateJson.FromJson);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -202,7 +202,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
     internal async Task MutateAsync(Action<ExportState> change, CancellationToken cancellationToken)
     {
         var previous = _state;
-        var next = JsonConvert.DeserializeObject<ExportState>(JsonConvert.SerializeObject(previous))!;
+        var next = previous.Copy();
         change(next);
         _state = next;
         try

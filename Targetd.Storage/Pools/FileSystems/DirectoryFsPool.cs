@@ -37,7 +37,7 @@ public sealed class DirectoryFsPool : IFsPool
 
         _layout = new FsLayout(Name);
         _runner = runner ?? throw new ArgumentNullException(nameof(runner));
-        _indexFile = new AtomicJsonFile<DirectoryFsIndex>(Path.Combine(Name, IndexName));
+        _indexFile = new AtomicJsonFile<DirectoryFsIndex>(Path.Combine(Name, IndexName), DirectoryFsIndexJson.ToJson, DirectoryFsIndexJson.FromJson);
         _time = time ?? TimeProvider.System;
     }
 

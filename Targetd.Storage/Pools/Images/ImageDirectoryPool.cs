@@ -48,7 +48,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         _reflink = reflink;
         Name = name;
         _folder = Directory.Exists(folder) ? Path.GetFullPath(folder) : throw new DirectoryNotFoundException($"Image pool '{name}': folder '{folder}' does not exist.");
-        _indexFile = new AtomicJsonFile<ImagePoolIndex>(Path.Combine(_folder, IndexName));
+        _indexFile = new AtomicJsonFile<ImagePoolIndex>(Path.Combine(_folder, IndexName), ImagePoolIndexJson.ToJson, ImagePoolIndexJson.FromJson);
     }
 
     /// <inheritdoc />
