@@ -41,22 +41,17 @@ internal static class JsonRpcHarness
         IReadOnlyList<IBlockPool> pools = [pool];
         var fsPool = new DirectoryFsPool(Directory.CreateDirectory(Path.Combine(folder, "fs")).FullName, new ProcessRunner());
         await fsPool.InitializeAsync().ConfigureAwait(false);
-        var fsMethods = new TargetdFsMethods([fsPool]);
-        TargetdExports? exportsHolder = null;
-        var blockMethods = new TargetdBlockMethods(
-            pools,
-            (p, volume) => exportsHolder!.IsExported(p, volume),
-            fsMethods,
-            (p, volume, size, ct) => exportsHolder!.ResizeAsync(p, volume, size, ct));
         var registry = new IscsiTargetRegistry();
-        await using var exports = new TargetdExports("iqn.2024-01.net.targetd.fuzz:targetd", new IscsiTargetPort(registry), blockMethods.Pool, Path.Combine(folder, "state.json"));
-        exportsHolder = exports;
-        await exports.StartAsync().ConfigureAwait(false);
-        var nfs = new NfsExportService(new RecordingProcessRunner(), new ExportsFile(Path.Combine(folder, "exports")));
-        using var processor = new JsonRpcProcessor(blockMethods.Methods()
-            .Concat(new TargetdExportMethods(exports).Methods())
-            .Concat(fsMethods.Methods())
-            .Concat(new TargetdNfsMethods(nfs).Methods()));
+        await using var service = await TargetdService.StartAsync(new TargetdServiceOptions
+        {
+            TargetName = "iqn.2024-01.net.targetd.fuzz:targetd",
+            TargetPort = new IscsiTargetPort(registry),
+            BlockPools = pools,
+            FsPools = [fsPool],
+            Nfs = new NfsExportService(new RecordingProcessRunner(), new ExportsFile(Path.Combine(folder, "exports"))),
+            StateFile = Path.Combine(folder, "state.json"),
+        }).ConfigureAwait(false);
+        var processor = service.Processor;
         // The folder pool is named by its path, which changes with every run: "@fs" in the input stands for it.
         string reply = await processor.ProcessAsync(body.Replace("@fs", fsPool.Name, StringComparison.Ordinal)).ConfigureAwait(false);
         var parsed = JObject.Parse(reply);

@@ -85,17 +85,19 @@ internal static partial class TargetdHost
         });
 
         var registry = new IscsiTargetRegistry { Limits = config.IscsiLimits };
-        TargetdExports? exportsHolder = null;
-        var blockMethods = new TargetdBlockMethods(
-            pools,
-            (pool, volume) => exportsHolder!.IsExported(pool, volume),
-            fsMethods,
-            (pool, volume, size, ct) => exportsHolder!.ResizeAsync(pool, volume, size, ct));
-        await using var exports = new TargetdExports(config.TargetName, new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")), blockMethods.Pool, config.StateFile);
-        exportsHolder = exports;
+        TargetdService service;
         try
         {
-            await exports.StartAsync().ConfigureAwait(false);
+            service = await TargetdService.StartAsync(new TargetdServiceOptions
+            {
+                TargetName = config.TargetName,
+                TargetPort = new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")),
+                BlockPools = pools,
+                FsPools = fsPools,
+                Nfs = nfs,
+                StateFile = config.StateFile,
+                LoggerFactory = startupLogging,
+            }).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException)
         {
@@ -103,9 +105,8 @@ internal static partial class TargetdHost
             return 1;
         }
 
-        using var processor = new JsonRpcProcessor(
-            blockMethods.Methods().Concat(new TargetdExportMethods(exports).Methods()).Concat(fsMethods.Methods()).Concat(new TargetdNfsMethods(nfs).Methods()),
-            startupLogging.CreateLogger("targetd.audit"));
+        await using var serviceLifetime = service.ConfigureAwait(false);
+        var processor = service.Processor;
         builder.Services.AddSingleton(processor);
         builder.Services.AddSingleton(new BasicCredentials(config.User, config.Password));
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));

@@ -15,8 +15,7 @@ public sealed class TargetdExportMethodsTests
     private DirectoryInfo _folder = null!;
     private ImageDirectoryPool _pool = null!;
     private FakeIscsiTargetPort _port = null!;
-    private TargetdExports _exports = null!;
-    private JsonRpcProcessor _rpc = null!;
+    private TargetdService _service = null!;
     private int _id;
 
     [SetUp]
@@ -32,17 +31,19 @@ public sealed class TargetdExportMethodsTests
 
     private async Task StartAsync()
     {
-        var block = new TargetdBlockMethods([_pool], (p, v) => _exports.IsExported(p, v), resize: (pool, v, size, ct) => _exports.ResizeAsync(pool, v, size, ct));
-        _exports = new TargetdExports(Target, _port, block.Pool, Path.Combine(_folder.FullName, "exports.json"));
-        await _exports.StartAsync();
-        _rpc = new JsonRpcProcessor(block.Methods().Concat(new TargetdExportMethods(_exports).Methods()));
+        _service = await TargetdService.StartAsync(new TargetdServiceOptions
+        {
+            TargetName = Target,
+            TargetPort = _port,
+            BlockPools = [_pool],
+            StateFile = Path.Combine(_folder.FullName, "exports.json"),
+        });
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        _rpc.Dispose();
-        await _exports.DisposeAsync();
+        await _service.DisposeAsync();
         _pool.Dispose();
         _folder.Delete(recursive: true);
     }
@@ -55,7 +56,7 @@ public sealed class TargetdExportMethodsTests
             request["params"] = JObject.FromObject(parameters);
         }
 
-        var reply = JObject.Parse(await _rpc.ProcessAsync(request.ToString()));
+        var reply = JObject.Parse(await _service.Processor.ProcessAsync(request.ToString()));
         if (expectError is { } code)
         {
             ((int?)reply["error"]?["code"]).Should().Be(code, reply.ToString());
@@ -70,8 +71,7 @@ public sealed class TargetdExportMethodsTests
     public async Task A_mapping_skipped_at_start_does_not_block_other_exports_and_is_mapped_once_its_volume_is_back()
     {
         await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = A, lun = 1 });
-        _rpc.Dispose();
-        await _exports.DisposeAsync();
+        await _service.DisposeAsync();
         string image = Path.Combine(_folder.FullName, "v1.qcow2");
         File.Move(image, image + ".away");
         _port = new FakeIscsiTargetPort();
@@ -108,8 +108,7 @@ public sealed class TargetdExportMethodsTests
         await CallAsync("export_create", new { pool = "images", vol = "v1", initiator_wwn = "not-an-iqn", lun = 4 }, expectError: -1);
 
         // Restart: the same configuration is applied again.
-        _rpc.Dispose();
-        await _exports.DisposeAsync();
+        await _service.DisposeAsync();
         _port = new FakeIscsiTargetPort();
         await StartAsync();
         _port.Mapped.Keys.Should().BeEquivalentTo([(A, 3), (B, 0)]);
