@@ -185,7 +185,7 @@ public sealed partial class Qcow2Image
             // Every refcount is exact and on disk now: the image is clean.
             _header = _header with { Incompatible = _header.Incompatible & ~IncompatibleFeatures.Dirty };
             await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
-            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await SyncMetadataAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new Qcow2CheckResult

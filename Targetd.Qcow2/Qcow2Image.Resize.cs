@@ -112,7 +112,7 @@ public sealed partial class Qcow2Image
         _l1 = grown;
         _header = _header with { L1TableOffset = offset, L1Size = entries };
         await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
-        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await SyncMetadataAsync(cancellationToken).ConfigureAwait(false);
         _refcounts.QueueRelease(oldOffset, oldBytes);
     }
 }

@@ -44,7 +44,7 @@ public sealed partial class Qcow2Image
                 throw new ArgumentException($"A snapshot named '{name}' already exists.", nameof(name));
             }
 
-            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            bool marked = await MarkDirtyForRefcountUpdateAsync(cancellationToken).ConfigureAwait(false);
 
             // The snapshot's copy of the L1 table, then one more reference to everything it reaches.
             long l1Bytes = (long)_l1.Length * 8;
@@ -76,6 +76,7 @@ public sealed partial class Qcow2Image
                 ExtraData = extra,
             });
             await WriteSnapshotTableAsync(entries, cancellationToken).ConfigureAwait(false);
+            await ClearDirtyMarkAsync(marked, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -103,7 +104,7 @@ public sealed partial class Qcow2Image
                 throw new Qcow2FormatException("The snapshot's L1 table is larger than the active one; resize the image first.");
             }
 
-            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            bool marked = await MarkDirtyForRefcountUpdateAsync(cancellationToken).ConfigureAwait(false);
             var target = await ReadL1Async(snapshot.L1TableOffset, snapshot.L1Size, cancellationToken).ConfigureAwait(false);
             var old = (ulong[])_l1.Clone();
             await AdjustTreeAsync(target, increment: true, cancellationToken).ConfigureAwait(false);
@@ -124,7 +125,7 @@ public sealed partial class Qcow2Image
             await AdjustTreeAsync(old, increment: false, cancellationToken).ConfigureAwait(false);
             await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
             await FixCopiedFlagsLockedAsync(cancellationToken).ConfigureAwait(false);
-            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            await ClearDirtyMarkAsync(marked, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -148,18 +149,52 @@ public sealed partial class Qcow2Image
             var entries = await ReadSnapshotTableAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = Find(entries, nameOrId);
             entries.Remove(snapshot);
-            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            bool marked = await MarkDirtyForRefcountUpdateAsync(cancellationToken).ConfigureAwait(false);
             await WriteSnapshotTableAsync(entries, cancellationToken).ConfigureAwait(false);
             var l1 = await ReadL1Async(snapshot.L1TableOffset, snapshot.L1Size, cancellationToken).ConfigureAwait(false);
             await AdjustTreeAsync(l1, increment: false, cancellationToken).ConfigureAwait(false);
             _refcounts.QueueRelease(snapshot.L1TableOffset, Math.Max(1, (long)snapshot.L1Size * 8));
             await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
             await FixCopiedFlagsLockedAsync(cancellationToken).ConfigureAwait(false);
-            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            await ClearDirtyMarkAsync(marked, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _meta.Release();
+        }
+    }
+
+    /// <summary>
+    /// Flushes, then marks a version 3 image dirty for the refcount and COPIED flag updates of a snapshot operation:
+    /// they take several writes, and no order of them is consistent at every point (QEMU's check counts a reference
+    /// count of 1 without the flag, or above 1 with it, as corruption). An image cut off midway is then rebuilt
+    /// when next opened, by us as by QEMU. Returns whether it was marked here.
+    /// </summary>
+    private async ValueTask<bool> MarkDirtyForRefcountUpdateAsync(CancellationToken cancellationToken)
+    {
+        await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        if (_header.Version < 3 || IsDirty)
+        {
+            return false;
+        }
+
+        _header = _header with { Incompatible = _header.Incompatible | IncompatibleFeatures.Dirty };
+        await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+        await SyncMetadataAsync(cancellationToken).ConfigureAwait(false);
+        _dirtyMarkDurable = true;
+        return true;
+    }
+
+    /// <summary>Flushes, then removes the dirty mark <see cref="MarkDirtyForRefcountUpdateAsync"/> set, if it set one.</summary>
+    private async ValueTask ClearDirtyMarkAsync(bool marked, CancellationToken cancellationToken)
+    {
+        await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        if (marked)
+        {
+            _dirtyMarkDurable = false;
+            _header = _header with { Incompatible = _header.Incompatible & ~IncompatibleFeatures.Dirty };
+            await WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+            await SyncMetadataAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -45,7 +45,9 @@ public sealed partial class Qcow2Image : IBlockDevice
     private Qcow2Header _header;
     private bool _l1Dirty;
     private bool _headerDirty;
-    private bool _l2WrittenSinceSync;
+    private bool _metadataUnsynced;
+    private bool _refcountsUnsynced;
+    private bool _dirtyMarkDurable;
     private bool _dataNeedsSyncBeforeMetadata;
     private bool _disposed;
 
@@ -161,7 +163,7 @@ public sealed partial class Qcow2Image : IBlockDevice
     /// <summary>Opens an admitted file of a chain, <paramref name="depth"/> backing files below the top image.</summary>
     private static async Task<Qcow2Image> OpenChainAsync(string path, ChainFile admitted, Qcow2OpenOptions options, ChainGuard guard, int depth, CancellationToken cancellationToken)
     {
-        var file = HostFile.Open(path, writable: !options.ReadOnly, lockImage: options.Lock);
+        var file = HostFile.Open(path, writable: !options.ReadOnly, lockImage: options.Lock, tap: options.Tap);
         HostFile? dataFile = null;
         IBlockDevice? backing = null;
         try
@@ -190,7 +192,7 @@ public sealed partial class Qcow2Image : IBlockDevice
             {
                 string dataPath = ResolveRelative(path, dataName);
                 var admittedData = guard.Admit(dataPath, dataName, ChainRole.DataFile, path, depth);
-                dataFile = HostFile.Open(dataPath, writable: !options.ReadOnly, lockImage: options.Lock);
+                dataFile = HostFile.Open(dataPath, writable: !options.ReadOnly, lockImage: options.Lock, tap: options.Tap);
                 ChainGuard.Confirm(dataFile, admittedData);
             }
 

@@ -56,4 +56,7 @@ public sealed record Qcow2OpenOptions
     /// Default: 2 minutes.
     /// </summary>
     public TimeSpan? CheckTimeLimit { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Sees every write and flush to the image's files (tests only). Default: null.</summary>
+    internal Metadata.IHostFileTap? Tap { get; init; }
 }

@@ -11,11 +11,13 @@ internal sealed class HostFile : IDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly ImageFileLock? _imageLock;
+    private readonly IHostFileTap? _tap;
 
-    private HostFile(SafeFileHandle handle, ImageFileLock? imageLock, string path, bool writable)
+    private HostFile(SafeFileHandle handle, ImageFileLock? imageLock, string path, bool writable, IHostFileTap? tap)
     {
         _handle = handle;
         _imageLock = imageLock;
+        _tap = tap;
         Path = path;
         IsWritable = writable;
     }
@@ -33,8 +35,9 @@ internal sealed class HostFile : IDisposable
     /// <param name="writable">Open it for writing too.</param>
     /// <param name="createNew">Create it, failing when it exists.</param>
     /// <param name="lockImage">Hold QEMU's image locks on it for as long as it is open (<see cref="ImageFileLock"/>).</param>
+    /// <param name="tap">Sees the writes and flushes (tests only; null in production).</param>
     /// <exception cref="ImageInUseException">Another open file uses it in a conflicting way.</exception>
-    public static HostFile Open(string path, bool writable, bool createNew = false, bool lockImage = false)
+    public static HostFile Open(string path, bool writable, bool createNew = false, bool lockImage = false, IHostFileTap? tap = null)
     {
         var mode = createNew ? FileMode.CreateNew : FileMode.Open;
         var access = writable ? FileAccess.ReadWrite : FileAccess.Read;
@@ -45,7 +48,7 @@ internal sealed class HostFile : IDisposable
             var handle = createNew
                 ? File.OpenHandle(path, mode, access, FileShare.ReadWrite, FileOptions.Asynchronous)
                 : NonBlockingOpen.Open(path, writable);
-            return new HostFile(handle, imageLock, path, writable);
+            return new HostFile(handle, imageLock, path, writable, tap);
         }
         catch
         {
@@ -72,12 +75,29 @@ internal sealed class HostFile : IDisposable
     }
 
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken) =>
-        RandomAccess.WriteAsync(_handle, source, offset, cancellationToken);
+        _tap is null ? RandomAccess.WriteAsync(_handle, source, offset, cancellationToken) : WriteTappedAsync(offset, source, cancellationToken);
 
     public Task FlushAsync(CancellationToken cancellationToken) =>
-        Task.Run(() => RandomAccess.FlushToDisk(_handle), cancellationToken);
+        _tap is null ? Task.Run(() => RandomAccess.FlushToDisk(_handle), cancellationToken) : FlushTappedAsync(cancellationToken);
 
-    public void SetLength(long length) => RandomAccess.SetLength(_handle, length);
+    public void SetLength(long length)
+    {
+        RandomAccess.SetLength(_handle, length);
+        _tap?.LengthSet(Path, length);
+    }
+
+    private async ValueTask WriteTappedAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        await RandomAccess.WriteAsync(_handle, source, offset, cancellationToken).ConfigureAwait(false);
+        _tap!.Wrote(Path, offset, source.Span);
+    }
+
+    private async Task FlushTappedAsync(CancellationToken cancellationToken)
+    {
+        _tap!.Flushing(Path);
+        await Task.Run(() => RandomAccess.FlushToDisk(_handle), cancellationToken).ConfigureAwait(false);
+        _tap.Flushed(Path);
+    }
 
     public void Dispose()
     {
