@@ -15,6 +15,9 @@ internal static class ScsiCommandTable
     /// <summary>MAINTENANCE IN: REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35).</summary>
     public const byte ReportSupportedOperationCodes = 0x0C;
 
+    /// <summary>MAINTENANCE IN service action REPORT TARGET PORT GROUPS (SPC-4 §6.27).</summary>
+    public const byte ReportTargetPortGroups = 0x0A;
+
     private static readonly ScsiCommand?[] ByOpcode = new ScsiCommand?[256];
     private static readonly Dictionary<(byte Opcode, byte ServiceAction), ScsiCommand> ByServiceAction = [];
     private static readonly bool[] WithServiceActions = new bool[256];

@@ -19,7 +19,7 @@ internal sealed partial class ScsiLogicalUnit
         data[2] = 0x06; // VERSION: SPC-4
         data[3] = 0x12; // HISUP, RESPONSE DATA FORMAT 2
         data[4] = (byte)(data.Length - 5);
-        data[5] = 0x08; // 3PC: EXTENDED COPY is served through this logical unit (SPC-4 §6.6.2)
+        data[5] = 0x08 | TargetPortGroups.ImplicitTpgs; // 3PC: EXTENDED COPY is served here (SPC-4 §6.6.2); TPGS 01b
         data[7] = 0x02; // CMDQUE
         Encoding.ASCII.GetBytes("TARGETD ").CopyTo(data, 8);
         Encoding.ASCII.GetBytes("Targetd.NET LUN ").CopyTo(data, 16);
@@ -77,13 +77,14 @@ internal sealed partial class ScsiLogicalUnit
 
     /// <summary>
     /// Device Identification designators (SPC-4 §7.8.6): NAA 6 (IEEE Registered Extended, §7.8.6.6.5) and T10 vendor
-    /// ID, both for the logical unit and both from the device's identity, so every view reports the same.
+    /// ID, both for the logical unit and both from the device's identity, so every view reports the same; then the
+    /// relative target port and target port group of the port the command came through (<see cref="TargetPortGroups"/>).
     /// </summary>
     private byte[] DeviceIdentification()
     {
         var naa = Identity.Naa.Span;
         byte[] t10 = Encoding.ASCII.GetBytes(Identity.T10VendorId);
-        var body = new byte[4 + naa.Length + 4 + t10.Length];
+        var body = new byte[4 + naa.Length + 4 + t10.Length + TargetPortGroups.DesignatorsLength];
         body[0] = 0x01; // code set: binary
         body[1] = 0x03; // association: logical unit; designator type: NAA
         body[3] = (byte)naa.Length;
@@ -93,6 +94,7 @@ internal sealed partial class ScsiLogicalUnit
         body[t10At + 1] = 0x01; // association: logical unit; designator type: T10 vendor ID
         body[t10At + 3] = (byte)t10.Length;
         t10.CopyTo(body, t10At + 4);
+        TargetPortGroups.WriteDesignators(body.AsSpan(t10At + 4 + t10.Length));
         return body;
     }
 

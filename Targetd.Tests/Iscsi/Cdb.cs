@@ -92,6 +92,16 @@ internal static class Cdb
 
     public static byte[] SynchronizeCache10() => [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
+    /// <summary>REPORT TARGET PORT GROUPS (SPC-4 §6.27): MAINTENANCE IN, service action 0Ah.</summary>
+    public static byte[] ReportTargetPortGroups(byte format = 0, uint allocation = 4096)
+    {
+        var cdb = new byte[12];
+        cdb[0] = 0xA3;
+        cdb[1] = (byte)((format << 5) | 0x0A);
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(6), allocation);
+        return cdb;
+    }
+
     public static byte[] ReportSupportedOperationCodes(byte options, byte opcode = 0, ushort serviceAction = 0, uint allocation = 4096)
     {
         var cdb = new byte[12];

@@ -32,7 +32,7 @@ public sealed class ScsiLogicalUnitTests
         data[2].Should().Be(0x06);
         data[3].Should().Be(0x12);
         data[4].Should().Be(91);
-        data[5].Should().Be(0x08, "3PC: the unit offers EXTENDED COPY; TPGS 0, no protection information");
+        data[5].Should().Be(0x18, "3PC: the unit offers EXTENDED COPY; TPGS 01b, implicit ALUA; no protection information");
         data[7].Should().Be(0x02);
         Encoding.ASCII.GetString(data, 8, 8).Should().Be("TARGETD ");
         BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(62)).Should().Be(0x0460, "SPC-4 is claimed");

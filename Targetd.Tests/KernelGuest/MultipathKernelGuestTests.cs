@@ -5,7 +5,8 @@ namespace Targetd.Tests.KernelGuest;
 
 /// <summary>
 /// Linux's dm-multipath (in the kernel guest) over two network paths to one LUN of our target on the host: one map
-/// with two paths, I/O that goes on while either path is cut, and a path that is used again once it returns.
+/// with two paths and the ALUA handler attached, I/O that goes on while either path is cut, and a path that is used
+/// again once it returns.
 /// </summary>
 [Category("Interop")]
 [Category("KernelGuest")]
@@ -40,6 +41,12 @@ public sealed partial class MultipathKernelGuestTests
             await guest.RunOkAsync("multipathd && multipath -r >/dev/null");
             string map = await WaitForPathsAsync(guest, active: 2);
             Regex.Count(map, @"\d+:\d+:\d+:\d+ sd[a-z]+").Should().Be(2, "one map holds both paths:\n" + map);
+            map.Should().Contain("hwhandler='1 alua'", "the LUN reports implicit ALUA, so Linux's ALUA handler attaches");
+            string path = Regex.Match(map, @"\d+:\d+:\d+:\d+ (sd[a-z]+)").Groups[1].Value;
+            string groups = await guest.RunOkAsync($"sg_rtpg /dev/{path}");
+            groups.Should().Contain("target port group id : 0x1 , Pref=1")
+                .And.Contain("asymmetric access state : 0x00", "active/optimized")
+                .And.Contain("AO_SUP : 1");
 
             int round = 0;
             foreach (var (cut, kept) in new[] { (first, second), (second, first) })
