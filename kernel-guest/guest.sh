@@ -35,7 +35,7 @@ build() {
   log "apt: qemu-system-x86 debootstrap"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends qemu-system-x86 debootstrap
-  mkdir -p kernel && cd kernel
+  rm -rf kernel && mkdir -p kernel && cd kernel
   log "kernel linux-image-$KVER + busybox-static (downloaded, extracted locally)"
   apt-get download "linux-image-$KVER" busybox-static
   cd "$W"
