@@ -104,6 +104,9 @@ public sealed class TargetdBlockMethods
     }
 
     /// <summary>The pool of that name (-110 otherwise).</summary>
-    public IBlockPool Pool(string name) =>
-        _pools.FirstOrDefault(p => p.Name == name) ?? throw TargetdErrors.InvalidPool(name);
+    public IBlockPool Pool(string name) => Find(_pools, name);
+
+    /// <summary>The block pool of a name among <paramref name="pools"/>; -110 when there is none.</summary>
+    internal static IBlockPool Find(IReadOnlyList<IBlockPool> pools, string name) =>
+        pools.FirstOrDefault(p => p.Name == name) ?? throw TargetdErrors.InvalidPool(name);
 }

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Targetd.Core.Errors;
 using Targetd.Storage.JsonRpc;
-using Targetd.Storage.Pools;
 
 namespace Targetd.Storage.Targetd;
 
@@ -32,15 +30,18 @@ public sealed class TargetdService : IAsyncDisposable
     public static async Task<TargetdService> StartAsync(TargetdServiceOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var blockPools = options.BlockPools.ToDictionary(p => p.Name, StringComparer.Ordinal);
-        if (options.FsPools.DistinctBy(p => p.Name, StringComparer.Ordinal).Count() != options.FsPools.Count)
+        if (options.BlockPools.DistinctBy(p => p.Name, StringComparer.Ordinal).Count() != options.BlockPools.Count
+            || options.FsPools.DistinctBy(p => p.Name, StringComparer.Ordinal).Count() != options.FsPools.Count)
         {
-            throw new ArgumentException("two fs pools have the same name", nameof(options));
+            throw new ArgumentException("two pools of one kind have the same name", nameof(options));
         }
 
-        IBlockPool Pool(string name) => blockPools.TryGetValue(name, out var pool) ? pool : throw TargetdErrors.InvalidPool(name);
-
-        var exports = new TargetdExports(options.TargetName, options.TargetPort, Pool, options.StateFile, options.LoggerFactory?.CreateLogger<TargetdExports>());
+        var exports = new TargetdExports(
+            options.TargetName,
+            options.TargetPort,
+            name => TargetdBlockMethods.Find(options.BlockPools, name),
+            options.StateFile,
+            options.LoggerFactory?.CreateLogger<TargetdExports>());
         try
         {
             await exports.StartAsync(cancellationToken).ConfigureAwait(false);

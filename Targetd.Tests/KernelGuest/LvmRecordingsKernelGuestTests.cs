@@ -13,6 +13,8 @@ namespace Targetd.Tests.KernelGuest;
 [NonParallelizable]
 public sealed class LvmRecordingsKernelGuestTests
 {
+    private const string Separator = "--- standard error ---";
+
     private Support.KernelGuest _guest = null!;
 
     [OneTimeSetUp]
@@ -97,11 +99,12 @@ public sealed class LvmRecordingsKernelGuestTests
     private async Task<ProcessResult> CaptureAsync(ProcessCommand command)
     {
         string line = string.Join(' ', [command.FileName, .. command.Arguments.Select(a => "'" + a + "'")]);
-        var run = await _guest.RunAsync($"{line} >/tmp/lvm.out 2>/tmp/lvm.err; echo $? > /tmp/lvm.rc");
-        run.ExitCode.Should().Be(0);
-        string standardOutput = await _guest.RunOkAsync("cat /tmp/lvm.out");
-        string standardError = await _guest.RunOkAsync("cat /tmp/lvm.err");
-        int exitCode = int.Parse(await _guest.RunOkAsync("cat /tmp/lvm.rc"), System.Globalization.CultureInfo.InvariantCulture);
+        string output = await _guest.RunOkAsync($"{line} >/tmp/lvm.out 2>/tmp/lvm.err; echo $?; cat /tmp/lvm.out; echo '{Separator}'; cat /tmp/lvm.err");
+        int exitCode = int.Parse(output[..output.IndexOf('\n', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        string rest = output[(output.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        int separator = rest.LastIndexOf(Separator + "\n", StringComparison.Ordinal);
+        string standardOutput = rest[..separator];
+        string standardError = rest[(separator + Separator.Length + 1)..];
         return new ProcessResult(exitCode, standardOutput, standardError);
     }
 
