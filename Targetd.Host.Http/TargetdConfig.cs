@@ -15,6 +15,15 @@ internal sealed record TargetdConfig
 
     public IReadOnlyList<string> BlockPools { get; init; } = [];
 
+    /// <summary>ZFS block pools: file system datasets whose child zvols are the volumes (targetd's <c>zfs_block_pools</c>).</summary>
+    public IReadOnlyList<string> ZfsBlockPools { get; init; } = [];
+
+    /// <summary>targetd's <c>zfs_enable_copy</c>: <c>vol_copy</c> and <c>fs_clone</c> on ZFS through snapshot and clone.</summary>
+    public bool ZfsEnableCopy { get; init; }
+
+    /// <summary>ZFS fs pools: mount point (the pool's name) → the dataset mounted there.</summary>
+    public IReadOnlyDictionary<string, string> ZfsFsPools { get; init; } = new Dictionary<string, string>();
+
     public IReadOnlyDictionary<string, string> ImagePools { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Folders besides an image pool's own that backing files and external data files of its volumes may lie in.</summary>

@@ -31,9 +31,9 @@ internal static class TargetdConfigCheck
         $"target_name: {config.TargetName}",
         $"portal_addresses: {string.Join(", ", config.PortalAddresses)}",
         $"iscsi limits: {config.IscsiLimits.Describe()}",
-        $"block pools: {Names(config.BlockPools.Concat(config.ImagePools.Keys).Concat(config.RbdPools.Keys))}",
+        $"block pools: {Names(config.ZfsBlockPools.Concat(config.BlockPools).Concat(config.ImagePools.Keys).Concat(config.RbdPools.Keys))}{(config.ZfsBlockPools.Count > 0 || config.ZfsFsPools.Count > 0 ? $" (zfs_enable_copy: {(config.ZfsEnableCopy ? "true" : "false")})" : string.Empty)}",
         $"backing_roots: {(config.BackingRoots.Count == 0 ? "(none: image chains stay in their pool's folder)" : string.Join(", ", config.BackingRoots))}",
-        $"fs pools: {Names(config.FsPools.Concat(config.DirFsPools))}",
+        $"fs pools: {Names(config.ZfsFsPools.Select(p => $"{p.Key} (zfs {p.Value})").Concat(config.FsPools).Concat(config.DirFsPools))}",
         $"state_file: {config.StateFile ?? "(none)"}",
         $"metrics_address: {(config.MetricsAddress is null ? "(off)" : config.MetricsAddress.ToString())}",
         $"log_level: {config.LogLevel}, log_format: {config.LogFormat}");

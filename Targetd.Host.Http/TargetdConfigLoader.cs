@@ -34,9 +34,14 @@ internal static class TargetdConfigLoader
             throw new ArgumentException($"password: not set in {path} in the form 'password: string_pw' (or in TARGETD_PASSWORD)");
         }
 
-        if (List(values, "zfs_block_pools").Count > 0)
+        var zfsBlockPools = List(values, "zfs_block_pools").Distinct(StringComparer.Ordinal).ToList();
+        try
         {
-            throw new ArgumentException("zfs_block_pools: ZFS pools are not served by this build");
+            Storage.Pools.Zfs.ZfsNames.CheckConfigured(zfsBlockPools);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"zfs_block_pools: {ex.Message}", ex);
         }
 
         var imagePools = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -71,18 +76,35 @@ internal static class TargetdConfigLoader
             throw new ArgumentException($"backing_roots: folder '{missingRoot}' does not exist");
         }
 
-        var fsPools = List(values, "fs_pools").Select(BtrfsPoolPath).ToList();
+        var fsPoolEntries = List(values, "fs_pools").Select(FsPoolPath).ToList();
         var dirFsPools = List(values, "dir_fs_pools").Select(p => FolderPoolPath(p, baseFolder)).ToList();
-        if (fsPools.Concat(dirFsPools).GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        if (fsPoolEntries.Select(e => e.Path).Concat(dirFsPools).GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             throw new ArgumentException($"fs_pools/dir_fs_pools: '{twice.Key}' is configured twice");
         }
 
+        var fsPools = fsPoolEntries.Where(e => e.Dataset is null).Select(e => e.Path).ToList();
+        var zfsFsPools = fsPoolEntries.Where(e => e.Dataset is not null).ToDictionary(e => e.Path, e => e.Dataset!, StringComparer.Ordinal);
+        try
+        {
+            Storage.Pools.Zfs.ZfsNames.CheckConfigured(zfsFsPools.Values);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"fs_pools: {ex.Message}", ex);
+        }
+
         var rbdPools = RbdPools(values, baseFolder);
         var blockPools = List(values, "block_pools");
-        foreach (string name in rbdPools.Keys.Where(n => imagePools.ContainsKey(n) || blockPools.Contains(n)))
+        foreach (string name in rbdPools.Keys.Where(n => imagePools.ContainsKey(n) || blockPools.Contains(n) || zfsBlockPools.Contains(n)))
         {
-            throw new ArgumentException($"rbd_pools: pool name '{name}' is also an image or LVM pool");
+            throw new ArgumentException($"rbd_pools: pool name '{name}' is also an image, LVM or ZFS pool");
+        }
+
+        // targetd-peer §4: "block_pools ∩ zfs_block_pools non-empty → -1 'Conflicting names in zfs_block_pools and block_pools in config.'"
+        if (zfsBlockPools.Any(n => blockPools.Contains(n) || imagePools.ContainsKey(n)))
+        {
+            throw new ArgumentException("zfs_block_pools: Conflicting names in zfs_block_pools and block_pools in config.");
         }
 
         var config = new TargetdConfig { Password = password };
@@ -90,6 +112,9 @@ internal static class TargetdConfigLoader
         {
             User = Scalar(values, "user") ?? config.User,
             BlockPools = blockPools,
+            ZfsBlockPools = zfsBlockPools,
+            ZfsEnableCopy = Bool(values, "zfs_enable_copy") ?? false,
+            ZfsFsPools = zfsFsPools,
             ImagePools = imagePools,
             BackingRoots = backingRoots,
             RbdPools = rbdPools,
@@ -124,9 +149,10 @@ internal static class TargetdConfigLoader
 
     /// <summary>
     /// An <c>fs_pools</c> entry: as targetd, an absolute path that must exist (targetd-peer §4: "each path must exist";
-    /// "a mount point with fstype other than btrfs/zfs → -153"); here it must be on btrfs (ZFS is not served).
+    /// "a mount point with fstype other than btrfs/zfs → -153"), with the dataset mounted there when it is a ZFS mount
+    /// point, or null for a folder on btrfs.
     /// </summary>
-    private static string BtrfsPoolPath(string path)
+    private static (string Path, string? Dataset) FsPoolPath(string path)
     {
         if (!Path.IsPathFullyQualified(path))
         {
@@ -139,8 +165,18 @@ internal static class TargetdConfigLoader
             throw new ArgumentException($"fs_pools: the fs_pool {full} does not exist");
         }
 
+        if (MountTable.Find(full) is { Type: "zfs" } zfs)
+        {
+            return (full, zfs.Device);
+        }
+
         string format = new DriveInfo(full).DriveFormat;
-        return format == "btrfs" ? full : throw new ArgumentException($"fs_pools: {full} is on {format}, not btrfs (use dir_fs_pools for a plain folder)");
+        return format switch
+        {
+            "btrfs" => (full, null),
+            "zfs" => throw new ArgumentException($"fs_pools: {full} is on zfs but is not the mount point of a dataset"),
+            _ => throw new ArgumentException($"fs_pools: {full} is on {format}, not btrfs or zfs (use dir_fs_pools for a plain folder)"),
+        };
     }
 
     private static string FolderPoolPath(string path, string baseFolder)

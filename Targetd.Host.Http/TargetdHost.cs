@@ -38,7 +38,22 @@ internal static partial class TargetdHost
 
         var pools = new List<IBlockPool>();
         var runner = new Core.Processes.ProcessRunner();
+        try
+        {
+            // targetd-peer §4: each ZFS dataset must exist and be a file system; block and fs datasets are checked apart.
+            await Storage.Pools.Zfs.ZfsDatasetCheck.CheckAsync(runner, config.ZfsBlockPools).ConfigureAwait(false);
+            await Storage.Pools.Zfs.ZfsDatasetCheck.CheckAsync(runner, [.. config.ZfsFsPools.Values]).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            await error.WriteLineAsync($"targetd: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        // pool_list's order is targetd's: ZFS pools before LVM ones, ZFS fs pools before btrfs ones (targetd-peer §7.1).
+        pools.AddRange(config.ZfsBlockPools.Select(dataset => new Storage.Pools.Zfs.ZfsBlockPool(dataset, runner, config.ZfsEnableCopy)));
         var fsPools = new List<Storage.Pools.FileSystems.IFsPool>();
+        fsPools.AddRange(config.ZfsFsPools.Select(p => new Storage.Pools.Zfs.ZfsFsPool(p.Key, p.Value, runner, config.ZfsEnableCopy)));
         fsPools.AddRange(config.FsPools.Select(path => new Storage.Pools.FileSystems.BtrfsFsPool(path, runner)));
         fsPools.AddRange(config.DirFsPools.Select(path => new Storage.Pools.FileSystems.DirectoryFsPool(path, runner)));
         foreach (var pool in fsPools)

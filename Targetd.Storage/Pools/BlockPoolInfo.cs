@@ -5,4 +5,11 @@ namespace Targetd.Storage.Pools;
 /// <param name="Size">Total bytes.</param>
 /// <param name="FreeSize">Free bytes.</param>
 /// <param name="Uuid">A stable identifier (the VG or thin pool UUID, or the image pool's).</param>
-public sealed record BlockPoolInfo(string Name, long Size, long FreeSize, string Uuid);
+public sealed record BlockPoolInfo(string Name, long Size, long FreeSize, string Uuid)
+{
+    /// <summary>
+    /// Whether <see cref="Uuid"/> is an unsigned 64-bit number sent as a JSON number, as targetd sends a ZFS pool's GUID
+    /// (clients such as go-targetd decode it as a number).
+    /// </summary>
+    public bool UuidIsNumber { get; init; }
+}

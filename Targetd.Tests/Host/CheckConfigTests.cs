@@ -55,7 +55,8 @@ public sealed class CheckConfigTests
     [TestCase("image_pools:\n  images: missing\n", "image_pools:*does not exist*")]
     [TestCase("ssl: true\nssl_cert: cert.pem\nssl_key: key.pem\n", "ssl_cert:*does not exist*")]
     [TestCase("state_file: nowhere/state.json\n", "state_file:*does not exist*")]
-    [TestCase("zfs_block_pools: [tank/v]\n", "zfs_block_pools:*")]
+    [TestCase("zfs_block_pools: [tank/v, tank]\n", "zfs_block_pools: ZFS pools cannot contain both parent and child datasets")]
+    [TestCase("block_pools: [tank]\nzfs_block_pools: [tank]\n", "zfs_block_pools: Conflicting names in zfs_block_pools and block_pools in config.")]
     [TestCase("backing_roots: [missing]\n", "backing_roots: folder '*missing' does not exist")]
     [TestCase("backing_roots: images\n", "backing_roots: must be a list")]
     public async Task Targetd_names_the_key_of_the_first_error(string yaml, string message)

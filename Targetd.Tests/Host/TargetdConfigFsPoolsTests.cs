@@ -39,7 +39,9 @@ public sealed class TargetdConfigFsPoolsTests
     [TestCase("fs_pools: [/no/such/mount]", "the fs_pool /no/such/mount does not exist")]
     [TestCase("fs_pools: /mnt/btrfs", "must be a list")]
     [TestCase("dir_fs_pools: [missing]", "does not exist")]
-    [TestCase("zfs_block_pools: [tank/block]", "ZFS pools are not served")]
+    [TestCase("zfs_block_pools: [tank/block, tank/block/sub]", "zfs_block_pools: ZFS pools cannot contain both parent and child datasets")]
+    [TestCase("zfs_block_pools: [tank/a:b]", "zfs_block_pools: Colon in ZFS pools is not supported")]
+    [TestCase("zfs_block_pools: [/tank/block]", "zfs_block_pools: ZFS pools must be dataset names*")]
     public void Bad_entries_stop_the_start_naming_their_key(string yaml, string message)
     {
         var act = () => Load(yaml + "\n");
@@ -58,7 +60,19 @@ public sealed class TargetdConfigFsPoolsTests
         var act = () => Load($"fs_pools: [{_folder.FullName}]\n");
         var twice = () => Load($"dir_fs_pools: [{_folder.FullName}, {_folder.FullName}/]\n");
 
-        act.Should().Throw<ArgumentException>().WithMessage($"fs_pools: {_folder.FullName} is on *, not btrfs*");
+        act.Should().Throw<ArgumentException>().WithMessage($"fs_pools: {_folder.FullName} is on *, not btrfs or zfs*");
         twice.Should().Throw<ArgumentException>().WithMessage("*configured twice*");
+    }
+
+    [Test]
+    public void Zfs_block_pools_and_zfs_enable_copy_are_read_as_targetd_reads_them()
+    {
+        var config = Load("zfs_block_pools: [tank/block, tank/other, tank/block]\nzfs_enable_copy: true\n");
+        var defaults = Load(string.Empty);
+
+        config.ZfsBlockPools.Should().Equal("tank/block", "tank/other");
+        config.ZfsEnableCopy.Should().BeTrue();
+        defaults.ZfsBlockPools.Should().BeEmpty();
+        defaults.ZfsEnableCopy.Should().BeFalse("copies on ZFS are off unless enabled, as in targetd");
     }
 }
