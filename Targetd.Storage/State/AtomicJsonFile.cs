@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Targetd.Core.State;
 
 namespace Targetd.Storage.State;
 
@@ -22,27 +23,35 @@ public sealed class AtomicJsonFile<T>
 
     private readonly Func<T, string> _serialize;
     private readonly Func<string, T?> _deserialize;
+    private readonly IStateFileSystem _files;
 
     /// <summary>Creates a store for the file at <paramref name="path"/> that binds the document by reflection.</summary>
     [RequiresUnreferencedCode("The document is bound by reflection (Newtonsoft.Json): members that trimming removes are neither written nor read.")]
     [RequiresDynamicCode("The document is bound by reflection (Newtonsoft.Json).")]
     public AtomicJsonFile(string path)
-        : this(path, document => JsonConvert.SerializeObject(document, Settings), text => JsonConvert.DeserializeObject<T>(text, Settings))
+        : this(path, document => JsonConvert.SerializeObject(document, Settings), text => JsonConvert.DeserializeObject<T>(text, Settings), LocalStateFileSystem.Instance)
     {
     }
 
     /// <summary>Creates a store whose document is written and read by the given functions (no reflection).</summary>
     internal AtomicJsonFile(string path, Func<T, JObject> toJson, Func<JObject, T> fromJson)
-        : this(path, document => toJson(document).ToString(Formatting.Indented), text => fromJson(Parse(text)))
+        : this(path, toJson, fromJson, LocalStateFileSystem.Instance)
     {
     }
 
-    private AtomicJsonFile(string path, Func<T, string> serialize, Func<string, T?> deserialize)
+    /// <summary>Creates a store kept through <paramref name="files"/>.</summary>
+    internal AtomicJsonFile(string path, Func<T, JObject> toJson, Func<JObject, T> fromJson, IStateFileSystem files)
+        : this(path, document => toJson(document).ToString(Formatting.Indented), text => fromJson(Parse(text)), files)
+    {
+    }
+
+    private AtomicJsonFile(string path, Func<T, string> serialize, Func<string, T?> deserialize, IStateFileSystem files)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
         _serialize = serialize;
         _deserialize = deserialize;
+        _files = files;
     }
 
     /// <summary>The file's full path.</summary>
@@ -52,12 +61,12 @@ public sealed class AtomicJsonFile<T>
     /// <exception cref="InvalidDataException">The file exists but is not a valid document.</exception>
     public async Task<T?> ReadAsync(CancellationToken cancellationToken = default)
     {
-        if (!File.Exists(Path))
+        if (!_files.Exists(Path))
         {
             return null;
         }
 
-        string text = await File.ReadAllTextAsync(Path, cancellationToken).ConfigureAwait(false);
+        string text = await _files.ReadAllTextAsync(Path, cancellationToken).ConfigureAwait(false);
         try
         {
             return _deserialize(text);
@@ -68,35 +77,11 @@ public sealed class AtomicJsonFile<T>
         }
     }
 
-    /// <summary>Replaces the stored document.</summary>
-    public async Task WriteAsync(T document, CancellationToken cancellationToken = default)
+    /// <summary>Replaces the stored document; it is durable when this returns (<see cref="DurableFile"/>).</summary>
+    public Task WriteAsync(T document, CancellationToken cancellationToken = default)
     {
-        string folder = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(folder);
-        string temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var stream = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Options = FileOptions.Asynchronous,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                byte[] bytes = System.Text.Encoding.UTF8.GetBytes(_serialize(document));
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, Path, overwrite: true);
-            FlushFolder(folder);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        string temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        return DurableFile.ReplaceAsync(_files, Path, temporary, System.Text.Encoding.UTF8.GetBytes(_serialize(document)), cancellationToken);
     }
 
     private static JObject Parse(string text)
@@ -104,18 +89,5 @@ public sealed class AtomicJsonFile<T>
         using var reader = new JsonTextReader(new StringReader(text)) { MaxDepth = Settings.MaxDepth, DateParseHandling = DateParseHandling.None };
         var json = JToken.ReadFrom(reader);
         return json as JObject ?? throw new InvalidDataException($"the document is {json.Type}, not an object");
-    }
-
-    private static void FlushFolder(string folder)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(folder, FileMode.Open, FileAccess.Read);
-            RandomAccess.FlushToDisk(handle);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Some file systems cannot flush a folder; the rename itself is still atomic.
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using Targetd.Core.State;
 
 namespace Targetd.Iscsi.Scsi.Reservations;
 
@@ -14,11 +15,18 @@ internal sealed class ReservationFile
 {
     private const string Magic = "targetd-persistent-reservations 1";
     private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly IStateFileSystem _files;
     private long _written;
 
     public ReservationFile(string path)
+        : this(path, LocalStateFileSystem.Instance)
+    {
+    }
+
+    public ReservationFile(string path, IStateFileSystem files)
     {
         Path = path;
+        _files = files;
     }
 
     public string Path { get; }
@@ -28,7 +36,7 @@ internal sealed class ReservationFile
     {
         try
         {
-            return File.Exists(Path) ? Parse(File.ReadAllLines(Path, Encoding.UTF8)) : null;
+            return _files.Exists(Path) ? Parse(_files.ReadAllText(Path).Split('\n')) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -47,16 +55,10 @@ internal sealed class ReservationFile
                 return;
             }
 
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // A file left by a save that a crash interrupted is replaced.
             string temporary = Path + ".new";
-            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-            {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(Format(snapshot)), cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, Path, overwrite: true);
+            _files.Delete(temporary);
+            await DurableFile.ReplaceAsync(_files, Path, temporary, Encoding.UTF8.GetBytes(Format(snapshot)), cancellationToken).ConfigureAwait(false);
             _written = snapshot.Version;
         }
         finally
