@@ -5,6 +5,7 @@ using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Exports;
 using Targetd.Core.Names;
+using Targetd.Storage.Errors;
 using Targetd.Qcow2;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Qcow2Target;
@@ -301,7 +302,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
                 _appliedMappings[key] = mapping;
                 _skippedMappings.Remove(key);
             }
-            catch (Exception ex) when ((tolerant || _skippedMappings.ContainsKey(key)) && ex is TargetdException or IOException or InvalidOperationException)
+            catch (Exception ex) when ((tolerant || _skippedMappings.ContainsKey(key)) && ex is TargetdException or StorageException or IOException or InvalidOperationException)
             {
                 if (tolerant)
                 {
