@@ -62,7 +62,7 @@ internal static partial class TargetdHost
             {
                 await pool.InitializeAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is Core.Errors.TargetdException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is Core.Errors.TargetdException or Storage.Errors.StorageException or IOException or UnauthorizedAccessException)
             {
                 await error.WriteLineAsync($"targetd: fs pool {pool.Name}: {ex.Message}").ConfigureAwait(false);
                 return 1;
@@ -134,7 +134,7 @@ internal static partial class TargetdHost
                 LogNfsExportNotRestored(app.Logger, failure);
             }
         }
-        catch (Exception ex) when (ex is Core.Errors.TargetdException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is Core.Errors.TargetdException or Storage.Errors.StorageException or IOException or UnauthorizedAccessException)
         {
             LogNfsExportNotRestored(app.Logger, $"{config.NfsExportsFile}: {ex.Message}");
         }

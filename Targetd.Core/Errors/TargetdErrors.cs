@@ -74,7 +74,7 @@ public static class TargetdErrors
 
     /// <summary>A name outside <c>[a-zA-Z0-9_-]+</c>.</summary>
     public static TargetdException IllegalName() =>
-        new(TargetdErrorCode.InvalidArgument, "Illegal name, should match: ^[a-zA-Z0-9_-]+$");
+        new(TargetdErrorCode.InvalidArgument, Names.ResourceName.IllegalNameMessage);
 
     /// <summary>nfs_export_remove of an export that does not exist.</summary>
     public static TargetdException NfsExportNotFound(string host, string path) =>

@@ -11,6 +11,9 @@ public static class ResourceName
     /// <summary>The longest name accepted (a file-name component).</summary>
     public const int MaxLength = 255;
 
+    /// <summary>targetd's message for a name that is not valid.</summary>
+    public const string IllegalNameMessage = "Illegal name, should match: ^[a-zA-Z0-9_-]+$";
+
     /// <summary>Whether <paramref name="name"/> is a valid resource name.</summary>
     public static bool IsValid(string? name)
     {

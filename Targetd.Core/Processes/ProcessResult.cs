@@ -30,9 +30,14 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
             return this;
         }
 
+        throw new TargetdException(TargetdErrorCode.UnexpectedExitCode, DescribeFailure(command));
+    }
+
+    /// <summary>targetd's message for a failed run: the command, its status and its output.</summary>
+    public string DescribeFailure(ProcessCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
         string output = (StandardOutput + StandardError).Trim();
-        throw new TargetdException(
-            TargetdErrorCode.UnexpectedExitCode,
-            string.Create(CultureInfo.InvariantCulture, $"Unexpected exit code \"{command}\" {ExitCode}, out= {output}"));
+        return string.Create(CultureInfo.InvariantCulture, $"Unexpected exit code \"{command}\" {ExitCode}, out= {output}");
     }
 }

@@ -5,7 +5,9 @@ using Newtonsoft.Json.Linq;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Operations;
+using Targetd.Storage.Targetd;
 
 namespace Targetd.Storage.JsonRpc;
 
@@ -127,6 +129,10 @@ public sealed class JsonRpcProcessor : IDisposable
         catch (TargetdException ex)
         {
             return Error(id, ex.Code, ex.Message);
+        }
+        catch (StorageException ex)
+        {
+            return Error(id, StorageErrorCodes.CodeOf(ex.Kind), ex.Message);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

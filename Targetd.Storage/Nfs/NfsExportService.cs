@@ -1,5 +1,5 @@
 using System.Globalization;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Processes;
 using Targetd.Storage.Interop;
 
@@ -24,7 +24,7 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
     public async Task<IReadOnlyList<NfsExport>> ListAsync(CancellationToken cancellationToken = default)
     {
         var command = Exportfs("-v");
-        var result = (await runner.RunAsync(command, cancellationToken).ConfigureAwait(false)).EnsureSuccess(command);
+        var result = (await runner.RunAsync(command, cancellationToken).ConfigureAwait(false)).EnsureSucceeded(command);
         return ExportfsListing.Parse(result.StandardOutput);
     }
 
@@ -49,7 +49,7 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
             {
                 await ExportAsync(export, cancellationToken).ConfigureAwait(false);
             }
-            catch (TargetdException ex)
+            catch (StorageException ex)
             {
                 failures.Add($"{export.Host}:{export.Path}: {ex.Message}");
             }
@@ -106,7 +106,7 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
         return export;
     }
 
-    /// <summary>Stops exporting <paramref name="path"/> to <paramref name="host"/> (-400 when it is not exported).</summary>
+    /// <summary>Stops exporting <paramref name="path"/> to <paramref name="host"/> (NfsExportNotFound when it is not exported).</summary>
     public async Task RemoveAsync(string host, string path, CancellationToken cancellationToken = default)
     {
         // targetd-peer §7.7 nfs_export_remove: "For each exportfs -v entry with equal host and path: exportfs -u host:path then
@@ -118,7 +118,7 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
         bool kept = saved.Any(e => e.Host == client && e.Path == folder);
         if (live is null && !kept)
         {
-            throw TargetdErrors.NfsExportNotFound(host, path);
+            throw StorageErrors.NfsExportNotFound(host, path);
         }
 
         if (kept)
@@ -137,7 +137,7 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
                     await file.WriteAsync(saved, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                result.EnsureSuccess(unexport);
+                result.EnsureSucceeded(unexport);
             }
         }
     }
@@ -147,29 +147,25 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
         string target = $"{NfsHost.CommandLineForm(export.Host)}:{export.Path}";
         var command = export.Options.Count == 0 ? Exportfs(target) : Exportfs("-o", string.Join(',', export.Options), target);
         var result = await runner.RunAsync(command, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            result.EnsureSuccess(command);
-        }
-        catch (TargetdException ex)
+        if (!result.Succeeded)
         {
             // targetd: "rc 22 → -32602; other rc → -1 RuntimeError: Unexpected exit code ...".
-            throw new TargetdException(result.ExitCode == 22 ? TargetdErrorCode.InvalidArgument : TargetdErrorCode.Invalid, ex.Message, ex);
+            throw new StorageException(result.ExitCode == 22 ? StorageErrorKind.InvalidArgument : StorageErrorKind.Failed, result.DescribeFailure(command));
         }
     }
 
-    /// <summary>An absolute, normalized path of an existing folder, in characters exports(5) takes unquoted (-32602 otherwise).</summary>
+    /// <summary>An absolute, normalized path of an existing folder, in characters exports(5) takes unquoted (InvalidArgument otherwise).</summary>
     private static string CheckPath(string path)
     {
         string folder = path.Length > 1 ? path.TrimEnd('/') : path;
         if (!folder.StartsWith('/') || !folder.All(NfsOptions.IsPathCharacter) || Path.GetFullPath(folder) != folder)
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"path '{path}' must be an absolute, normalized path of letters, digits and / . _ - ~ +");
+            throw StorageErrors.InvalidArgument($"path '{path}' must be an absolute, normalized path of letters, digits and / . _ - ~ +");
         }
 
         if (!Directory.Exists(folder))
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"path '{path}' is not an existing folder");
+            throw StorageErrors.InvalidArgument($"path '{path}' is not an existing folder");
         }
 
         return folder;
@@ -179,13 +175,13 @@ public sealed class NfsExportService(IProcessRunner runner, ExportsFile file, bo
     {
         if (!allowChown)
         {
-            throw TargetdErrors.ChownDisabled();
+            throw StorageErrors.ChownDisabled();
         }
 
         string[] parts = chown.Split(':');
         if (parts.Length > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Wrong chown arguments: '{chown}' is not UID or UID:GID");
+            throw StorageErrors.InvalidArgument($"Wrong chown arguments: '{chown}' is not UID or UID:GID");
         }
 
         return (int.Parse(parts[0], CultureInfo.InvariantCulture), parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : -1);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Nfs;
 
@@ -12,7 +12,7 @@ namespace Targetd.Storage.Nfs;
 public static class NfsHost
 {
     /// <summary>Returns the host in the form exports(5) and <c>exportfs -v</c> write (IPv6 without brackets).</summary>
-    /// <exception cref="TargetdException">-32602 when it is none of the forms above.</exception>
+    /// <exception cref="StorageException">InvalidArgument when it is none of the forms above.</exception>
     public static string Validate(string host)
     {
         string plain = host.Length > 2 && host[0] == '[' && host.Contains(']', StringComparison.Ordinal)
@@ -23,7 +23,7 @@ public static class NfsHost
             return plain;
         }
 
-        throw new TargetdException(TargetdErrorCode.InvalidArgument, $"host '{host}' is not a client of exports(5) (name, address, network or @netgroup)");
+        throw StorageErrors.InvalidArgument($"host '{host}' is not a client of exports(5) (name, address, network or @netgroup)");
     }
 
     /// <summary>The form <c>exportfs HOST:PATH</c> takes: IPv6 addresses in brackets.</summary>

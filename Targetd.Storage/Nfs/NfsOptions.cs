@@ -1,5 +1,5 @@
 using System.Globalization;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Nfs;
 
@@ -41,7 +41,7 @@ public static class NfsOptions
     /// <summary>
     /// Checks the options of <c>nfs_export_add</c> and returns them without repeats, in the order given.
     /// </summary>
-    /// <exception cref="TargetdException">-32602 for an unknown option, a bad value, a key given twice with
+    /// <exception cref="StorageException">InvalidArgument for an unknown option, a bad value, a key given twice with
     /// different values, or two options that contradict each other.</exception>
     public static IReadOnlyList<string> Validate(IEnumerable<string> options)
     {
@@ -124,5 +124,5 @@ public static class NfsOptions
     /// <summary>Characters accepted in exported paths and path-valued options.</summary>
     internal static bool IsPathCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '~' or '+';
 
-    private static TargetdException Invalid(string message) => new(TargetdErrorCode.InvalidArgument, message);
+    private static StorageException Invalid(string message) => StorageErrors.InvalidArgument(message);
 }

@@ -4,7 +4,7 @@ namespace Targetd.Storage.Pools;
 
 /// <summary>
 /// A pool of block volumes (an image directory, an LVM volume group or thin pool). Every refusal is a
-/// <see cref="Core.Errors.TargetdException"/> with targetd's code and message, and changes nothing.
+/// <see cref="Errors.StorageException"/> of a <see cref="Errors.StorageErrorKind"/> with a message, and changes nothing.
 /// </summary>
 public interface IBlockPool
 {
@@ -17,18 +17,18 @@ public interface IBlockPool
     /// <summary>The volumes, as <c>vol_list</c> reports them.</summary>
     Task<IReadOnlyList<BlockVolume>> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Creates a volume of at least <paramref name="size"/> bytes (-50 when the name is taken).</summary>
+    /// <summary>Creates a volume of at least <paramref name="size"/> bytes (VolumeExists when the name is taken).</summary>
     Task CreateAsync(string name, long size, CancellationToken cancellationToken = default);
 
-    /// <summary>Destroys a volume (-103 when missing).</summary>
+    /// <summary>Destroys a volume (VolumeNotFound when missing).</summary>
     Task DestroyAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Copies a volume, optionally to a larger size (-103, -50, -32602 when the size is not larger).</summary>
+    /// <summary>Copies a volume, optionally to a larger size (VolumeNotFound, VolumeExists, InvalidArgument when the size is not larger).</summary>
     Task CopyAsync(string source, string destination, long? size, CancellationToken cancellationToken = default);
 
-    /// <summary>Grows a volume (-103; -32602 when the size is not larger).</summary>
+    /// <summary>Grows a volume (VolumeNotFound; InvalidArgument when the size is not larger).</summary>
     Task ResizeAsync(string name, long size, CancellationToken cancellationToken = default);
 
-    /// <summary>Opens a volume as a block device for export (-103 when missing).</summary>
+    /// <summary>Opens a volume as a block device for export (VolumeNotFound when missing).</summary>
     Task<IBlockDevice> OpenAsync(string name, CancellationToken cancellationToken = default);
 }

@@ -5,6 +5,7 @@ using Targetd.Core.BlockDevices;
 using Targetd.Core.Errors;
 using Targetd.Core.Exports;
 using Targetd.Core.Names;
+using Targetd.Storage.Errors;
 using Targetd.Qcow2;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Qcow2Target;
@@ -18,6 +19,11 @@ namespace Targetd.Storage.Targetd;
 /// describe them (targetd API 0.7 §7.3–7.5): per-initiator mappings and CHAP (enforced), access groups whose
 /// mappings every member sees. The configuration persists and is applied again on start.
 /// </summary>
+/// <remarks>
+/// The service owns every export, initiator and access-group rule and serialises its changes under its own lock,
+/// whoever calls it. The state is a snapshot that is never changed once published: a change builds the next
+/// snapshot and replaces it, so readers (lists, <see cref="IsExported"/>) need no lock.
+/// </remarks>
 public sealed partial class TargetdExports : IAsyncDisposable
 {
     /// <summary>The highest host LUN id handed out automatically.</summary>
@@ -37,7 +43,9 @@ public sealed partial class TargetdExports : IAsyncDisposable
     private readonly Dictionary<(string Initiator, int Lun), MappingRecord> _skippedMappings = [];
     private readonly Dictionary<string, ChapRecord?> _appliedInitiators = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<(string Pool, string Volume), (IBlockDevice Device, int References)> _devices = [];
-    private ExportState _state = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile ExportState _state = new();
+    private bool _disposed;
 
     /// <param name="targetName">The one target every export lives on.</param>
     /// <param name="port">The iSCSI target.</param>
@@ -56,19 +64,30 @@ public sealed partial class TargetdExports : IAsyncDisposable
     /// <summary>Creates the target and applies the persisted configuration; volumes that vanished are logged and left out.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (!_port.HasTarget(_targetName))
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _port.AddTarget(_targetName);
-        }
+            if (!_port.HasTarget(_targetName))
+            {
+                _port.AddTarget(_targetName);
+            }
 
-        _state = (_stateFile is null ? null : await _stateFile.ReadAsync(cancellationToken).ConfigureAwait(false)) ?? new ExportState();
-        await ReconcileAsync(tolerant: true, cancellationToken).ConfigureAwait(false);
+            _state = (_stateFile is null ? null : await _stateFile.ReadAsync(cancellationToken).ConfigureAwait(false)) ?? new ExportState();
+            await ReconcileAsync(_state, tolerant: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Whether a volume is mapped to any initiator or group.</summary>
-    public bool IsExported(string pool, string volume) =>
-        _state.Initiators.Values.SelectMany(i => i.Mappings).Concat(_state.Groups.Values.SelectMany(g => g.Mappings))
+    public bool IsExported(string pool, string volume)
+    {
+        var state = _state;
+        return state.Initiators.Values.SelectMany(i => i.Mappings).Concat(state.Groups.Values.SelectMany(g => g.Mappings))
             .Any(m => m.Pool == pool && m.Volume == volume);
+    }
 
     /// <summary>
     /// <c>vol_resize</c>. A volume that is exported is grown through the device that serves it, never through a second
@@ -78,6 +97,19 @@ public sealed partial class TargetdExports : IAsyncDisposable
     public async Task ResizeAsync(IBlockPool pool, string volume, long size, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pool);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ResizeLockedAsync(pool, volume, size, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ResizeLockedAsync(IBlockPool pool, string volume, long size, CancellationToken cancellationToken)
+    {
         if (!_devices.TryGetValue((pool.Name, volume), out var open))
         {
             await pool.ResizeAsync(volume, size, cancellationToken).ConfigureAwait(false);
@@ -109,9 +141,10 @@ public sealed partial class TargetdExports : IAsyncDisposable
     {
         var rows = new List<(string, int, string, string, string, long)>();
         var volumes = new Dictionary<string, IReadOnlyList<BlockVolume>>(StringComparer.Ordinal);
-        foreach (var (initiator, record) in _state.Initiators)
+        var state = _state;
+        foreach (var (initiator, record) in state.Initiators)
         {
-            foreach (var mapping in Effective(record).OrderBy(m => m.Lun))
+            foreach (var mapping in Effective(state, record).OrderBy(m => m.Lun))
             {
                 if (!volumes.TryGetValue(mapping.Pool, out var list))
                 {
@@ -195,34 +228,40 @@ public sealed partial class TargetdExports : IAsyncDisposable
     public IReadOnlyList<string> InitiatorList(bool standaloneOnly) =>
         [.. _state.Initiators.Where(i => !standaloneOnly || i.Value.Group is null).Select(i => i.Key)];
 
-    /// <summary>The state, for the access-group methods.</summary>
-    internal ExportState State => _state;
-
-    /// <summary>Applies a change to a copy of the state, then to the target, then persists it; a failure changes nothing.</summary>
-    internal async Task MutateAsync(Action<ExportState> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Under the lock: builds the next snapshot from a copy of the current one, applies it to the target, then
+    /// persists it and publishes it; a failure changes nothing.
+    /// </summary>
+    private async Task MutateAsync(Action<ExportState> change, CancellationToken cancellationToken)
     {
-        var previous = _state;
-        var next = previous.Copy();
-        change(next);
-        _state = next;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await ReconcileAsync(tolerant: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _state = previous;
-            await ReconcileAsync(tolerant: true, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+            var next = _state.Copy();
+            change(next);
+            try
+            {
+                await ReconcileAsync(next, tolerant: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await ReconcileAsync(_state, tolerant: true, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
 
-        if (_stateFile is not null)
+            _state = next;
+            if (_stateFile is not null)
+            {
+                await _stateFile.WriteAsync(next, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
         {
-            await _stateFile.WriteAsync(_state, cancellationToken).ConfigureAwait(false);
+            _gate.Release();
         }
     }
 
-    internal static InitiatorRecord Record(ExportState state, string initiator)
+    private static InitiatorRecord Record(ExportState state, string initiator)
     {
         if (!state.Initiators.TryGetValue(initiator, out var record))
         {
@@ -233,10 +272,10 @@ public sealed partial class TargetdExports : IAsyncDisposable
         return record;
     }
 
-    internal static IEnumerable<MappingRecord> Effective(ExportState state, InitiatorRecord record) =>
+    private static IEnumerable<MappingRecord> Effective(ExportState state, InitiatorRecord record) =>
         record.Group is { } group && state.Groups.TryGetValue(group, out var members) ? record.Mappings.Concat(members.Mappings) : record.Mappings;
 
-    internal async Task RequireVolumeAsync(string pool, string volume, CancellationToken cancellationToken)
+    private async Task RequireVolumeAsync(string pool, string volume, CancellationToken cancellationToken)
     {
         var found = _pool(pool);
         if ((await found.ListAsync(cancellationToken).ConfigureAwait(false)).All(v => v.Name != volume))
@@ -245,7 +284,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
         }
     }
 
-    internal static void RequireInitiatorName(string initiator)
+    private static void RequireInitiatorName(string initiator)
     {
         if (!IscsiName.IsValid(initiator))
         {
@@ -253,13 +292,11 @@ public sealed partial class TargetdExports : IAsyncDisposable
         }
     }
 
-    private IEnumerable<MappingRecord> Effective(InitiatorRecord record) => Effective(_state, record);
-
-    /// <summary>Brings the iSCSI target to the state: initiators with their CHAP, and each initiator's LUNs.</summary>
-    private async Task ReconcileAsync(bool tolerant, CancellationToken cancellationToken)
+    /// <summary>Brings the iSCSI target to the state: initiators with their CHAP, and each initiator's LUNs (under the lock).</summary>
+    private async Task ReconcileAsync(ExportState state, bool tolerant, CancellationToken cancellationToken)
     {
-        var desiredMappings = _state.Initiators
-            .SelectMany(i => Effective(i.Value).Select(m => (Key: (i.Key, m.Lun), Mapping: m)))
+        var desiredMappings = state.Initiators
+            .SelectMany(i => Effective(state, i.Value).Select(m => (Key: (i.Key, m.Lun), Mapping: m)))
             .GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.First().Mapping);
         foreach (var (key, mapping) in _appliedMappings.ToList())
         {
@@ -271,13 +308,13 @@ public sealed partial class TargetdExports : IAsyncDisposable
             }
         }
 
-        foreach (var initiator in _appliedInitiators.Keys.Where(i => !_state.Initiators.ContainsKey(i)).ToList())
+        foreach (var initiator in _appliedInitiators.Keys.Where(i => !state.Initiators.ContainsKey(i)).ToList())
         {
             _port.RemoveInitiator(_targetName, initiator);
             _appliedInitiators.Remove(initiator);
         }
 
-        foreach (var (initiator, record) in _state.Initiators)
+        foreach (var (initiator, record) in state.Initiators)
         {
             if (!_appliedInitiators.TryGetValue(initiator, out var chap) || chap != record.Chap)
             {
@@ -301,7 +338,7 @@ public sealed partial class TargetdExports : IAsyncDisposable
                 _appliedMappings[key] = mapping;
                 _skippedMappings.Remove(key);
             }
-            catch (Exception ex) when ((tolerant || _skippedMappings.ContainsKey(key)) && ex is TargetdException or IOException or InvalidOperationException)
+            catch (Exception ex) when ((tolerant || _skippedMappings.ContainsKey(key)) && ex is TargetdException or StorageException or IOException or InvalidOperationException)
             {
                 if (tolerant)
                 {
@@ -355,6 +392,25 @@ public sealed partial class TargetdExports : IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await ReleaseAllAsync().ConfigureAwait(false);
+            _disposed = true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ReleaseAllAsync()
     {
         foreach (var key in _appliedMappings.Keys.ToList())
         {

@@ -1,5 +1,5 @@
-using Targetd.Core.Errors;
 using Targetd.Qcow2;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Images;
 
 namespace Targetd.Tests.Storage;
@@ -33,8 +33,8 @@ public sealed class ImagePoolChainTests
 
         var open = async () => await confined.OpenAsync("vol1");
 
-        (await open.Should().ThrowAsync<TargetdException>().WithMessage("Volume image refused: backing file '../golden/base.qcow2'*outside the allowed folders*"))
-            .Which.Code.Should().Be(TargetdErrorCode.Invalid);
+        (await open.Should().ThrowAsync<StorageException>().WithMessage("Volume image refused: backing file '../golden/base.qcow2'*outside the allowed folders*"))
+            .Which.Kind.Should().Be(StorageErrorKind.Failed);
         await using var device = await widened.OpenAsync("vol1");
         device.Length.Should().Be(1 << 20);
     }

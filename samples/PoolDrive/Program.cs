@@ -2,7 +2,7 @@
 // copy, destroy, as targetd's vol_create / vol_list / vol_copy / vol_destroy do.
 //   dotnet run -- [FOLDER]   (a temporary folder when none is given)
 using System.Runtime.Versioning;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools;
 using Targetd.Storage.Pools.Images;
 
@@ -23,21 +23,21 @@ try
     await pool.DestroyAsync("vol1-copy");
     await PrintAsync(pool, "after destroy");
 
-    // Every refusal is a TargetdException with targetd's error code.
+    // Every refusal is a StorageException with a kind (here VolumeNotFound) and targetd's message.
     try
     {
         await pool.DestroyAsync("vol1");
     }
-    catch (TargetdException ex)
+    catch (StorageException ex)
     {
-        Console.WriteLine($"destroying vol1 again: error {(int)ex.Code}: {ex.Message}");
+        Console.WriteLine($"destroying vol1 again: {ex.Kind}: {ex.Message}");
     }
 
     return 0;
 }
-catch (TargetdException ex)
+catch (StorageException ex)
 {
-    Console.Error.WriteLine($"PoolDrive: error {(int)ex.Code}: {ex.Message}");
+    Console.Error.WriteLine($"PoolDrive: {ex.Kind}: {ex.Message}");
     return 1;
 }
 finally

@@ -1,4 +1,4 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Names;
 using Targetd.Core.Processes;
 
@@ -42,7 +42,7 @@ public sealed class BtrfsFsPool : IFsPool
             }
             else if (!Directory.Exists(folder))
             {
-                throw new TargetdException($"fs pool {Name}: {folder} is not a folder");
+                throw new StorageException($"fs pool {Name}: {folder} is not a folder");
             }
         }
     }
@@ -74,7 +74,7 @@ public sealed class BtrfsFsPool : IFsPool
         FsLayout.CheckSize(sizeBytes);
         if (FsLayout.Taken(path))
         {
-            throw TargetdErrors.FileSystemExists();
+            throw StorageErrors.FileSystemExists();
         }
 
         bool limit = sizeBytes > 0 && (await _runner.RunAsync(BtrfsCommands.ShowQgroups(Name), cancellationToken).ConfigureAwait(false)).Succeeded;
@@ -85,7 +85,7 @@ public sealed class BtrfsFsPool : IFsPool
             {
                 await RunAsync(BtrfsCommands.LimitQgroup(sizeBytes, path), cancellationToken).ConfigureAwait(false);
             }
-            catch (TargetdException)
+            catch (StorageException)
             {
                 await _runner.RunAsync(BtrfsCommands.DeleteSubvolume(path), CancellationToken.None).ConfigureAwait(false);
                 throw;
@@ -105,7 +105,7 @@ public sealed class BtrfsFsPool : IFsPool
             .Where(e => e.Components.Length >= 3 && e.Components[^3] == FsLayout.FileSystemsFolder && e.Components[^2] == name).ToList();
         if (nested.Count > 0)
         {
-            throw new TargetdException($"File system {name} holds other subvolumes ({string.Join(", ", nested.Select(e => e.Components[^1]))}); remove them first");
+            throw new StorageException(StorageErrorKind.HasDependents, $"File system {name} holds other subvolumes ({string.Join(", ", nested.Select(e => e.Components[^1]))}); remove them first");
         }
 
         foreach (var snapshot in await ListSnapshotsAsync(name, cancellationToken).ConfigureAwait(false))
@@ -126,7 +126,7 @@ public sealed class BtrfsFsPool : IFsPool
                 // A plain folder (not made by targetd) is removed when empty; anything else is reported.
                 if (Directory.EnumerateFileSystemEntries(snapshots).Any())
                 {
-                    deleted.EnsureSuccess(BtrfsCommands.DeleteSubvolume(snapshots));
+                    deleted.EnsureSucceeded(BtrfsCommands.DeleteSubvolume(snapshots));
                 }
 
                 Directory.Delete(snapshots);
@@ -162,7 +162,7 @@ public sealed class BtrfsFsPool : IFsPool
         string destination = _layout.Snapshot(name, snapshot);
         if (FsLayout.Taken(destination))
         {
-            throw TargetdErrors.SnapshotExists();
+            throw StorageErrors.SnapshotExists();
         }
 
         string folder = _layout.SnapshotsOf(name);
@@ -174,14 +174,14 @@ public sealed class BtrfsFsPool : IFsPool
         }
         else if (!FsLayout.IsFolder(folder))
         {
-            throw new TargetdException($"{folder} is not a folder");
+            throw new StorageException($"{folder} is not a folder");
         }
 
         try
         {
             await RunAsync(BtrfsCommands.Snapshot(source, destination, readOnly: true), cancellationToken).ConfigureAwait(false);
         }
-        catch (TargetdException) when (created)
+        catch (StorageException) when (created)
         {
             await _runner.RunAsync(BtrfsCommands.DeleteSubvolume(folder), CancellationToken.None).ConfigureAwait(false);
             throw;
@@ -213,5 +213,5 @@ public sealed class BtrfsFsPool : IFsPool
     }
 
     private async Task<ProcessResult> RunAsync(ProcessCommand command, CancellationToken cancellationToken) =>
-        (await _runner.RunAsync(command, cancellationToken).ConfigureAwait(false)).EnsureSuccess(command);
+        (await _runner.RunAsync(command, cancellationToken).ConfigureAwait(false)).EnsureSucceeded(command);
 }

@@ -1,4 +1,4 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Names;
 using Targetd.Core.Processes;
 using Targetd.Storage.Interop;
@@ -87,7 +87,7 @@ public sealed class DirectoryFsPool : IFsPool
         FsLayout.CheckSize(sizeBytes);
         if (FsLayout.Taken(path))
         {
-            throw TargetdErrors.FileSystemExists();
+            throw StorageErrors.FileSystemExists();
         }
 
         var index = await LoadAsync(cancellationToken).ConfigureAwait(false);
@@ -181,7 +181,7 @@ public sealed class DirectoryFsPool : IFsPool
         string destination = _layout.Snapshot(name, snapshot);
         if (FsLayout.Taken(destination))
         {
-            throw TargetdErrors.SnapshotExists();
+            throw StorageErrors.SnapshotExists();
         }
 
         var index = await LoadAsync(cancellationToken).ConfigureAwait(false);
@@ -189,7 +189,7 @@ public sealed class DirectoryFsPool : IFsPool
         bool created = !FsLayout.Taken(folder);
         if (!created && !FsLayout.IsFolder(folder))
         {
-            throw new TargetdException($"{folder} is not a folder");
+            throw new StorageException($"{folder} is not a folder");
         }
 
         Directory.CreateDirectory(folder);
@@ -251,7 +251,7 @@ public sealed class DirectoryFsPool : IFsPool
         var copy = new ProcessCommand("cp", "--archive", "--reflink=auto", "--no-target-directory", source, partial) { Timeout = CopyTimeout };
         try
         {
-            (await _runner.RunAsync(copy, cancellationToken).ConfigureAwait(false)).EnsureSuccess(copy);
+            (await _runner.RunAsync(copy, cancellationToken).ConfigureAwait(false)).EnsureSucceeded(copy);
             Directory.Move(partial, destination);
         }
         catch

@@ -1,4 +1,4 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Names;
 
 namespace Targetd.Storage.Pools.FileSystems;
@@ -20,32 +20,32 @@ internal sealed class FsLayout(string root)
 
     public string Snapshots => Path.Combine(Root, SnapshotsFolder);
 
-    /// <summary>The path of a file system (-32602 for a bad name).</summary>
-    public string FileSystem(string name) => Path.Combine(FileSystems, ResourceName.EnsureValid(name));
+    /// <summary>The path of a file system (InvalidArgument for a bad name).</summary>
+    public string FileSystem(string name) => Path.Combine(FileSystems, StorageErrors.EnsureValidName(name));
 
-    /// <summary>The folder of a file system's snapshots (-32602 for a bad name).</summary>
-    public string SnapshotsOf(string name) => Path.Combine(Snapshots, ResourceName.EnsureValid(name));
+    /// <summary>The folder of a file system's snapshots (InvalidArgument for a bad name).</summary>
+    public string SnapshotsOf(string name) => Path.Combine(Snapshots, StorageErrors.EnsureValidName(name));
 
-    /// <summary>The path of a snapshot (-32602 for a bad name).</summary>
-    public string Snapshot(string name, string snapshot) => Path.Combine(SnapshotsOf(name), ResourceName.EnsureValid(snapshot));
+    /// <summary>The path of a snapshot (InvalidArgument for a bad name).</summary>
+    public string Snapshot(string name, string snapshot) => Path.Combine(SnapshotsOf(name), StorageErrors.EnsureValidName(snapshot));
 
-    /// <summary>The path of an existing file system (-104 otherwise).</summary>
+    /// <summary>The path of an existing file system (FileSystemNotFound otherwise).</summary>
     public string ExistingFileSystem(string name) =>
-        ResourceName.IsValid(name) && IsFolder(FileSystem(name)) ? FileSystem(name) : throw TargetdErrors.FileSystemNotFound();
+        ResourceName.IsValid(name) && IsFolder(FileSystem(name)) ? FileSystem(name) : throw StorageErrors.FileSystemNotFound();
 
-    /// <summary>The path of an existing snapshot (-112 otherwise).</summary>
+    /// <summary>The path of an existing snapshot (SnapshotNotFound otherwise).</summary>
     public string ExistingSnapshot(string name, string snapshot) =>
-        ResourceName.IsValid(snapshot) && IsFolder(Snapshot(name, snapshot)) ? Snapshot(name, snapshot) : throw TargetdErrors.SnapshotNotFound();
+        ResourceName.IsValid(snapshot) && IsFolder(Snapshot(name, snapshot)) ? Snapshot(name, snapshot) : throw StorageErrors.SnapshotNotFound();
 
     /// <summary>Whether <paramref name="path"/> is a folder itself, not a symbolic link that could lead out of the pool.</summary>
     public static bool IsFolder(string path) => new DirectoryInfo(path) is { Exists: true, LinkTarget: null };
 
-    /// <summary>Checks a size limit: zero for none, never negative (-32602).</summary>
+    /// <summary>Checks a size limit: zero for none, never negative (InvalidArgument).</summary>
     public static void CheckSize(long sizeBytes)
     {
         if (sizeBytes < 0)
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Invalid size_bytes {sizeBytes}");
+            throw StorageErrors.InvalidArgument($"Invalid size_bytes {sizeBytes}");
         }
     }
 
@@ -54,7 +54,7 @@ internal sealed class FsLayout(string root)
 
     /// <summary>
     /// The two ends of fs_clone: the live file system or one of its snapshots, and a destination file system that
-    /// must not exist yet (-51).
+    /// must not exist yet (CloneExists).
     /// </summary>
     public (string Source, string Target) CloneEnds(string name, string? snapshot, string destination)
     {
@@ -65,6 +65,6 @@ internal sealed class FsLayout(string root)
         }
 
         string target = FileSystem(destination);
-        return Taken(target) ? throw TargetdErrors.CloneNameExists() : (source, target);
+        return Taken(target) ? throw StorageErrors.CloneExists() : (source, target);
     }
 }

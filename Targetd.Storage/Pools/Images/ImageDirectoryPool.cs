@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Names;
 using Targetd.Qcow2;
 using Targetd.Storage.State;
@@ -99,15 +99,15 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     /// <inheritdoc />
     public async Task CreateAsync(string name, long size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         if (size <= 0)
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Invalid size {size}");
+            throw StorageErrors.InvalidArgument($"Invalid size {size}");
         }
 
         if (File.Exists(PathOf(name)))
         {
-            throw TargetdErrors.VolumeNameExists();
+            throw StorageErrors.VolumeExists();
         }
 
         await using (await Qcow2Image.CreateAsync(PathOf(name), new Qcow2CreateOptions { Size = size }, cancellationToken).ConfigureAwait(false))
@@ -132,7 +132,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         }
         catch (ImageInUseException)
         {
-            throw TargetdErrors.VolumeInUse(name, Name);
+            throw StorageErrors.VolumeInUse(name, Name);
         }
 
         await using (holder.ConfigureAwait(false))
@@ -159,7 +159,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
     public async Task CopyAsync(string source, string destination, long? size, CancellationToken cancellationToken = default)
     {
         string from = ExistingPath(source);
-        ResourceName.EnsureValid(destination);
+        StorageErrors.EnsureValidName(destination);
         long length;
         await using (var original = await OpenImageAsync(from, SharedRead with { OpenBackingFile = false }, cancellationToken).ConfigureAwait(false))
         {
@@ -168,13 +168,13 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
 
         if (size is { } requested && requested <= length)
         {
-            throw TargetdErrors.SizeNotLarger(requested, source, Name);
+            throw StorageErrors.SizeNotLarger(requested, source, Name);
         }
 
         string to = PathOf(destination);
         if (File.Exists(to))
         {
-            throw TargetdErrors.VolumeNameExists();
+            throw StorageErrors.VolumeExists();
         }
 
         try
@@ -211,7 +211,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         await using var image = await OpenImageAsync(path, new Qcow2OpenOptions(), cancellationToken).ConfigureAwait(false);
         if (size <= image.Length)
         {
-            throw TargetdErrors.SizeNotLarger(size, name, Name);
+            throw StorageErrors.SizeNotLarger(size, name, Name);
         }
 
         await image.ResizeAsync(size, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -264,7 +264,7 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
         }
         catch (Qcow2ChainException ex)
         {
-            throw new TargetdException(TargetdErrorCode.Invalid, $"Volume image refused: {ex.Message}", ex);
+            throw new StorageException(StorageErrorKind.Failed, $"Volume image refused: {ex.Message}", ex);
         }
     }
 
@@ -272,8 +272,8 @@ public sealed partial class ImageDirectoryPool : IBlockPool, IDisposable
 
     private string ExistingPath(string name)
     {
-        string path = PathOf(ResourceName.IsValid(name) ? name : throw TargetdErrors.VolumeNotFound(name, Name));
-        return File.Exists(path) ? path : throw TargetdErrors.VolumeNotFound(name, Name);
+        string path = PathOf(ResourceName.IsValid(name) ? name : throw StorageErrors.VolumeNotFound(name, Name));
+        return File.Exists(path) ? path : throw StorageErrors.VolumeNotFound(name, Name);
     }
 
     private async Task<string> UuidOfAsync(ImagePoolIndex index, string name, CancellationToken cancellationToken) =>

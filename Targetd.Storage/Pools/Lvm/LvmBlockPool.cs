@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
-using Targetd.Core.Names;
+using Targetd.Storage.Errors;
 using Targetd.Core.Processes;
 
 namespace Targetd.Storage.Pools.Lvm;
@@ -15,9 +14,9 @@ namespace Targetd.Storage.Pools.Lvm;
 /// <remarks>
 /// <para>
 /// The pool drives the lvm2 tools (written against lvm2 2.03 and its JSON reports) through an
-/// <see cref="IProcessRunner"/>. Errors follow targetd: an unknown VG or thin pool is -110, a taken name -50,
-/// a missing volume -103, a size that is not larger -32602, an illegal name -32602, and a failed lvm command
-/// -303 with the command line in the message. Refusals are decided before any command that changes
+/// <see cref="IProcessRunner"/>. Errors follow targetd: an unknown VG or thin pool is PoolNotFound, a taken name VolumeExists,
+/// a missing volume VolumeNotFound, a size that is not larger InvalidArgument, an illegal name InvalidArgument, and a failed lvm command
+/// CommandFailed with the command line in the message. Refusals are decided before any command that changes
 /// anything runs.
 /// </para>
 /// <para>
@@ -92,7 +91,7 @@ public sealed class LvmBlockPool : IBlockPool
             var command = LvmCommands.ReportVolumeGroup(VolumeGroup);
             var result = await RunReportAsync(command, cancellationToken).ConfigureAwait(false);
             var vg = LvmReport.ParseVolumeGroups(command, result.StandardOutput).FirstOrDefault(v => v.Name == VolumeGroup)
-                ?? throw TargetdErrors.InvalidPool(Name);
+                ?? throw StorageErrors.PoolNotFound(Name);
             return new BlockPoolInfo(Name, vg.Size, vg.Free, vg.Uuid);
         }
 
@@ -109,11 +108,11 @@ public sealed class LvmBlockPool : IBlockPool
 
     /// <summary>
     /// Creates a linear LV, or a thin LV in the thin pool, of at least <paramref name="size"/> bytes (LVM rounds
-    /// up to whole extents). -50 when any LV of the VG has the name.
+    /// up to whole extents). VolumeExists when any LV of the VG has the name.
     /// </summary>
     public async Task CreateAsync(string name, long size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         EnsurePositive(size);
         var lvs = await ListLogicalVolumesAsync(cancellationToken).ConfigureAwait(false);
         EnsureFree(lvs, name);
@@ -123,10 +122,10 @@ public sealed class LvmBlockPool : IBlockPool
         await RunAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes a volume of this pool (-103 when it is not one).</summary>
+    /// <summary>Removes a volume of this pool (VolumeNotFound when it is not one).</summary>
     public async Task DestroyAsync(string name, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var lvs = await ListLogicalVolumesAsync(cancellationToken).ConfigureAwait(false);
         FindVolume(lvs, name);
         await RunAsync(LvmCommands.Remove(VolumeGroup, name), cancellationToken).ConfigureAwait(false);
@@ -140,13 +139,13 @@ public sealed class LvmBlockPool : IBlockPool
     /// </summary>
     public async Task CopyAsync(string source, string destination, long? size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(source);
-        ResourceName.EnsureValid(destination);
+        StorageErrors.EnsureValidName(source);
+        StorageErrors.EnsureValidName(destination);
         var lvs = await ListLogicalVolumesAsync(cancellationToken).ConfigureAwait(false);
         var origin = FindVolume(lvs, source);
         if (size is { } requested && requested <= origin.Size)
         {
-            throw TargetdErrors.SizeNotLarger(requested, source, Name);
+            throw StorageErrors.SizeNotLarger(requested, source, Name);
         }
 
         EnsureFree(lvs, destination);
@@ -170,24 +169,24 @@ public sealed class LvmBlockPool : IBlockPool
         await UndoOnFailureAsync(destination, () => CopyDataAsync(source, destination, cancellationToken)).ConfigureAwait(false);
     }
 
-    /// <summary>Grows a volume to at least <paramref name="size"/> bytes (-103; -32602 when it is not larger).</summary>
+    /// <summary>Grows a volume to at least <paramref name="size"/> bytes (VolumeNotFound; InvalidArgument when it is not larger).</summary>
     public async Task ResizeAsync(string name, long size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var lvs = await ListLogicalVolumesAsync(cancellationToken).ConfigureAwait(false);
         var volume = FindVolume(lvs, name);
         if (size <= volume.Size)
         {
-            throw TargetdErrors.SizeNotLarger(size, name, Name);
+            throw StorageErrors.SizeNotLarger(size, name, Name);
         }
 
         await RunAsync(LvmCommands.Extend(VolumeGroup, name, size), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Opens <c>/dev/vg/name</c> read-write, activating the LV first if it is inactive (-103 when missing).</summary>
+    /// <summary>Opens <c>/dev/vg/name</c> read-write, activating the LV first if it is inactive (VolumeNotFound when missing).</summary>
     public async Task<IBlockDevice> OpenAsync(string name, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var lvs = await ListLogicalVolumesAsync(cancellationToken).ConfigureAwait(false);
         var volume = FindVolume(lvs, name);
         if (!volume.IsActive)
@@ -222,7 +221,7 @@ public sealed class LvmBlockPool : IBlockPool
     {
         if (size <= 0)
         {
-            throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Size {size} must be larger than 0");
+            throw StorageErrors.InvalidArgument($"Size {size} must be larger than 0");
         }
     }
 
@@ -231,19 +230,19 @@ public sealed class LvmBlockPool : IBlockPool
         // LV names are unique in a VG, whatever the LV's kind: any LV blocks the name, not only this pool's volumes.
         if (lvs.Any(lv => lv.Name == name))
         {
-            throw TargetdErrors.VolumeNameExists();
+            throw StorageErrors.VolumeExists();
         }
     }
 
     private bool IsVolume(LvmLogicalVolume lv) => ThinPool is null ? lv.IsPlain : lv.IsThinVolume && lv.PoolLv == ThinPool;
 
     private LvmLogicalVolume FindVolume(IReadOnlyList<LvmLogicalVolume> lvs, string name) =>
-        lvs.FirstOrDefault(lv => lv.Name == name && IsVolume(lv)) ?? throw TargetdErrors.VolumeNotFound(name, Name);
+        lvs.FirstOrDefault(lv => lv.Name == name && IsVolume(lv)) ?? throw StorageErrors.VolumeNotFound(name, Name);
 
     private LvmLogicalVolume ThinPoolOf(IReadOnlyList<LvmLogicalVolume> lvs) =>
-        lvs.FirstOrDefault(lv => lv.Name == ThinPool && lv.IsThinPool) ?? throw TargetdErrors.InvalidPool(Name);
+        lvs.FirstOrDefault(lv => lv.Name == ThinPool && lv.IsThinPool) ?? throw StorageErrors.PoolNotFound(Name);
 
-    /// <summary>The VG's visible LVs; -110 when the VG, or the configured thin pool, does not exist.</summary>
+    /// <summary>The VG's visible LVs; PoolNotFound when the VG, or the configured thin pool, does not exist.</summary>
     private async Task<IReadOnlyList<LvmLogicalVolume>> ListLogicalVolumesAsync(CancellationToken cancellationToken)
     {
         var command = LvmCommands.ReportLogicalVolumes(VolumeGroup);
@@ -257,22 +256,22 @@ public sealed class LvmBlockPool : IBlockPool
         return lvs;
     }
 
-    /// <summary>Runs a report command; a VG that LVM cannot find is -110 rather than a failed command.</summary>
+    /// <summary>Runs a report command; a VG that LVM cannot find is PoolNotFound rather than a failed command.</summary>
     private async Task<ProcessResult> RunReportAsync(ProcessCommand command, CancellationToken cancellationToken)
     {
         var result = await _runner.RunAsync(command, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded && result.StandardError.Contains($"Volume group \"{VolumeGroup}\" not found", StringComparison.Ordinal))
         {
-            throw TargetdErrors.InvalidPool(Name);
+            throw StorageErrors.PoolNotFound(Name);
         }
 
-        return result.EnsureSuccess(command);
+        return result.EnsureSucceeded(command);
     }
 
     private async Task RunAsync(ProcessCommand command, CancellationToken cancellationToken)
     {
         var result = await _runner.RunAsync(command, cancellationToken).ConfigureAwait(false);
-        result.EnsureSuccess(command);
+        result.EnsureSucceeded(command);
     }
 
     private async Task CopyDataAsync(string source, string destination, CancellationToken cancellationToken)
@@ -291,7 +290,7 @@ public sealed class LvmBlockPool : IBlockPool
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new TargetdException(TargetdErrorCode.Invalid, $"Failed to copy volume {source} to {destination}, nested error: {ex.Message}", ex);
+            throw new StorageException(StorageErrorKind.Failed, $"Failed to copy volume {source} to {destination}, nested error: {ex.Message}", ex);
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Processes;
 
 namespace Targetd.Storage.Pools.Lvm;
@@ -15,7 +15,7 @@ namespace Targetd.Storage.Pools.Lvm;
 internal static class LvmReport
 {
     /// <summary>Parses the <c>vg</c> rows of a <c>vgs</c> report.</summary>
-    /// <exception cref="TargetdException">The output is not such a report.</exception>
+    /// <exception cref="StorageException">The output is not such a report.</exception>
     public static IReadOnlyList<LvmVolumeGroup> ParseVolumeGroups(ProcessCommand command, string output) =>
         ParseRows(command, output, "vg", row => new LvmVolumeGroup(
             Text(row, "vg_name"),
@@ -24,7 +24,7 @@ internal static class LvmReport
             Bytes(row, "vg_free")));
 
     /// <summary>Parses the <c>lv</c> rows of an <c>lvs</c> report.</summary>
-    /// <exception cref="TargetdException">The output is not such a report.</exception>
+    /// <exception cref="StorageException">The output is not such a report.</exception>
     public static IReadOnlyList<LvmLogicalVolume> ParseLogicalVolumes(ProcessCommand command, string output) =>
         ParseRows(command, output, "lv", row => new LvmLogicalVolume(
             Text(row, "lv_name"),
@@ -56,7 +56,7 @@ internal static class LvmReport
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
-            throw new TargetdException(TargetdErrorCode.Invalid, $"Unexpected output of \"{command}\": {ex.Message}", ex);
+            throw new StorageException(StorageErrorKind.Failed, $"Unexpected output of \"{command}\": {ex.Message}", ex);
         }
     }
 

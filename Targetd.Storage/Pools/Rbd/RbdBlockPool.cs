@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Core.Names;
 
 namespace Targetd.Storage.Pools.Rbd;
@@ -19,7 +19,7 @@ namespace Targetd.Storage.Pools.Rbd;
 /// </para>
 /// <para>
 /// Spec: "Missing libraries or an unreachable cluster [...] mark only that pool unavailable with errors that
-/// say so; the other pools keep working." When the connection fails, every volume method fails with -1 and
+/// say so; the other pools keep working." When the connection fails, every volume method fails with PoolUnavailable and
 /// "RBD pool 'name' is unavailable: reason", and <c>pool_list</c> shows the pool with size 0; the connection
 /// is tried again on use, at most every <see cref="RetryInterval"/>.
 /// </para>
@@ -79,7 +79,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             await ContextAsync(force: true, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (TargetdException)
+        catch (StorageException)
         {
             return false;
         }
@@ -93,7 +93,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
         {
             context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         }
-        catch (TargetdException)
+        catch (StorageException)
         {
             return new BlockPoolInfo(Name, 0, 0, string.Empty);
         }
@@ -129,10 +129,10 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Creates an image of <paramref name="size"/> bytes rounded up to 512 (-50 when the name is taken).</summary>
+    /// <summary>Creates an image of <paramref name="size"/> bytes rounded up to 512 (VolumeExists when the name is taken).</summary>
     public async Task CreateAsync(string name, long size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         long rounded = RoundUp(EnsurePositive(size));
         var context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         await CallAsync(
@@ -140,7 +140,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             {
                 if (context.ListImages().Any(s => s.Name == name))
                 {
-                    throw TargetdErrors.VolumeNameExists();
+                    throw StorageErrors.VolumeExists();
                 }
 
                 context.CreateImage(name, rounded);
@@ -150,17 +150,17 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes an image (-103 when missing; -1 while another client has it open or it has snapshots).</summary>
+    /// <summary>Removes an image (VolumeNotFound when missing; Failed while another client has it open or it has snapshots).</summary>
     public async Task DestroyAsync(string name, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         await CallAsync(
             () =>
             {
                 if (context.ListImages().All(s => s.Name != name))
                 {
-                    throw TargetdErrors.VolumeNotFound(name, Name);
+                    throw StorageErrors.VolumeNotFound(name, Name);
                 }
 
                 context.RemoveImage(name);
@@ -176,16 +176,16 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
     /// </summary>
     public async Task CopyAsync(string source, string destination, long? size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(source);
-        ResourceName.EnsureValid(destination);
+        StorageErrors.EnsureValidName(source);
+        StorageErrors.EnsureValidName(destination);
         var context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         await CallAsync(() => RbdCopy.Run(context, Name, source, destination, size is { } s ? RoundUp(s) : null, size), source, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Grows an image (-103; -32602 when the size is not larger).</summary>
+    /// <summary>Grows an image (VolumeNotFound; InvalidArgument when the size is not larger).</summary>
     public async Task ResizeAsync(string name, long size, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         await CallAsync(
             () =>
@@ -193,7 +193,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
                 using var image = context.OpenImage(name, readOnly: false);
                 if (size <= image.GetSize())
                 {
-                    throw TargetdErrors.SizeNotLarger(size, name, Name);
+                    throw StorageErrors.SizeNotLarger(size, name, Name);
                 }
 
                 image.Resize(RoundUp(size));
@@ -203,10 +203,10 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Opens an image read-write as a block device of its current size (-103 when missing).</summary>
+    /// <summary>Opens an image read-write as a block device of its current size (VolumeNotFound when missing).</summary>
     public async Task<IBlockDevice> OpenAsync(string name, CancellationToken cancellationToken = default)
     {
-        ResourceName.EnsureValid(name);
+        StorageErrors.EnsureValidName(name);
         var context = await ContextAsync(force: false, cancellationToken).ConfigureAwait(false);
         return await CallAsync<IBlockDevice>(
             () =>
@@ -238,7 +238,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
     internal static long RoundUp(long size) => size % SectorSize == 0 ? size : checked(size + SectorSize - (size % SectorSize));
 
     private static long EnsurePositive(long size) =>
-        size > 0 ? size : throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Size {size} must be larger than 0");
+        size > 0 ? size : throw StorageErrors.InvalidArgument($"Size {size} must be larger than 0");
 
     /// <summary>Runs a blocking call off the thread pool and turns RBD errors into targetd's.</summary>
     private async Task<T> CallAsync<T>(Func<T> call, string? volume, CancellationToken cancellationToken)
@@ -251,10 +251,10 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
         {
             throw ex.Errno switch
             {
-                RbdException.ENOENT when volume is not null => TargetdErrors.VolumeNotFound(volume, Name),
-                RbdException.EEXIST => TargetdErrors.VolumeNameExists(),
-                RbdException.EBUSY when volume is not null => new TargetdException(TargetdErrorCode.Invalid, $"RBD pool '{Name}': volume {volume} is in use by another client ({ex.Message})", ex),
-                _ => new TargetdException(TargetdErrorCode.Invalid, $"RBD pool '{Name}': {ex.Message}", ex),
+                RbdException.ENOENT when volume is not null => StorageErrors.VolumeNotFound(volume, Name),
+                RbdException.EEXIST => StorageErrors.VolumeExists(),
+                RbdException.EBUSY when volume is not null => new StorageException(StorageErrorKind.Failed, $"RBD pool '{Name}': volume {volume} is in use by another client ({ex.Message})", ex),
+                _ => new StorageException(StorageErrorKind.Failed, $"RBD pool '{Name}': {ex.Message}", ex),
             };
         }
     }
@@ -305,8 +305,8 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
         }
     }
 
-    private TargetdException Unavailable() =>
-        new(TargetdErrorCode.Invalid, $"RBD pool '{Name}' is unavailable: {_unavailableReason}");
+    private StorageException Unavailable() =>
+        new(StorageErrorKind.PoolUnavailable, $"RBD pool '{Name}' is unavailable: {_unavailableReason}");
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "RBD pool {Pool} connected to Ceph pool {CephPool} of cluster {Fsid}")]
     private static partial void LogConnected(ILogger logger, string pool, string cephPool, string fsid);

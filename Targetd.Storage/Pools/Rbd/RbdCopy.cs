@@ -1,4 +1,4 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Pools.Rbd;
 
@@ -11,24 +11,24 @@ internal static class RbdCopy
     /// <summary>The prefix of the short-lived snapshot a copy takes of its source.</summary>
     public const string SnapshotPrefix = "targetd-copy-";
 
-    /// <summary>Runs the copy (blocking). Refusals (-103, -50, -32602) come before anything changes.</summary>
+    /// <summary>Runs the copy (blocking). Refusals (VolumeNotFound, VolumeExists, InvalidArgument) come before anything changes.</summary>
     public static int Run(IRbdPoolContext context, string pool, string source, string destination, long? size, long? requestedSize)
     {
         var images = context.ListImages();
         if (images.All(s => s.Name != source))
         {
-            throw TargetdErrors.VolumeNotFound(source, pool);
+            throw StorageErrors.VolumeNotFound(source, pool);
         }
 
         if (images.Any(s => s.Name == destination))
         {
-            throw TargetdErrors.VolumeNameExists();
+            throw StorageErrors.VolumeExists();
         }
 
         using var origin = context.OpenImage(source, readOnly: false);
         if (requestedSize is { } requested && requested <= origin.GetSize())
         {
-            throw TargetdErrors.SizeNotLarger(requested, source, pool);
+            throw StorageErrors.SizeNotLarger(requested, source, pool);
         }
 
         string snapshot = SnapshotPrefix + Guid.NewGuid().ToString("N");

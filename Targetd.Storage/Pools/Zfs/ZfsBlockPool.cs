@@ -1,6 +1,6 @@
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Pools.Zfs;
 
@@ -57,7 +57,7 @@ public sealed class ZfsBlockPool : IBlockPool
         var properties = await _zfs.GetAsync("all", "available,used,guid", recursive: false, Name, cancellationToken).ConfigureAwait(false);
         if (!properties.Contains(Name))
         {
-            throw TargetdErrors.InvalidPool(Name);
+            throw StorageErrors.PoolNotFound(Name);
         }
 
         long available = properties.Number(Name, "available");
@@ -83,7 +83,7 @@ public sealed class ZfsBlockPool : IBlockPool
         long rounded = Rounded(size);
         if ((await ListAsync(cancellationToken).ConfigureAwait(false)).Any(v => v.Name == name))
         {
-            throw TargetdErrors.VolumeNameExists();
+            throw StorageErrors.VolumeExists();
         }
 
         await _zfs.RunAsync(ZfsCommands.CreateVolume(Dataset(name), rounded), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
@@ -107,7 +107,7 @@ public sealed class ZfsBlockPool : IBlockPool
         var origin = Find(volumes, source);
         if (size is { } requested && requested <= origin.Size)
         {
-            throw TargetdErrors.SizeNotLarger(requested, source, Name);
+            throw StorageErrors.SizeNotLarger(requested, source, Name);
         }
 
         if (!_copyEnabled)
@@ -118,7 +118,7 @@ public sealed class ZfsBlockPool : IBlockPool
         ZfsNames.EnsureValid(destination);
         if (volumes.Any(v => v.Name == destination))
         {
-            throw new TargetdException(TargetdErrorCode.NameConflict, $"Destination volume {destination} already exists on pool {Name}");
+            throw new StorageException(StorageErrorKind.VolumeExists, $"Destination volume {destination} already exists on pool {Name}");
         }
 
         await _zfs.CloneAsync(Name, source, snapshot: null, destination, size is { } larger ? Rounded(larger) : null, cancellationToken).ConfigureAwait(false);
@@ -130,7 +130,7 @@ public sealed class ZfsBlockPool : IBlockPool
         var volume = await FindAsync(name, cancellationToken).ConfigureAwait(false);
         if (size <= volume.Size)
         {
-            throw TargetdErrors.SizeNotLarger(size, name, Name);
+            throw StorageErrors.SizeNotLarger(size, name, Name);
         }
 
         await _zfs.RunAsync(ZfsCommands.SetVolumeSize(Dataset(name), Rounded(size)), $"Could not resize volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
@@ -150,7 +150,7 @@ public sealed class ZfsBlockPool : IBlockPool
     internal static long Rounded(long size) =>
         size > 0 && size <= long.MaxValue - SizeUnit
             ? (size + SizeUnit - 1) / SizeUnit * SizeUnit
-            : throw new TargetdException(TargetdErrorCode.InvalidArgument, $"Size {size} must be larger than 0");
+            : throw new StorageException(StorageErrorKind.InvalidArgument, $"Size {size} must be larger than 0");
 
     /// <summary>
     /// Opens a zvol's node. udev makes it a moment after <c>zfs create</c> or <c>zfs clone</c> returns, so a missing node is
@@ -172,5 +172,5 @@ public sealed class ZfsBlockPool : IBlockPool
         Find(await ListAsync(cancellationToken).ConfigureAwait(false), name);
 
     private BlockVolume Find(IReadOnlyList<BlockVolume> volumes, string name) =>
-        volumes.FirstOrDefault(v => v.Name == name) ?? throw TargetdErrors.VolumeNotFound(name, Name);
+        volumes.FirstOrDefault(v => v.Name == name) ?? throw StorageErrors.VolumeNotFound(name, Name);
 }

@@ -1,5 +1,5 @@
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.FileSystems;
 
 namespace Targetd.Storage.Pools.Zfs;
@@ -57,7 +57,7 @@ public sealed class ZfsFsPool : IFsPool
         var properties = await _zfs.GetAsync("filesystem", "name,used,available", recursive: false, Dataset, cancellationToken).ConfigureAwait(false);
         if (!properties.Contains(Dataset))
         {
-            throw TargetdErrors.InvalidPool(Name);
+            throw StorageErrors.PoolNotFound(Name);
         }
 
         long available = properties.Number(Dataset, "available");
@@ -88,7 +88,7 @@ public sealed class ZfsFsPool : IFsPool
         FsLayout.CheckSize(sizeBytes);
         if (await ExistsAsync(name, cancellationToken).ConfigureAwait(false))
         {
-            throw new TargetdException(TargetdErrorCode.ExistsFsName, "FS already exists with that name (ZFS)");
+            throw new StorageException(StorageErrorKind.FileSystemExists, "FS already exists with that name (ZFS)");
         }
 
         await _zfs.RunAsync(ZfsCommands.CreateFileSystem(Child(name), sizeBytes > 0 ? sizeBytes : null), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
@@ -123,7 +123,7 @@ public sealed class ZfsFsPool : IFsPool
         ZfsNames.EnsureValid(snapshot);
         if ((await ListSnapshotsAsync(name, cancellationToken).ConfigureAwait(false)).Any(s => s.Name == snapshot))
         {
-            throw new TargetdException(TargetdErrorCode.ExistsFsName, $"Snapshot {snapshot} already exists on pool {Name} for {name}");
+            throw new StorageException(StorageErrorKind.SnapshotExists, $"Snapshot {snapshot} already exists on pool {Name} for {name}");
         }
 
         await _zfs.RunAsync(ZfsCommands.Snapshot($"{Child(name)}@{snapshot}"), "Could not create snapshot", cancellationToken).ConfigureAwait(false);
@@ -152,7 +152,7 @@ public sealed class ZfsFsPool : IFsPool
         ZfsNames.EnsureValid(destination);
         if (await ExistsAsync(destination, cancellationToken).ConfigureAwait(false))
         {
-            throw new TargetdException(TargetdErrorCode.ExistsCloneName, "FS already exists with that name (ZFS)");
+            throw new StorageException(StorageErrorKind.CloneExists, "FS already exists with that name (ZFS)");
         }
 
         if (!_copyEnabled)

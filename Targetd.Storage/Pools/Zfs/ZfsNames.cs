@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Pools.Zfs;
 
@@ -13,8 +13,8 @@ public static partial class ZfsNames
     public static string EnsureValid(string? name) =>
         IsValid(name)
             ? name!
-            : throw new TargetdException(
-                TargetdErrorCode.InvalidArgument,
+            : throw new StorageException(
+                StorageErrorKind.InvalidArgument,
                 "Invalid dataset name, can only contain alphanumeric characters,underscores, dots and hyphens");
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Storage.Pools.Zfs;
 
@@ -16,7 +16,7 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
     /// <summary>
     /// <c>zfs get -Hp[r] -t TYPE PROPERTIES DATASET</c>; a dataset that does not exist lists nothing, as targetd reads it.
     /// </summary>
-    /// <exception cref="TargetdException">-303 when <c>zfs</c> fails for another reason.</exception>
+    /// <exception cref="StorageException">-303 when <c>zfs</c> fails for another reason.</exception>
     public async Task<ZfsProperties> GetAsync(string type, string properties, bool recursive, string dataset, CancellationToken cancellationToken)
     {
         var command = ZfsCommands.Get(type, properties, recursive, dataset);
@@ -26,7 +26,7 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
             return ZfsProperties.Parse(string.Empty);
         }
 
-        return ZfsProperties.Parse(result.EnsureSuccess(command).StandardOutput);
+        return ZfsProperties.Parse(result.EnsureSucceeded(command).StandardOutput);
     }
 
     /// <summary>Runs a command that changes something; a failure is -303 with targetd's <paramref name="failure"/> message.</summary>
@@ -50,7 +50,7 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
         }
 
         throw result.StandardError.Contains("has dependent clones", StringComparison.Ordinal)
-            ? new TargetdException(TargetdErrorCode.InvalidArgument, $"Volume {name} on {parent} has dependent clones and cannot be destroyed.", Cause(command, result))
+            ? new StorageException(StorageErrorKind.InvalidArgument, $"Volume {name} on {parent} has dependent clones and cannot be destroyed.", Cause(command, result))
             : Failed($"Could not destroy volume {name} on pool {parent}", command, result);
     }
 
@@ -85,11 +85,11 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
     }
 
     /// <summary>targetd's -153 when <c>zfs_enable_copy</c> is off.</summary>
-    public static TargetdException CopyDisabled() =>
-        new(TargetdErrorCode.NoSupport, "Copy on ZFS disabled. Consult manual before enabling it.");
+    public static StorageException CopyDisabled() =>
+        new(StorageErrorKind.NotSupported, "Copy on ZFS disabled. Consult manual before enabling it.");
 
-    private static TargetdException Failed(string message, ProcessCommand command, ProcessResult result) =>
-        new(TargetdErrorCode.UnexpectedExitCode, message, Cause(command, result));
+    private static StorageException Failed(string message, ProcessCommand command, ProcessResult result) =>
+        new(StorageErrorKind.CommandFailed, message, Cause(command, result));
 
     /// <summary>What <c>zfs</c> said, kept as the cause for the log; the client sees targetd's message.</summary>
     private static InvalidOperationException Cause(ProcessCommand command, ProcessResult result) =>

@@ -1,6 +1,6 @@
 using Newtonsoft.Json.Linq;
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools.FileSystems;
 using Targetd.Storage.Targetd;
@@ -81,7 +81,7 @@ public sealed class BtrfsFsPoolCommandTests
 
         var act = () => _pool.CreateAsync("fs1", 1 << 20);
 
-        (await act.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.UnexpectedExitCode);
+        (await act.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.CommandFailed);
         _runner.CommandLines[^1].Should().Be($"btrfs subvolume delete {_root}/targetd_fs/fs1");
         Directory.Exists(Path.Combine(_root, "targetd_fs", "fs1")).Should().BeFalse();
     }
@@ -145,7 +145,7 @@ public sealed class BtrfsFsPoolCommandTests
 
         var act = () => _pool.SnapshotAsync("fs1", "s1");
 
-        (await act.Should().ThrowAsync<TargetdException>()).Which.Message.Should().Contain("cannot snapshot");
+        (await act.Should().ThrowAsync<StorageException>()).Which.Message.Should().Contain("cannot snapshot");
         _runner.CommandLines[^1].Should().Be($"btrfs subvolume delete {_root}/targetd_ss/fs1");
         Directory.Exists(Path.Combine(_root, "targetd_ss", "fs1")).Should().BeFalse();
     }

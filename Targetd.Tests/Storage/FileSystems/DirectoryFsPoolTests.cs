@@ -1,4 +1,5 @@
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.FileSystems;
 
 namespace Targetd.Tests.Storage.FileSystems;
@@ -67,7 +68,7 @@ public sealed class DirectoryFsPoolTests : FsPoolContractTests
 
         var act = () => pool.SnapshotAsync("fs1", "s1");
 
-        (await act.Should().ThrowAsync<Targetd.Core.Errors.TargetdException>()).Which.Code.Should().Be(Targetd.Core.Errors.TargetdErrorCode.UnexpectedExitCode);
+        (await act.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.CommandFailed);
         Directory.Exists(Path.Combine(Pool.Name, "targetd_ss", "fs1")).Should().BeFalse();
         failing.Invocations.Should().ContainSingle().Which.Arguments.Should().StartWith(["--archive", "--reflink=auto", "--no-target-directory", PathOf("fs1")]);
         (await SnapshotsAsync(uuid)).Should().BeEmpty();

@@ -1,13 +1,13 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 
 namespace Targetd.Tests.Storage.Lvm;
 
 internal static class LvmAssertions
 {
-    public static async Task<TargetdException> Refusal(Func<Task> action, TargetdErrorCode code)
+    public static async Task<StorageException> Refusal(Func<Task> action, StorageErrorKind kind)
     {
-        var thrown = await action.Should().ThrowAsync<TargetdException>();
-        thrown.Which.Code.Should().Be(code);
+        var thrown = await action.Should().ThrowAsync<StorageException>();
+        thrown.Which.Kind.Should().Be(kind);
         return thrown.Which;
     }
 }

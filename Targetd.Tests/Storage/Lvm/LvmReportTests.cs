@@ -1,5 +1,5 @@
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Lvm;
 
 namespace Targetd.Tests.Storage.Lvm;
@@ -48,8 +48,8 @@ public sealed class LvmReportTests
     {
         var parse = () => LvmReport.ParseLogicalVolumes(Lvs, output);
 
-        parse.Should().Throw<TargetdException>().Which.Should().Match<TargetdException>(e =>
-            e.Code == TargetdErrorCode.Invalid && e.Message.StartsWith("Unexpected output of \"['lvs', ", StringComparison.Ordinal));
+        parse.Should().Throw<StorageException>().Which.Should().Match<StorageException>(e =>
+            e.Kind == StorageErrorKind.Failed && e.Message.StartsWith("Unexpected output of \"['lvs', ", StringComparison.Ordinal));
     }
 
     [TestCase(1, "512b")]

@@ -1,7 +1,7 @@
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
-using Targetd.Storage.Pools;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Lvm;
+using Targetd.Storage.Pools;
 using static Targetd.Tests.Storage.Lvm.LvmAssertions;
 using static Targetd.Tests.Storage.Lvm.LvmOutputs;
 
@@ -68,11 +68,11 @@ public sealed class LvmThinPoolTests
     {
         var pool = new LvmBlockPool(name, _runner);
 
-        (await Refusal(() => pool.GetInfoAsync(), TargetdErrorCode.InvalidPool)).Message.Should().Be($"Invalid pool ({name})");
-        await Refusal(() => pool.ListAsync(), TargetdErrorCode.InvalidPool);
-        await Refusal(() => pool.CreateAsync("new", 4096), TargetdErrorCode.InvalidPool);
-        await Refusal(() => pool.DestroyAsync("thin1"), TargetdErrorCode.InvalidPool);
-        await Refusal(() => pool.CopyAsync("thin1", "copy", null), TargetdErrorCode.InvalidPool);
+        (await Refusal(() => pool.GetInfoAsync(), StorageErrorKind.PoolNotFound)).Message.Should().Be($"Invalid pool ({name})");
+        await Refusal(() => pool.ListAsync(), StorageErrorKind.PoolNotFound);
+        await Refusal(() => pool.CreateAsync("new", 4096), StorageErrorKind.PoolNotFound);
+        await Refusal(() => pool.DestroyAsync("thin1"), StorageErrorKind.PoolNotFound);
+        await Refusal(() => pool.CopyAsync("thin1", "copy", null), StorageErrorKind.PoolNotFound);
 
         _runner.CommandLines.Should().Equal(Enumerable.Repeat(LvsLine, 5));
     }
@@ -82,8 +82,8 @@ public sealed class LvmThinPoolTests
     {
         _runner.FailVgNotFound("lvs");
 
-        await Refusal(() => _pool.GetInfoAsync(), TargetdErrorCode.InvalidPool);
-        await Refusal(() => _pool.ListAsync(), TargetdErrorCode.InvalidPool);
+        await Refusal(() => _pool.GetInfoAsync(), StorageErrorKind.PoolNotFound);
+        await Refusal(() => _pool.ListAsync(), StorageErrorKind.PoolNotFound);
     }
 
     [Test]
@@ -110,7 +110,7 @@ public sealed class LvmThinPoolTests
     [TestCase("tp2")]
     public async Task Create_refuses_any_name_an_lv_of_the_volume_group_has(string name)
     {
-        await Refusal(() => _pool.CreateAsync(name, 4096), TargetdErrorCode.NameConflict);
+        await Refusal(() => _pool.CreateAsync(name, 4096), StorageErrorKind.VolumeExists);
 
         _runner.CommandLines.Should().Equal(LvsLine);
     }
@@ -120,7 +120,7 @@ public sealed class LvmThinPoolTests
     {
         _runner.Fail("lvcreate", "  WARNING: Thin pool vg0/tp is out of data space.\n  Cannot create new thin volume, free space in thin pool vg0/tp reached threshold.\n");
 
-        await Refusal(() => _pool.CreateAsync("new", 4096), TargetdErrorCode.UnexpectedExitCode);
+        await Refusal(() => _pool.CreateAsync("new", 4096), StorageErrorKind.CommandFailed);
 
         _runner.CommandLines.Should().Equal(LvsLine, "lvcreate --yes --type thin --name new --virtualsize 4096b --thinpool tp vg0");
     }
@@ -138,7 +138,7 @@ public sealed class LvmThinPoolTests
     [TestCase("tp")]
     public async Task Destroy_of_an_lv_outside_the_pool_is_not_found(string name)
     {
-        (await Refusal(() => _pool.DestroyAsync(name), TargetdErrorCode.NotFoundVolume))
+        (await Refusal(() => _pool.DestroyAsync(name), StorageErrorKind.VolumeNotFound))
             .Message.Should().Be($"Volume {name} not found in pool vg0/tp");
 
         _runner.CommandLines.Should().Equal(LvsLine);
@@ -155,7 +155,7 @@ public sealed class LvmThinPoolTests
     [Test]
     public async Task Resize_to_the_same_size_is_refused()
     {
-        (await Refusal(() => _pool.ResizeAsync("thin1", 2147483648), TargetdErrorCode.InvalidArgument))
+        (await Refusal(() => _pool.ResizeAsync("thin1", 2147483648), StorageErrorKind.InvalidArgument))
             .Message.Should().Be("Size 2147483648 need a larger than size in original volume thin1 in pool vg0/tp");
     }
 
@@ -181,7 +181,7 @@ public sealed class LvmThinPoolTests
     {
         _runner.Fail("lvcreate", "  WARNING: Thin pool vg0/tp is out of data space.\n  Cannot create new thin volume, free space in thin pool vg0/tp reached threshold.\n");
 
-        var error = await Refusal(() => _pool.CopyAsync("thin1", "copy", 4294967296), TargetdErrorCode.UnexpectedExitCode);
+        var error = await Refusal(() => _pool.CopyAsync("thin1", "copy", 4294967296), StorageErrorKind.CommandFailed);
 
         error.Message.Should().Contain("'--thinpool', 'tp', 'vg0/thin1'");
         _runner.CommandLines.Should().Equal(LvsLine, SnapshotLine);
@@ -193,7 +193,7 @@ public sealed class LvmThinPoolTests
         // lvm2 extends a thin LV even on a full pool; it fails when the LV went away in between.
         _runner.Fail("lvextend", "  Logical volume copy not found in volume group vg0.\n");
 
-        var error = await Refusal(() => _pool.CopyAsync("thin1", "copy", 4294967296), TargetdErrorCode.UnexpectedExitCode);
+        var error = await Refusal(() => _pool.CopyAsync("thin1", "copy", 4294967296), StorageErrorKind.CommandFailed);
 
         error.Message.Should().Contain("'lvextend', '--size', '4294967296b', 'vg0/copy'");
         _runner.CommandLines.Should().Equal(LvsLine, SnapshotLine, "lvextend --size 4294967296b vg0/copy", "lvremove --yes vg0/copy");
@@ -202,11 +202,11 @@ public sealed class LvmThinPoolTests
     [Test]
     public async Task Copy_refusals_run_nothing_but_the_listing()
     {
-        await Refusal(() => _pool.CopyAsync("lv1", "copy", null), TargetdErrorCode.NotFoundVolume);
-        await Refusal(() => _pool.CopyAsync("other", "copy", null), TargetdErrorCode.NotFoundVolume);
-        await Refusal(() => _pool.CopyAsync("thin1", "copy", 2147483648), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.CopyAsync("thin1", "snap1", null), TargetdErrorCode.NameConflict);
-        await Refusal(() => _pool.CopyAsync("thin1", "lv1", null), TargetdErrorCode.NameConflict);
+        await Refusal(() => _pool.CopyAsync("lv1", "copy", null), StorageErrorKind.VolumeNotFound);
+        await Refusal(() => _pool.CopyAsync("other", "copy", null), StorageErrorKind.VolumeNotFound);
+        await Refusal(() => _pool.CopyAsync("thin1", "copy", 2147483648), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.CopyAsync("thin1", "snap1", null), StorageErrorKind.VolumeExists);
+        await Refusal(() => _pool.CopyAsync("thin1", "lv1", null), StorageErrorKind.VolumeExists);
 
         _runner.CommandLines.Should().Equal(Enumerable.Repeat(LvsLine, 5));
     }

@@ -1,8 +1,8 @@
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
-using Targetd.Storage.Pools;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Lvm;
+using Targetd.Storage.Pools;
 using static Targetd.Tests.Storage.Lvm.LvmAssertions;
 using static Targetd.Tests.Storage.Lvm.LvmOutputs;
 
@@ -66,7 +66,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.FailVgNotFound("vgs");
 
-        var error = await Refusal(() => _pool.GetInfoAsync(), TargetdErrorCode.InvalidPool);
+        var error = await Refusal(() => _pool.GetInfoAsync(), StorageErrorKind.PoolNotFound);
 
         error.Message.Should().Be("Invalid pool (vg0)");
     }
@@ -76,7 +76,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("vgs", "  /run/lock/lvm/V_vg0:aux: open failed: Permission denied\n");
 
-        var error = await Refusal(() => _pool.GetInfoAsync(), TargetdErrorCode.UnexpectedExitCode);
+        var error = await Refusal(() => _pool.GetInfoAsync(), StorageErrorKind.CommandFailed);
 
         error.Message.Should().Be(
             "Unexpected exit code \"['vgs', '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_uuid,vg_size,vg_free', 'vg0']\" 5, "
@@ -117,7 +117,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.FailVgNotFound("lvs");
 
-        await Refusal(() => _pool.ListAsync(), TargetdErrorCode.InvalidPool);
+        await Refusal(() => _pool.ListAsync(), StorageErrorKind.PoolNotFound);
     }
 
     [Test]
@@ -125,7 +125,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.WhenStartsWith(["lvs"], ProcessResult.Success("  WARNING: something odd\n"));
 
-        var error = await Refusal(() => _pool.ListAsync(), TargetdErrorCode.Invalid);
+        var error = await Refusal(() => _pool.ListAsync(), StorageErrorKind.Failed);
 
         error.Message.Should().StartWith("Unexpected output of \"['lvs', ");
     }
@@ -151,7 +151,7 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase("thin1")]
     public async Task Create_refuses_any_name_an_lv_of_the_volume_group_has(string name)
     {
-        var error = await Refusal(() => _pool.CreateAsync(name, 4096), TargetdErrorCode.NameConflict);
+        var error = await Refusal(() => _pool.CreateAsync(name, 4096), StorageErrorKind.VolumeExists);
 
         error.Message.Should().Be("Volume with that name exists");
         _runner.CommandLines.Should().Equal(LvsLine);
@@ -164,12 +164,12 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase("lv.1")]
     public async Task Illegal_names_are_refused_before_any_command(string name)
     {
-        var error = await Refusal(() => _pool.CreateAsync(name, 4096), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.DestroyAsync(name), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.ResizeAsync(name, 4096), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.CopyAsync(name, "copy", null), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.CopyAsync("lv1", name, null), TargetdErrorCode.InvalidArgument);
-        await Refusal(() => _pool.OpenAsync(name), TargetdErrorCode.InvalidArgument);
+        var error = await Refusal(() => _pool.CreateAsync(name, 4096), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.DestroyAsync(name), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.ResizeAsync(name, 4096), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.CopyAsync(name, "copy", null), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.CopyAsync("lv1", name, null), StorageErrorKind.InvalidArgument);
+        await Refusal(() => _pool.OpenAsync(name), StorageErrorKind.InvalidArgument);
 
         error.Message.Should().Be("Illegal name, should match: ^[a-zA-Z0-9_-]+$");
         _runner.CommandLines.Should().BeEmpty();
@@ -179,7 +179,7 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase(-4096)]
     public async Task Create_refuses_a_size_that_is_not_positive_before_any_command(long size)
     {
-        await Refusal(() => _pool.CreateAsync("new", size), TargetdErrorCode.InvalidArgument);
+        await Refusal(() => _pool.CreateAsync("new", size), StorageErrorKind.InvalidArgument);
 
         _runner.CommandLines.Should().BeEmpty();
     }
@@ -189,7 +189,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.FailVgNotFound("lvs");
 
-        await Refusal(() => _pool.CreateAsync("new", 4096), TargetdErrorCode.InvalidPool);
+        await Refusal(() => _pool.CreateAsync("new", 4096), StorageErrorKind.PoolNotFound);
 
         _runner.CommandLines.Should().Equal(LvsLine);
     }
@@ -199,7 +199,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("lvcreate", "  Volume group \"vg0\" has insufficient free space (1279 extents): 2560 required.\n");
 
-        var error = await Refusal(() => _pool.CreateAsync("new", 10737418240), TargetdErrorCode.UnexpectedExitCode);
+        var error = await Refusal(() => _pool.CreateAsync("new", 10737418240), StorageErrorKind.CommandFailed);
 
         error.Message.Should().Be(
             "Unexpected exit code \"['lvcreate', '--yes', '--type', 'linear', '--name', 'new', '--size', '10737418240b', 'vg0']\" 5, "
@@ -220,7 +220,7 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase("thin1")]
     public async Task Destroy_of_a_name_that_is_not_a_volume_of_the_pool_is_not_found(string name)
     {
-        var error = await Refusal(() => _pool.DestroyAsync(name), TargetdErrorCode.NotFoundVolume);
+        var error = await Refusal(() => _pool.DestroyAsync(name), StorageErrorKind.VolumeNotFound);
 
         error.Message.Should().Be($"Volume {name} not found in pool vg0");
         _runner.CommandLines.Should().Equal(LvsLine);
@@ -231,7 +231,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("lvremove", "  Logical volume vg0/lv1 in use.\n");
 
-        var error = await Refusal(() => _pool.DestroyAsync("lv1"), TargetdErrorCode.UnexpectedExitCode);
+        var error = await Refusal(() => _pool.DestroyAsync("lv1"), StorageErrorKind.CommandFailed);
 
         error.Message.Should().Contain("'lvremove', '--yes', 'vg0/lv1'").And.EndWith("out= Logical volume vg0/lv1 in use.");
         _runner.CommandLines.Should().Equal(LvsLine, "lvremove --yes vg0/lv1");
@@ -249,7 +249,7 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase(4096)]
     public async Task Resize_to_a_size_that_is_not_larger_is_refused(long size)
     {
-        var error = await Refusal(() => _pool.ResizeAsync("lv1", size), TargetdErrorCode.InvalidArgument);
+        var error = await Refusal(() => _pool.ResizeAsync("lv1", size), StorageErrorKind.InvalidArgument);
 
         error.Message.Should().Be($"Size {size} need a larger than size in original volume lv1 in pool vg0");
         _runner.CommandLines.Should().Equal(LvsLine);
@@ -258,7 +258,7 @@ public sealed class LvmVolumeGroupPoolTests
     [Test]
     public async Task Resize_of_a_missing_volume_is_not_found()
     {
-        await Refusal(() => _pool.ResizeAsync("nope", 1L << 40), TargetdErrorCode.NotFoundVolume);
+        await Refusal(() => _pool.ResizeAsync("nope", 1L << 40), StorageErrorKind.VolumeNotFound);
 
         _runner.CommandLines.Should().Equal(LvsLine);
     }
@@ -268,7 +268,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("lvextend", "  Insufficient free space: 256 extents needed, but only 0 available\n");
 
-        await Refusal(() => _pool.ResizeAsync("lv1", 2147483648), TargetdErrorCode.UnexpectedExitCode);
+        await Refusal(() => _pool.ResizeAsync("lv1", 2147483648), StorageErrorKind.CommandFailed);
 
         _runner.CommandLines.Should().Equal(LvsLine, "lvextend --size 2147483648b vg0/lv1");
     }
@@ -301,7 +301,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("lvchange", "  device-mapper: reload ioctl on (253:3) failed: Invalid argument\n");
 
-        await Refusal(() => _pool.OpenAsync("lv2"), TargetdErrorCode.UnexpectedExitCode);
+        await Refusal(() => _pool.OpenAsync("lv2"), StorageErrorKind.CommandFailed);
 
         _dev.Opens.Should().BeEmpty();
     }
@@ -310,7 +310,7 @@ public sealed class LvmVolumeGroupPoolTests
     [TestCase("thin1")]
     public async Task Open_of_a_name_that_is_not_a_volume_of_the_pool_is_not_found(string name)
     {
-        await Refusal(() => _pool.OpenAsync(name), TargetdErrorCode.NotFoundVolume);
+        await Refusal(() => _pool.OpenAsync(name), StorageErrorKind.VolumeNotFound);
 
         _dev.Opens.Should().BeEmpty();
         _runner.CommandLines.Should().Equal(LvsLine);
@@ -355,15 +355,15 @@ public sealed class LvmVolumeGroupPoolTests
     [Test]
     public async Task Copy_refusals_follow_targetds_order_and_run_nothing_but_the_listing()
     {
-        (await Refusal(() => _pool.CopyAsync("nope", "lv1", 1L << 40), TargetdErrorCode.NotFoundVolume))
+        (await Refusal(() => _pool.CopyAsync("nope", "lv1", 1L << 40), StorageErrorKind.VolumeNotFound))
             .Message.Should().Be("Volume nope not found in pool vg0");
-        (await Refusal(() => _pool.CopyAsync("thin1", "copy", null), TargetdErrorCode.NotFoundVolume))
+        (await Refusal(() => _pool.CopyAsync("thin1", "copy", null), StorageErrorKind.VolumeNotFound))
             .Message.Should().Be("Volume thin1 not found in pool vg0");
-        (await Refusal(() => _pool.CopyAsync("lv1", "lv2", 1073741824), TargetdErrorCode.InvalidArgument))
+        (await Refusal(() => _pool.CopyAsync("lv1", "lv2", 1073741824), StorageErrorKind.InvalidArgument))
             .Message.Should().Be("Size 1073741824 need a larger than size in original volume lv1 in pool vg0");
-        (await Refusal(() => _pool.CopyAsync("lv1", "tp", null), TargetdErrorCode.NameConflict))
+        (await Refusal(() => _pool.CopyAsync("lv1", "tp", null), StorageErrorKind.VolumeExists))
             .Message.Should().Be("Volume with that name exists");
-        await Refusal(() => _pool.CopyAsync("lv1", "lv1", null), TargetdErrorCode.NameConflict);
+        await Refusal(() => _pool.CopyAsync("lv1", "lv1", null), StorageErrorKind.VolumeExists);
 
         _runner.CommandLines.Should().Equal(Enumerable.Repeat(LvsLine, 5));
         _dev.Opens.Should().BeEmpty();
@@ -374,7 +374,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _runner.Fail("lvcreate", "  Volume group \"vg0\" has insufficient free space (1279 extents): 2048 required.\n");
 
-        await Refusal(() => _pool.CopyAsync("lv1", "copy", 8589934592), TargetdErrorCode.UnexpectedExitCode);
+        await Refusal(() => _pool.CopyAsync("lv1", "copy", 8589934592), StorageErrorKind.CommandFailed);
 
         _runner.CommandLines.Should().Equal(LvsLine, "lvcreate --yes --type linear --name copy --size 8589934592b vg0");
         _dev.Opens.Should().BeEmpty();
@@ -385,7 +385,7 @@ public sealed class LvmVolumeGroupPoolTests
     {
         _dev.Add("/dev/vg0/lv1", 4096);
 
-        var error = await Refusal(() => _pool.CopyAsync("lv1", "copy", null), TargetdErrorCode.Invalid);
+        var error = await Refusal(() => _pool.CopyAsync("lv1", "copy", null), StorageErrorKind.Failed);
 
         error.Message.Should().StartWith("Failed to copy volume lv1 to copy, nested error: Could not find file '/dev/vg0/copy'.");
         _runner.CommandLines.Should().Equal(

@@ -1,3 +1,4 @@
+using Targetd.Storage.Errors;
 using Targetd.Storage.Nfs;
 
 namespace Targetd.Tests.Storage.Nfs;
@@ -60,6 +61,6 @@ public sealed class ExportfsListingTests
     {
         var act = () => NfsHost.Validate(host);
 
-        act.Should().Throw<Targetd.Core.Errors.TargetdException>().Which.Code.Should().Be(Targetd.Core.Errors.TargetdErrorCode.InvalidArgument);
+        act.Should().Throw<StorageException>().Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
     }
 }

@@ -1,5 +1,5 @@
-using Targetd.Core.Errors;
 using Targetd.Core.Processes;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Nfs;
 using Targetd.Tests.Support;
 
@@ -91,7 +91,7 @@ public sealed class NfsExportInteropTests
 
         (await OursAsync()).Should().BeEmpty();
         File.ReadAllLines(_service.File.Path).Where(l => !l.StartsWith('#')).Should().BeEmpty();
-        (await again.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundNfsExport);
+        (await again.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.NfsExportNotFound);
     }
 
     [Test]
@@ -127,7 +127,7 @@ public sealed class NfsExportInteropTests
             await _service.AddAsync(host, _share, [option], null);
             await _service.RemoveAsync(NfsHost.Validate(host), _share);
         }
-        catch (TargetdException ex)
+        catch (StorageException ex)
         {
             refused.Add($"{host} {option}: {ex.Message}");
         }

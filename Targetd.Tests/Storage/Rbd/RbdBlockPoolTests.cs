@@ -1,4 +1,4 @@
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Rbd;
 
 namespace Targetd.Tests.Storage.Rbd;
@@ -54,7 +54,7 @@ public sealed class RbdBlockPoolTests
 
         var create = () => _pool.CreateAsync("disk1", 8192);
 
-        (await create.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NameConflict);
+        (await create.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeExists);
         _rados.Calls.Should().NotContain("rbd_create");
         _rados.Images["disk1"].Size.Should().Be(4096);
     }
@@ -67,8 +67,8 @@ public sealed class RbdBlockPoolTests
         var create = () => _pool.CreateAsync(name, 4096);
         var destroy = () => _pool.DestroyAsync(name);
 
-        (await create.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.InvalidArgument);
-        (await destroy.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.InvalidArgument);
+        (await create.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
+        (await destroy.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
         _rados.Calls.Should().BeEmpty();
     }
 
@@ -77,7 +77,7 @@ public sealed class RbdBlockPoolTests
     {
         var create = () => _pool.CreateAsync("disk1", 0);
 
-        (await create.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.InvalidArgument);
+        (await create.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
         _rados.Images.Should().BeEmpty();
     }
 
@@ -90,8 +90,8 @@ public sealed class RbdBlockPoolTests
         var again = () => _pool.DestroyAsync("disk1");
 
         _rados.Images.Should().BeEmpty();
-        var error = (await again.Should().ThrowAsync<TargetdException>()).Which;
-        error.Code.Should().Be(TargetdErrorCode.NotFoundVolume);
+        var error = (await again.Should().ThrowAsync<StorageException>()).Which;
+        error.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
         error.Message.Should().Be("Volume disk1 not found in pool ceph");
     }
 
@@ -103,8 +103,8 @@ public sealed class RbdBlockPoolTests
 
         var destroy = () => _pool.DestroyAsync("disk1");
 
-        var error = (await destroy.Should().ThrowAsync<TargetdException>()).Which;
-        error.Code.Should().Be(TargetdErrorCode.Invalid);
+        var error = (await destroy.Should().ThrowAsync<StorageException>()).Which;
+        error.Kind.Should().Be(StorageErrorKind.Failed);
         error.Message.Should().Contain("in use by another client");
         _rados.Images.Should().ContainKey("disk1");
     }
@@ -139,9 +139,9 @@ public sealed class RbdBlockPoolTests
         var taken = () => _pool.CopyAsync("src", "taken", null);
         var smaller = () => _pool.CopyAsync("src", "dst", 64 * 1024);
 
-        (await missing.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundVolume);
-        (await taken.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NameConflict);
-        (await smaller.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.InvalidArgument);
+        (await missing.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
+        (await taken.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeExists);
+        (await smaller.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
         _rados.Images.Keys.Should().BeEquivalentTo("src", "taken");
         _rados.Calls.Should().NotContain("rbd_snap_create");
     }
@@ -154,8 +154,8 @@ public sealed class RbdBlockPoolTests
 
         var copy = () => _pool.CopyAsync("src", "dst", null);
 
-        var error = (await copy.Should().ThrowAsync<TargetdException>()).Which;
-        error.Code.Should().Be(TargetdErrorCode.Invalid);
+        var error = (await copy.Should().ThrowAsync<StorageException>()).Which;
+        error.Kind.Should().Be(StorageErrorKind.Failed);
         error.Message.Should().Contain("rbd_flatten").And.Contain("EIO");
         _rados.Images.Keys.Should().Equal("src");
         source.Snapshots.Should().BeEmpty();
@@ -172,8 +172,8 @@ public sealed class RbdBlockPoolTests
         var missing = () => _pool.ResizeAsync("nope", 1 << 20);
 
         _rados.Images["disk1"].Size.Should().Be(16_384);
-        (await shrink.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.InvalidArgument);
-        (await missing.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundVolume);
+        (await shrink.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.InvalidArgument);
+        (await missing.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
         _rados.Images["disk1"].Size.Should().Be(16_384);
     }
 
@@ -198,7 +198,7 @@ public sealed class RbdBlockPoolTests
 
         device.Length.Should().Be(1 << 20);
         device.IsThin.Should().BeTrue();
-        (await missing.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundVolume);
+        (await missing.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
     }
 
     [Test]
@@ -212,8 +212,8 @@ public sealed class RbdBlockPoolTests
 
         connected.Should().BeFalse();
         _pool.IsAvailable.Should().BeFalse();
-        var error = (await list.Should().ThrowAsync<TargetdException>()).Which;
-        error.Code.Should().Be(TargetdErrorCode.Invalid);
+        var error = (await list.Should().ThrowAsync<StorageException>()).Which;
+        error.Kind.Should().Be(StorageErrorKind.PoolUnavailable);
         error.Message.Should().StartWith("RBD pool 'ceph' is unavailable: ").And.Contain("librbd1");
         (info.Size, info.FreeSize).Should().Be((0L, 0L));
     }
@@ -225,7 +225,7 @@ public sealed class RbdBlockPoolTests
         (await _pool.ConnectAsync()).Should().BeFalse();
 
         var soon = () => _pool.ListAsync();
-        var error = (await soon.Should().ThrowAsync<TargetdException>()).Which;
+        var error = (await soon.Should().ThrowAsync<StorageException>()).Which;
         error.Message.Should().Contain("client.gw1").And.Contain("/etc/ceph/test.conf").And.Contain("ETIMEDOUT");
         _rados.Connects.Should().Be(1, "no new attempt within the retry interval");
 

@@ -1,5 +1,5 @@
 using Targetd.Core.BlockDevices;
-using Targetd.Core.Errors;
+using Targetd.Storage.Errors;
 using Targetd.Storage.Pools.Rbd;
 using Targetd.Tests.Support;
 
@@ -36,7 +36,7 @@ public sealed class RbdPoolInteropTests
         listed.Uuid.Should().Be(id);
 
         var taken = () => _pool.CreateAsync("vol-a", 1 << 20);
-        (await taken.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NameConflict);
+        (await taken.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeExists);
 
         await _pool.ResizeAsync("vol-a", 48L << 20);
         (await Cluster.InfoAsync("vol-a")).Size.Should().Be(48L << 20);
@@ -45,7 +45,7 @@ public sealed class RbdPoolInteropTests
         await _pool.DestroyAsync("vol-a");
         (await Cluster.RbdAsync("ls")).Split('\n').Should().NotContain("vol-a");
         var missing = () => _pool.DestroyAsync("vol-a");
-        (await missing.Should().ThrowAsync<TargetdException>()).Which.Code.Should().Be(TargetdErrorCode.NotFoundVolume);
+        (await missing.Should().ThrowAsync<StorageException>()).Which.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
     }
 
     [Test]
@@ -148,8 +148,8 @@ public sealed class RbdPoolInteropTests
             var list = () => unreachable.ListAsync();
             var create = () => noConf.CreateAsync("x", 4096);
 
-            (await list.Should().ThrowAsync<TargetdException>()).Which.Message.Should().StartWith("RBD pool 'dead' is unavailable:");
-            (await create.Should().ThrowAsync<TargetdException>()).Which.Message.Should().Contain("missing.conf");
+            (await list.Should().ThrowAsync<StorageException>()).Which.Message.Should().StartWith("RBD pool 'dead' is unavailable:");
+            (await create.Should().ThrowAsync<StorageException>()).Which.Message.Should().Contain("missing.conf");
             (await _pool.ConnectAsync()).Should().BeTrue("the healthy pool is not affected");
             (await _pool.GetInfoAsync()).Size.Should().BeGreaterThan(0);
         }
