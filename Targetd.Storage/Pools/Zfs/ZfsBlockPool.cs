@@ -12,9 +12,11 @@ namespace Targetd.Storage.Pools.Zfs;
 /// <remarks>
 /// Errors follow targetd: an unknown pool -110, a taken name -50, a missing volume -103, a size that is not larger
 /// -32602, a name outside <c>^[A-Za-z0-9][A-Za-z0-9_.-]*$</c> -32602, a volume with copies -32602, a copy while
-/// <c>zfs_enable_copy</c> is off -153, and a failed <c>zfs</c> command -303 with targetd's message. Unlike targetd,
-/// sizes are rounded up to whole 128 KiB, so that any volume block size divides them (<c>zfs</c> refuses a size that
-/// is not a multiple of it); <c>vol_list</c> reports the rounded size, as it reports LVM's rounding to extents.
+/// <c>zfs_enable_copy</c> is off -153, and a failed <c>zfs</c> command -303 with targetd's message. <c>zfs create</c>
+/// rounds a new volume's size up to its block size itself; <c>zfs set volsize</c> and <c>zfs clone -o volsize</c>
+/// refuse a size that is not a multiple of it, so unlike targetd, a grown size is rounded up to whole 128 KiB (a
+/// multiple of every volume block size up to 128 KiB). <c>vol_list</c> reports the rounded size, as it reports
+/// LVM's rounding to extents.
 /// </remarks>
 public sealed class ZfsBlockPool : IBlockPool
 {
@@ -80,13 +82,17 @@ public sealed class ZfsBlockPool : IBlockPool
     public async Task CreateAsync(string name, long size, CancellationToken cancellationToken = default)
     {
         ZfsNames.EnsureValid(name);
-        long rounded = Rounded(size);
+        if (size <= 0)
+        {
+            throw StorageErrors.InvalidArgument($"Size {size} must be larger than 0");
+        }
+
         if ((await ListAsync(cancellationToken).ConfigureAwait(false)).Any(v => v.Name == name))
         {
             throw StorageErrors.VolumeExists();
         }
 
-        await _zfs.RunAsync(ZfsCommands.CreateVolume(Dataset(name), rounded), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
+        await _zfs.RunAsync(ZfsCommands.CreateVolume(Dataset(name), size), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>zfs destroy -r DATASET/NAME</c> (-103 when missing; -32602 while copies of it exist).</summary>
@@ -146,11 +152,11 @@ public sealed class ZfsBlockPool : IBlockPool
     /// <summary>The device node udev makes for a zvol: <c>/dev/zvol/DATASET/NAME</c>.</summary>
     internal string DevicePath(string name) => $"/dev/zvol/{Dataset(name)}";
 
-    /// <summary>A size rounded up to <see cref="SizeUnit"/> (-32602 when not positive).</summary>
+    /// <summary>A grown size rounded up to <see cref="SizeUnit"/>.</summary>
     internal static long Rounded(long size) =>
-        size > 0 && size <= long.MaxValue - SizeUnit
+        size <= long.MaxValue - SizeUnit
             ? (size + SizeUnit - 1) / SizeUnit * SizeUnit
-            : throw new StorageException(StorageErrorKind.InvalidArgument, $"Size {size} must be larger than 0");
+            : throw StorageErrors.InvalidArgument($"Size {size} is too large");
 
     /// <summary>
     /// Opens a zvol's node. udev makes it a moment after <c>zfs create</c> or <c>zfs clone</c> returns, so a missing node is

@@ -24,15 +24,16 @@ internal static class ZfsCommands
     public static ProcessCommand CreateVolume(string dataset, long size) =>
         new(Program, "create", "-V", Number(size), dataset);
 
-    /// <summary>A file system, limited to <paramref name="quota"/> bytes when given: <c>zfs create [-o quota=N] DATASET</c>.</summary>
-    public static ProcessCommand CreateFileSystem(string dataset, long? quota) =>
-        quota is { } bytes ? new(Program, "create", "-o", "quota=" + Number(bytes), dataset) : new(Program, "create", dataset);
+    /// <summary>A file system: <c>zfs create DATASET</c>.</summary>
+    public static ProcessCommand CreateFileSystem(string dataset) => new(Program, "create", dataset);
 
-    /// <summary>A dataset with its snapshots and children (not its clones): <c>zfs destroy -r DATASET</c>.</summary>
+    /// <summary>Limits a file system and its snapshots and children: <c>zfs set quota=N DATASET</c>.</summary>
+    public static ProcessCommand SetQuota(string dataset, long quota) => new(Program, "set", "quota=" + Number(quota), dataset);
+
+    /// <summary>
+    /// A dataset with its snapshots and children, or a snapshot (not their clones): <c>zfs destroy -r DATASET</c>.
+    /// </summary>
     public static ProcessCommand DestroyRecursive(string dataset) => new(Program, "destroy", "-r", dataset);
-
-    /// <summary>One snapshot: <c>zfs destroy DATASET@SNAPSHOT</c>.</summary>
-    public static ProcessCommand Destroy(string snapshot) => new(Program, "destroy", snapshot);
 
     /// <summary><c>zfs snapshot DATASET@SNAPSHOT</c>.</summary>
     public static ProcessCommand Snapshot(string snapshot) => new(Program, "snapshot", snapshot);

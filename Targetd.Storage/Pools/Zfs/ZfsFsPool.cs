@@ -81,7 +81,10 @@ public sealed class ZfsFsPool : IFsPool
             .OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary><c>zfs create [-o quota=SIZE] DATASET/NAME</c> (-32602 for a bad name or size, -53 when taken).</summary>
+    /// <summary>
+    /// <c>zfs create DATASET/NAME</c>, then <c>zfs set quota=SIZE</c> when a size is given (-32602 for a bad name or size, -53
+    /// when taken); a file system whose quota cannot be set is destroyed again.
+    /// </summary>
     public async Task CreateAsync(string name, long sizeBytes, CancellationToken cancellationToken = default)
     {
         ZfsNames.EnsureValid(name);
@@ -91,7 +94,19 @@ public sealed class ZfsFsPool : IFsPool
             throw new StorageException(StorageErrorKind.FileSystemExists, "FS already exists with that name (ZFS)");
         }
 
-        await _zfs.RunAsync(ZfsCommands.CreateFileSystem(Child(name), sizeBytes > 0 ? sizeBytes : null), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
+        await _zfs.RunAsync(ZfsCommands.CreateFileSystem(Child(name)), $"Could not create volume {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
+        if (sizeBytes > 0)
+        {
+            try
+            {
+                await _zfs.RunAsync(ZfsCommands.SetQuota(Child(name), sizeBytes), $"Could not set the quota of {name} on pool {Name}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (StorageException)
+            {
+                await _zfs.DestroyAsync(Dataset, name, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
     }
 
     /// <summary><c>zfs destroy -r DATASET/NAME</c>: the file system and its snapshots; -32602 while a snapshot has clones.</summary>
@@ -165,6 +180,7 @@ public sealed class ZfsFsPool : IFsPool
 
     private string Child(string name) => Dataset + "/" + name;
 
-    private async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) =>
-        (await _zfs.GetAsync("all", "guid", recursive: false, Child(name), cancellationToken).ConfigureAwait(false)).Contains(Child(name));
+    /// <summary>targetd's <c>fs_info</c>: <c>zfs get -Hp -t filesystem guid,used,available DATASET/NAME</c>.</summary>
+    private Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) =>
+        _zfs.ExistsAsync("filesystem", "guid,used,available", Child(name), cancellationToken);
 }

@@ -13,6 +13,9 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
     /// <summary>What <c>zfs</c> prints for a dataset that is not there.</summary>
     public const string MissingDataset = "dataset does not exist";
 
+    /// <summary>What <c>zfs get -t TYPE</c> prints for a dataset of another type.</summary>
+    public const string OtherType = "operation not applicable to datasets of this type";
+
     /// <summary>
     /// <c>zfs get -Hp[r] -t TYPE PROPERTIES DATASET</c>; a dataset that does not exist lists nothing, as targetd reads it.
     /// </summary>
@@ -27,6 +30,33 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
         }
 
         return ZfsProperties.Parse(result.EnsureSucceeded(command).StandardOutput);
+    }
+
+    /// <summary>
+    /// Whether a dataset of that name exists, as targetd's <c>fs_info</c> and <c>vol_info</c> ask:
+    /// <c>zfs get -Hp -t TYPE PROPERTIES DATASET</c>. A dataset of another type takes the name too.
+    /// </summary>
+    public async Task<bool> ExistsAsync(string type, string properties, string dataset, CancellationToken cancellationToken)
+    {
+        var command = ZfsCommands.Get(type, properties, recursive: false, dataset);
+        var result = await runner.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return ZfsProperties.Parse(result.StandardOutput).Contains(dataset);
+        }
+
+        if (result.StandardError.Contains(MissingDataset, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (result.StandardError.Contains(OtherType, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        result.EnsureSucceeded(command);
+        return true;
     }
 
     /// <summary>Runs a command that changes something; a failure is -303 with targetd's <paramref name="failure"/> message.</summary>
@@ -77,7 +107,7 @@ internal sealed class ZfsTool(IProcessRunner runner, TimeProvider time)
         {
             if (made)
             {
-                await runner.RunAsync(ZfsCommands.Destroy(full), CancellationToken.None).ConfigureAwait(false);
+                await runner.RunAsync(ZfsCommands.DestroyRecursive(full), CancellationToken.None).ConfigureAwait(false);
             }
 
             throw Failed($"Could not create clone of {origin}@{snapshot} on pool {parent}", clone, result);
