@@ -1,9 +1,11 @@
 #!/bin/bash
 # guest.sh - build and boot a throw-away Debian 12 guest (real Debian 6.1 kernel) for the KernelGuest
 # test category: real LVM (device-mapper, dm-thin), kernel nfsd and NFS clients, Linux's iSCSI initiator
-# (open-iscsi, iscsi_tcp) and dm-multipath, none of which the host kernel offers.
+# (open-iscsi, iscsi_tcp) and dm-multipath, and OpenZFS 2.1 (Debian contrib's zfs-dkms built on the host for the
+# guest's kernel, and zfsutils-linux), none of which the host kernel offers.
 #
-#   ./guest.sh build          # cold: apt-get qemu+debootstrap, kernel, rootfs, image
+#   ./guest.sh build          # cold: apt-get qemu+debootstrap, zfs modules, kernel, rootfs, image
+#   ./guest.sh zfs-module     # only the zfs modules for the guest's kernel (part of build; cached in $ZM)
 #   ./guest.sh boot [accel]   # boot in background (accel: tcg [default] | kvm)
 #   ./guest.sh wait           # wait until share/ready exists (guest-boot.sh done)
 #   ./guest.sh exec 'cmd'     # run a shell command in the guest (9p command channel)
@@ -18,14 +20,54 @@ W=${W:-${TMPDIR:-/tmp}/kernel-guest}   # the build (kernel, initramfs, root imag
 R=${R:-$W}                              # one boot: share/ (the guest's /share), qemu.pid, serial log
 ISCSI_PORT=${ISCSI_PORT:-13260}         # host 127.0.0.1 ports forwarded to the guest's 3260 and 18700
 HTTP_PORT=${HTTP_PORT:-18700}
-BUILD_VERSION=1                         # raise when build() changes, so cached builds are made again
+BUILD_VERSION=2                         # raise when build() changes, so cached builds are made again
 KVER=${KVER:-$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{sub("linux-image-","",$2);print $2;exit}')}
 MIRROR=${MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)}
-PKGS=lvm2,thin-provisioning-tools,btrfs-progs,nfs-kernel-server,nfs-common,open-iscsi,multipath-tools,sg3-utils,libicu72,libssl3,kmod,udev,iproute2,procps,e2fsprogs,util-linux
+PKGS=lvm2,thin-provisioning-tools,btrfs-progs,nfs-kernel-server,nfs-common,open-iscsi,multipath-tools,sg3-utils,libicu72,libssl3,kmod,udev,iproute2,procps,e2fsprogs,util-linux,zfsutils-linux
+# OpenZFS comes from Debian's contrib component. The host's apt sources are left alone: contrib is read through a
+# private apt configuration (its own sources list and package lists under $ZM), and debootstrap is given main,contrib.
+ZFS_VERSION=${ZFS_VERSION:-2.1.11}
+ZM=${ZM:-/var/cache/targetd/zfs-module}   # the zfs .ko files, built once per kernel and zfs version, kept here
 mkdir -p "$W"; cd "$W"
 log() { echo "[$(date +%T)] $*"; }
 
-STAMP_WANTED="$BUILD_VERSION $KVER $PKGS"
+STAMP_WANTED="$BUILD_VERSION $KVER $PKGS zfs-$ZFS_VERSION"
+
+contrib_apt() {
+  # apt-get with Debian main+contrib from $MIRROR, its own lists under $ZM/apt; the host's sources are not touched.
+  mkdir -p "$ZM/apt/lists/partial" "$ZM/apt/cache/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR bookworm main contrib" > "$ZM/apt/sources.list"
+  apt-get -q -o Dir::Etc::SourceList="$ZM/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+    -o Dir::State::Lists="$ZM/apt/lists" -o Dir::Cache="$ZM/apt/cache" "$@"
+}
+
+build_zfs_module() {
+  # zfs-dkms's source built on the host against linux-headers-$KVER (extracted locally, not installed): the .ko
+  # files are kept in $ZM/$KVER-$ZFS_VERSION, so this runs once per kernel and zfs version.
+  local out=$ZM/$KVER-$ZFS_VERSION
+  if [ -e "$out/done" ]; then log "cached zfs modules in $out"; return 0; fi
+  log "zfs $ZFS_VERSION modules for $KVER (zfs-dkms source, linux-headers-$KVER extracted locally)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-12 make
+  local b=$ZM/build-$KVER
+  rm -rf "$b" "$out"; mkdir -p "$b/dl" "$b/x"
+  contrib_apt update
+  local hv; hv=$(apt-cache show "linux-headers-$KVER" | awk '/^Version:/{print $2; exit}')
+  local common; common=$(apt-cache show "linux-headers-$KVER" | awk -F'[ ,]+' '/^Depends:/{for(i=2;i<=NF;i++) if($i ~ /^linux-headers-.*-common$/) print $i; exit}')
+  ( cd "$b/dl" && apt-get download -q "linux-headers-$KVER" "$common" "linux-kbuild-${KVER%%.0-*}=$hv" \
+      && contrib_apt download "zfs-dkms=$ZFS_VERSION-*" )
+  for d in "$b"/dl/*.deb; do dpkg-deb -x "$d" "$b/x"; done
+  local src=$b/x/usr/src
+  # the headers' Makefile includes the common tree by its installed (absolute) path: point it at the extracted one
+  sed -i "s|/usr/src/|$src/|" "$src/linux-headers-$KVER/Makefile"
+  ( cd "$src/zfs-$ZFS_VERSION" && ./configure -q --prefix=/usr --with-config=kernel \
+      --with-linux="$src/$common" --with-linux-obj="$src/linux-headers-$KVER" \
+      && make -s -j"$(nproc)" )
+  mkdir -p "$out"
+  (cd "$src/zfs-$ZFS_VERSION/module" && find . -name '*.ko' -exec cp --parents {} "$out/" \;)
+  strip --strip-debug "$out"/*/*.ko
+  touch "$out/done"; rm -rf "$b"
+  log "zfs modules: $(cd "$out" && echo */*.ko)"
+}
 
 build() {
   if [ -e build.stamp ] && [ "$(cat build.stamp)" = "$STAMP_WANTED" ] && [ -e root.img ] && command -v qemu-system-x86_64 >/dev/null; then
@@ -35,6 +77,7 @@ build() {
   log "apt: qemu-system-x86 debootstrap"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends qemu-system-x86 debootstrap
+  build_zfs_module
   rm -rf kernel && mkdir -p kernel && cd kernel
   log "kernel linux-image-$KVER + busybox-static (downloaded, extracted locally)"
   apt-get download "linux-image-$KVER" busybox-static
@@ -51,7 +94,7 @@ open('vmlinux', 'wb').write(lzma.LZMADecompressor().decompress(d[d.find(b'\xfd7z
 EOF
   log "debootstrap minbase"
   rm -rf rootfs
-  debootstrap --variant=minbase --include=$PKGS bookworm rootfs "$MIRROR"
+  debootstrap --variant=minbase --components=main,contrib --include=$PKGS bookworm rootfs "$MIRROR"
   log "modules subset into rootfs"
   M=lib/modules/$KVER
   mkdir -p rootfs/$M
@@ -64,6 +107,7 @@ EOF
      --exclude=kernel/drivers/video --exclude=kernel/drivers/hwmon --exclude=kernel/drivers/input \
      --exclude=kernel/drivers/hid --exclude=kernel/drivers/platform --exclude=kernel/drivers/comedi .) \
    | (cd rootfs/$M && tar xf -)
+  mkdir -p rootfs/$M/extra && cp -r "$ZM/$KVER-$ZFS_VERSION"/*/ rootfs/$M/extra/
   chroot rootfs depmod "$KVER"
   ln -sf ../proc/self/mounts rootfs/etc/mtab      # rpc.mountd segfaults without it
   echo "nameserver 10.0.2.3" > rootfs/etc/resolv.conf
@@ -79,7 +123,7 @@ mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs
 mount -o remount,rw /
 hostname guest
 modprobe -a virtio_net 9pnet_virtio 9p configfs loop dm_mod dm_thin_pool dm_multipath dm_round_robin \
-  scsi_dh_alua sd_mod iscsi_tcp nfsd nfs nfsv3 nfsv4 btrfs
+  scsi_dh_alua sd_mod iscsi_tcp nfsd nfs nfsv3 nfsv4 btrfs zfs
 mount -t configfs configfs /sys/kernel/config
 ip link set lo up; ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
@@ -192,6 +236,7 @@ stop() {
 
 case "${1:-}" in
   build) build ;;
+  zfs-module) build_zfs_module ;;
   boot) boot "${2:-tcg}" ;;
   wait) wait_ready "${2:-600}" ;;
   exec) shift; gexec "$*" ;;

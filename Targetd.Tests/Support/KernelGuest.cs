@@ -6,8 +6,8 @@ namespace Targetd.Tests.Support;
 
 /// <summary>
 /// A Debian 12 guest with its real 6.1 kernel under QEMU (<c>kernel-guest/guest.sh</c>): device-mapper and dm-thin
-/// for real LVM, kernel nfsd and NFS clients, Linux's iSCSI initiator and dm-multipath, which the host kernel here
-/// lacks. One guest serves every test of a run: built once into a cache folder kept between runs
+/// for real LVM, kernel nfsd and NFS clients, Linux's iSCSI initiator, dm-multipath and OpenZFS 2.1, which the host
+/// kernel here lacks. One guest serves every test of a run: built once into a cache folder kept between runs
 /// (<c>TARGETD_KERNEL_GUEST_DIR</c>, default <c>/var/cache/targetd/kernel-guest</c>), booted on first use with a
 /// fresh root file system, and stopped by <see cref="StopSharedAsync"/> (the category's set-up fixture) or, at the
 /// latest, by its own lifetime limit. Commands run in it as root through its 9p share, one at a time.
