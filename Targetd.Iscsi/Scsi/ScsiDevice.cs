@@ -51,7 +51,7 @@ public sealed class ScsiDevice
     /// <summary>The number of logical blocks READ CAPACITY reports: the medium's, as of the last <see cref="RefreshCapacity"/>.</summary>
     public long BlockCount => Interlocked.Read(ref _blockCount);
 
-    internal ReservationState Reservations { get; }
+    internal IReservationStore Reservations { get; }
 
     /// <summary>Serialises the read-modify-write commands (COMPARE AND WRITE, ORWRITE, WRITE ATOMIC) on the device.</summary>
     internal SemaphoreSlim ReadModifyWrite { get; } = new(1, 1);
