@@ -29,6 +29,10 @@ public sealed class ScsiDevice
     /// Where persistent reservations are kept when an initiator asks for persistence through power loss (APTPL), in
     /// a file named after the NAA designator; null offers none.
     /// </param>
+    /// <remarks>
+    /// A medium that is also an <see cref="ISharedDeviceState"/> (an RBD image) keeps its reservations there, shared
+    /// with every gateway serving it; others keep them in this process.
+    /// </remarks>
     /// <exception cref="ArgumentException">The serial is not a valid unit serial number.</exception>
     public ScsiDevice(IBlockDevice medium, string serial, string? reservationsDirectory = null)
     {
@@ -36,10 +40,18 @@ public sealed class ScsiDevice
         Medium = medium;
         _blockCount = medium.Length / medium.LogicalBlockSize;
         Identity = ScsiDeviceIdentity.FromSerial(serial);
-        var file = reservationsDirectory is null
-            ? null
-            : new ReservationFile(Path.Combine(reservationsDirectory, Identity.NaaHex + ".pr"));
-        Reservations = new ReservationState(new PortAttentions(), file);
+        if (medium is ISharedDeviceState shared)
+        {
+            // A device several gateways serve keeps its reservations where they all read them.
+            Reservations = new ClusterReservationStore(shared, ClusterReservationStore.ProcessGateway);
+        }
+        else
+        {
+            var file = reservationsDirectory is null
+                ? null
+                : new ReservationFile(Path.Combine(reservationsDirectory, Identity.NaaHex + ".pr"));
+            Reservations = new ReservationState(new PortAttentions(), file);
+        }
     }
 
     /// <summary>The backing block device.</summary>
