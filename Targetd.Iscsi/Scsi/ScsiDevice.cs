@@ -98,11 +98,11 @@ public sealed class ScsiDevice
     /// A reset of the logical unit (SAM-5 §5.14): every I_T nexus of the device, through any view, gets a unit
     /// attention (29h/03h after a LOGICAL UNIT RESET, 29h/00h after a target reset), and RESERVE reservations end.
     /// </summary>
-    internal void Reset(bool logicalUnitReset)
+    internal ValueTask ResetAsync(bool logicalUnitReset)
     {
         _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
         Interlocked.Increment(ref _resetGeneration);
-        Reservations.Reset();
+        return Reservations.ResetAsync(_resetSense);
     }
 
     /// <summary>

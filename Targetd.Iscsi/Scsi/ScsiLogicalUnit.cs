@@ -82,7 +82,10 @@ internal sealed partial class ScsiLogicalUnit
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{targetName}/{lun}")), 0, 12);
 
     /// <summary>A reset of the logical unit: every nexus of the device, through any view, gets a unit attention.</summary>
-    public void Reset(bool logicalUnitReset) => _device.Reset(logicalUnitReset);
+    public void Reset(bool logicalUnitReset) => ResetAsync(logicalUnitReset).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Reset"/>, waiting for a store other gateways share to have told them.</summary>
+    public ValueTask ResetAsync(bool logicalUnitReset) => _device.ResetAsync(logicalUnitReset);
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
     /// <param name="nexus">The I_T nexus.</param>

@@ -112,24 +112,26 @@ internal sealed class ClusterReservationStore : IReservationStore
     public IReadOnlyCollection<string> AttachedPorts() => _mirror.AttachedPorts();
 
     /// <inheritdoc/>
-    public void Reset()
+    public async ValueTask ResetAsync(SenseData resetSense)
     {
         _mirror.Reset();
-        _ = ChangeAsync(
+        await ChangeAsync(
             state =>
             {
                 state.Reset();
                 return ScsiResult.Good();
             },
             abort: false,
-            CancellationToken.None).AsTask();
+            CancellationToken.None,
+            resetSense).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Applies a change to the state the cluster holds: read, change a scratch copy, compare-and-set, again on a
     /// lost race. A change the command refuses is not written.
     /// </summary>
-    private async ValueTask<ScsiResult> ChangeAsync(Func<ReservationState, ScsiResult> change, bool abort, CancellationToken cancellationToken)
+    private async ValueTask<ScsiResult> ChangeAsync(
+        Func<ReservationState, ScsiResult> change, bool abort, CancellationToken cancellationToken, SenseData? resetSense = null)
     {
         try
         {
@@ -146,7 +148,7 @@ internal sealed class ClusterReservationStore : IReservationStore
                     return result;
                 }
 
-                var written = Written(read, scratch, abort);
+                var written = Written(read, scratch, abort, resetSense);
                 if (await _shared.TryWriteStateAsync(value.Sequence, ClusterReservationCodec.Encode(written), cancellationToken).ConfigureAwait(false))
                 {
                     // SPC-4 §5.9.11.5: "the device server shall ... perform a task abort for all the preempted I_T
@@ -170,7 +172,7 @@ internal sealed class ClusterReservationStore : IReservationStore
     }
 
     /// <summary>The state to write after a change: the scratch copy, its RESERVE holder named by gateway, the events it raised.</summary>
-    private ClusterReservations Written(ClusterReservations read, ReservationState scratch, bool abort)
+    private ClusterReservations Written(ClusterReservations read, ReservationState scratch, bool abort, SenseData? resetSense)
     {
         var (saved, legacy) = scratch.Capture();
         (string? gateway, ulong nexus) = legacy switch
@@ -191,6 +193,12 @@ internal sealed class ClusterReservationStore : IReservationStore
             {
                 raised.Add(new ReservationEvent(next++, Gateway, true, group.Key, ports));
             }
+        }
+
+        if (resetSense is { } reset)
+        {
+            // A reset event names no port: every I_T nexus of the other gateways gets its unit attention.
+            raised.Add(new ReservationEvent(next, Gateway, false, reset, []));
         }
 
         var events = read.Events.Concat(raised).TakeLast(EventsKept).ToArray();
@@ -228,7 +236,14 @@ internal sealed class ClusterReservationStore : IReservationStore
 
         foreach (var each in fresh)
         {
-            if (!each.Abort)
+            if (each is { Abort: false, Ports.Count: 0 })
+            {
+                if (each.Origin != Gateway)
+                {
+                    _mirror.Attentions.Establish(_mirror.AttachedPorts(), each.Sense);
+                }
+            }
+            else if (!each.Abort)
             {
                 _mirror.Attentions.Establish(each.Ports, each.Sense);
             }

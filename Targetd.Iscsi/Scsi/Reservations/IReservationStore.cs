@@ -41,6 +41,9 @@ internal interface IReservationStore
     /// <summary>The initiator ports of the attached I_T nexuses.</summary>
     IReadOnlyCollection<string> AttachedPorts();
 
-    /// <summary>A logical unit or target reset clears RESERVE reservations (SPC-2 §5.5.1) but not persistent ones.</summary>
-    void Reset();
+    /// <summary>
+    /// A logical unit or target reset clears RESERVE reservations (SPC-2 §5.5.1) but not persistent ones; a store
+    /// other gateways share tells them, so that their I_T nexuses get the reset's unit attention too (SAM-5 §5.14).
+    /// </summary>
+    ValueTask ResetAsync(SenseData resetSense);
 }

@@ -44,6 +44,13 @@ internal sealed partial class ReservationState : IReservationStore
     }
 
     /// <inheritdoc/>
+    public ValueTask ResetAsync(SenseData resetSense)
+    {
+        Reset();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
     public byte[] In(int serviceAction) => serviceAction switch
     {
         0x00 => ReadKeys(),

@@ -14,15 +14,7 @@ public sealed class RbdReservationInteropTests
     private const string A = "iqn.2024-01.net.targetd.test:initiator-1";
     private const string B = "iqn.2024-01.net.targetd.test:initiator-2";
 
-    private static CephCluster Cluster => CephClusterSetUp.Cluster;
-
-    private static string RbdYaml => $"""
-        rbd_pools:
-          ceph:
-            ceph_pool: {CephCluster.Pool}
-            ceph_conf: {Cluster.ConfPath}
-            client_id: admin
-        """;
+    private static string RbdYaml => RbdExportInteropTests.RbdYaml;
 
     [Test]
     [CancelAfter(240_000)]
@@ -63,6 +55,7 @@ public sealed class RbdReservationInteropTests
         }
     }
 
+    [TestCase("SCSI.MultipathIO")]
     [TestCase("SCSI.ProutRegister")]
     [TestCase("SCSI.ProutReserve")]
     [TestCase("SCSI.ProutClear")]
