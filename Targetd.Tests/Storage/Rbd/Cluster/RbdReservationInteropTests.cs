@@ -62,6 +62,7 @@ public sealed class RbdReservationInteropTests
     [TestCase("SCSI.ProutPreempt")]
     [TestCase("SCSI.PrinReadKeys")]
     [TestCase("SCSI.Reserve6")]
+    [TestCase("SCSI.CompareAndWrite")]
     [CancelAfter(300_000)]
     public async Task Iscsi_test_cu_across_two_gateways_has_no_failures(string suite)
     {
