@@ -29,6 +29,10 @@ public sealed class ScsiDevice
     /// Where persistent reservations are kept when an initiator asks for persistence through power loss (APTPL), in
     /// a file named after the NAA designator; null offers none.
     /// </param>
+    /// <remarks>
+    /// A medium that is also an <see cref="ISharedDeviceState"/> (an RBD image) keeps its reservations there, shared
+    /// with every gateway serving it; others keep them in this process.
+    /// </remarks>
     /// <exception cref="ArgumentException">The serial is not a valid unit serial number.</exception>
     public ScsiDevice(IBlockDevice medium, string serial, string? reservationsDirectory = null)
     {
@@ -36,10 +40,18 @@ public sealed class ScsiDevice
         Medium = medium;
         _blockCount = medium.Length / medium.LogicalBlockSize;
         Identity = ScsiDeviceIdentity.FromSerial(serial);
-        var file = reservationsDirectory is null
-            ? null
-            : new ReservationFile(Path.Combine(reservationsDirectory, Identity.NaaHex + ".pr"));
-        Reservations = new ReservationState(new PortAttentions(), file);
+        if (medium is ISharedDeviceState shared)
+        {
+            // A device several gateways serve keeps its reservations where they all read them.
+            Reservations = new ClusterReservationStore(shared, ClusterReservationStore.ProcessGateway);
+        }
+        else
+        {
+            var file = reservationsDirectory is null
+                ? null
+                : new ReservationFile(Path.Combine(reservationsDirectory, Identity.NaaHex + ".pr"));
+            Reservations = new ReservationState(new PortAttentions(), file);
+        }
     }
 
     /// <summary>The backing block device.</summary>
@@ -51,7 +63,7 @@ public sealed class ScsiDevice
     /// <summary>The number of logical blocks READ CAPACITY reports: the medium's, as of the last <see cref="RefreshCapacity"/>.</summary>
     public long BlockCount => Interlocked.Read(ref _blockCount);
 
-    internal ReservationState Reservations { get; }
+    internal IReservationStore Reservations { get; }
 
     /// <summary>Serialises the read-modify-write commands (COMPARE AND WRITE, ORWRITE, WRITE ATOMIC) on the device.</summary>
     internal SemaphoreSlim ReadModifyWrite { get; } = new(1, 1);
@@ -86,11 +98,11 @@ public sealed class ScsiDevice
     /// A reset of the logical unit (SAM-5 §5.14): every I_T nexus of the device, through any view, gets a unit
     /// attention (29h/03h after a LOGICAL UNIT RESET, 29h/00h after a target reset), and RESERVE reservations end.
     /// </summary>
-    internal void Reset(bool logicalUnitReset)
+    internal ValueTask ResetAsync(bool logicalUnitReset)
     {
         _resetSense = logicalUnitReset ? Sense.LogicalUnitResetOccurred() : Sense.ResetOccurred();
         Interlocked.Increment(ref _resetGeneration);
-        Reservations.Reset();
+        return Reservations.ResetAsync(_resetSense);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ internal sealed partial class ScsiLogicalUnit
     public const int MaxUnmapDescriptors = 256;
 
     private readonly ScsiDevice _device;
-    private readonly ReservationState _reservations;
+    private readonly IReservationStore _reservations;
     private readonly Metrics.LunMetrics _metrics;
 
     /// <summary>A view of a device: what one target serves at one LUN (for one initiator, when mapped for it).</summary>
@@ -82,7 +82,10 @@ internal sealed partial class ScsiLogicalUnit
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{targetName}/{lun}")), 0, 12);
 
     /// <summary>A reset of the logical unit: every nexus of the device, through any view, gets a unit attention.</summary>
-    public void Reset(bool logicalUnitReset) => _device.Reset(logicalUnitReset);
+    public void Reset(bool logicalUnitReset) => ResetAsync(logicalUnitReset).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Reset"/>, waiting for a store other gateways share to have told them.</summary>
+    public ValueTask ResetAsync(bool logicalUnitReset) => _device.ResetAsync(logicalUnitReset);
 
     /// <summary>Starts tracking an I_T nexus: resets from now on raise a unit attention for it.</summary>
     /// <param name="nexus">The I_T nexus.</param>
@@ -139,10 +142,19 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.SanitizeCommandFailed());
         }
 
-        // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
-        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0 && TakeUnitAttention(request) is { } attention)
+        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0)
         {
-            return ScsiResult.Check(attention);
+            // A reservation store a cluster holds is read before a conflict is decided and its unit attentions taken.
+            if (await _reservations.RefreshAsync(cancellationToken).ConfigureAwait(false) is { } unreachable)
+            {
+                return unreachable;
+            }
+
+            // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
+            if (TakeUnitAttention(request) is { } attention)
+            {
+                return ScsiResult.Check(attention);
+            }
         }
 
         var access = command?.Access ?? CommandAccess.Write;
@@ -154,10 +166,10 @@ internal sealed partial class ScsiLogicalUnit
         if (command is null)
         {
             // A served opcode with an unknown service action names the SERVICE ACTION field; anything else is unknown.
-            return ScsiResult.Check(ScsiCommandTable.HasServiceActions(cdb[0]) ? Sense.InvalidFieldInCdb(1, 4) : Sense.InvalidOpcode());
+            return ScsiResult.Check(ScsiCommandTable.HasServiceActions(request.Cdb.Span[0]) ? Sense.InvalidFieldInCdb(1, 4) : Sense.InvalidOpcode());
         }
 
-        if (cdb.Length < command.CdbLength)
+        if (request.Cdb.Length < command.CdbLength)
         {
             // A CDB shorter than its opcode requires.
             return ScsiResult.Check(Sense.InvalidFieldInCdb(0));

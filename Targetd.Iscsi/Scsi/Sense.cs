@@ -68,6 +68,12 @@ internal static class Sense
     /// <summary>UNIT ATTENTION, RESERVATIONS PREEMPTED (2Ah/03h): another initiator cleared the reservations.</summary>
     public static SenseData ReservationsPreempted() => UnitAttention(0x2A, 0x03);
 
+    /// <summary>
+    /// NOT READY, LOGICAL UNIT COMMUNICATION FAILURE (08h/00h): the reservations a cluster holds cannot be reached, so
+    /// no command that needs them is decided.
+    /// </summary>
+    public static SenseData ReservationStateUnreachable() => new(SenseKey.NotReady, 0x08, 0x00);
+
     /// <summary>UNIT ATTENTION, RESERVATIONS RELEASED (2Ah/04h): a registrants-only or all-registrants reservation was released.</summary>
     public static SenseData ReservationsReleased() => UnitAttention(0x2A, 0x04);
 

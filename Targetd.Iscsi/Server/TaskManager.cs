@@ -41,13 +41,13 @@ internal sealed class TaskManager
                 }
 
                 await AbortAsync([.. _session.Tasks.Values.Where(t => t.LunField == lunField)]).ConfigureAwait(false);
-                unit.Reset(logicalUnitReset: true);
+                await unit.ResetAsync(logicalUnitReset: true).ConfigureAwait(false);
                 return TaskManagementResponse.FunctionComplete;
             case TaskManagementFunction.TargetWarmReset or TaskManagementFunction.TargetColdReset:
                 await AbortAsync([.. _session.Tasks.Values]).ConfigureAwait(false);
                 foreach (var each in units.Values)
                 {
-                    each.Reset(logicalUnitReset: false);
+                    await each.ResetAsync(logicalUnitReset: false).ConfigureAwait(false);
                 }
 
                 return TaskManagementResponse.FunctionComplete;

@@ -57,4 +57,16 @@ internal sealed class PortAttentions
             return sense;
         }
     }
+
+    /// <summary>Takes every pending unit attention, port by port, in the order each port would have reported them.</summary>
+    public IReadOnlyList<(string Port, SenseData Sense)> TakeAll()
+    {
+        lock (_gate)
+        {
+            var all = _pending.SelectMany(p => p.Value.Select(sense => (p.Key, sense))).ToArray();
+            _pending.Clear();
+            _count = 0;
+            return all;
+        }
+    }
 }

@@ -58,7 +58,7 @@ internal sealed partial class ReservationState
     {
         var data = new byte[8];
         BinaryPrimitives.WriteUInt16BigEndian(data, 8);
-        data[2] = (byte)(0x04 | (File is null ? 0 : 0x01)); // ATP_C, PTPL_C
+        data[2] = (byte)(0x04 | (PersistenceOffered ? 0x01 : 0)); // ATP_C, PTPL_C
         lock (_gate)
         {
             data[3] = (byte)(0x80 | 0x10 | (_persistThroughPowerLoss ? 0x01 : 0)); // TMV, ALLOW COMMANDS 001b, PTPL_A

@@ -39,7 +39,7 @@ internal sealed partial class ReservationState
         }
 
         bool aptpl = (flags & 0x01) != 0;
-        if (aptpl && File is null)
+        if (aptpl && !PersistenceOffered)
         {
             return ScsiResult.Check(Sense.InvalidFieldInParameterList(20)); // APTPL: PTPL_C is zero
         }

@@ -22,10 +22,12 @@ internal sealed partial class ReservationState
 
     /// <param name="attentions">Where unit attentions for initiator ports are established.</param>
     /// <param name="file">Where registrations are kept when an initiator sets APTPL; null offers no persistence (PTPL_C 0).</param>
-    public ReservationState(PortAttentions attentions, ReservationFile? file = null)
+    /// <param name="persistent">Whether the state outlives the process anyway (a cluster holds it): APTPL is offered without a file.</param>
+    public ReservationState(PortAttentions attentions, ReservationFile? file = null, bool persistent = false)
     {
         Attentions = attentions;
         File = file;
+        PersistenceOffered = file is not null || persistent;
         if (file?.Load() is { PersistThroughPowerLoss: true } saved)
         {
             // SPC-4 §5.9.4: after power loss the registrations and the reservation are restored, the nexuses are not.
@@ -47,6 +49,40 @@ internal sealed partial class ReservationState
 
     /// <summary>Unit attentions reservations establish for initiator ports.</summary>
     public PortAttentions Attentions { get; }
+
+    /// <summary>Whether APTPL can be honoured (PTPL_C, SPC-4 §6.14.4).</summary>
+    public bool PersistenceOffered { get; }
+
+    /// <summary>Replaces the whole state with one read elsewhere (a cluster); the attached nexuses stay.</summary>
+    /// <param name="saved">The registrations, the reservation, APTPL and the generation.</param>
+    /// <param name="legacyHolder">The I_T nexus holding a RESERVE reservation, if any.</param>
+    public void Load(ReservationFile.Snapshot saved, ulong? legacyHolder)
+    {
+        lock (_gate)
+        {
+            _persistThroughPowerLoss = saved.PersistThroughPowerLoss;
+            _generation = saved.Generation;
+            _registrations.Clear();
+            foreach (var (port, key) in saved.Registrations)
+            {
+                _registrations[port] = new Registration(key, ++_registrationOrder);
+            }
+
+            _type = saved.Type;
+            _holder = saved.Holder;
+            _legacyHolder = legacyHolder;
+            UpdateActive();
+        }
+    }
+
+    /// <summary>The whole state, as <see cref="Load"/> takes it.</summary>
+    public (ReservationFile.Snapshot Saved, ulong? LegacyHolder) Capture()
+    {
+        lock (_gate)
+        {
+            return (TakeSnapshot(), _legacyHolder);
+        }
+    }
 
     /// <summary>Whether a command through the nexus meets a reservation held by another (SPC-4 §5.9.1; SPC-2 §5.5.1).</summary>
     /// <param name="nexus">The I_T nexus.</param>

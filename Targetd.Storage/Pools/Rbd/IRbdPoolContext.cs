@@ -30,4 +30,14 @@ internal interface IRbdPoolContext : IDisposable
 
     /// <summary>Opens an image by name (rbd_open / rbd_open_read_only).</summary>
     IRbdImage OpenImage(string name, bool readOnly);
+
+    /// <summary>Reads up to <paramref name="maximum"/> bytes of a RADOS object (rados_read); null when it does not exist.</summary>
+    byte[]? ReadObject(string oid, int maximum);
+
+    /// <summary>
+    /// Replaces a RADOS object's content in one guarded write operation: when <paramref name="expectedPrefix"/> is
+    /// empty the object must not exist yet (rados_write_op_create, exclusive), otherwise its first bytes must equal it
+    /// (rados_write_op_cmpext). False when the guard fails.
+    /// </summary>
+    bool CompareAndWriteObject(string oid, ReadOnlySpan<byte> expectedPrefix, ReadOnlySpan<byte> content);
 }

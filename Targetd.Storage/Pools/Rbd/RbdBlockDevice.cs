@@ -17,15 +17,22 @@ namespace Targetd.Storage.Pools.Rbd;
 /// to its completion, because the caller may reuse the buffer as soon as the task ends.
 /// </para>
 /// </remarks>
-internal sealed class RbdBlockDevice : IBlockDevice
+internal sealed class RbdBlockDevice : IBlockDevice, ISharedDeviceState
 {
     private readonly IRbdImage _image;
+    private readonly ISharedDeviceState? _shared;
     private int _disposed;
 
-    public RbdBlockDevice(IRbdImage image, long length, bool readOnly, int logicalBlockSize = 512)
+    /// <param name="image">The open image; the device disposes it.</param>
+    /// <param name="length">The length exposed, a multiple of the block size.</param>
+    /// <param name="readOnly">Whether writes are refused.</param>
+    /// <param name="logicalBlockSize">The logical block size.</param>
+    /// <param name="shared">Where the state gateways share for this image is kept; null keeps none (reads find it empty, writes fail).</param>
+    public RbdBlockDevice(IRbdImage image, long length, bool readOnly, int logicalBlockSize = 512, ISharedDeviceState? shared = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         _image = image;
+        _shared = shared;
         Length = length;
         IsReadOnly = readOnly;
         LogicalBlockSize = logicalBlockSize;
@@ -85,6 +92,14 @@ internal sealed class RbdBlockDevice : IBlockDevice
         await RbdBlocking.RunAsync(() => _image.DiffIterate(offset, length, (start, count, exists) => Add(extents, start, count, exists, offset, offset + length)), cancellationToken).ConfigureAwait(false);
         return extents;
     }
+
+    /// <summary>The state the gateways serving this image share (reservations), in a RADOS object beside it.</summary>
+    public ValueTask<SharedStateValue> ReadStateAsync(CancellationToken cancellationToken = default) =>
+        _shared?.ReadStateAsync(cancellationToken) ?? ValueTask.FromResult(default(SharedStateValue));
+
+    /// <inheritdoc/>
+    public ValueTask<bool> TryWriteStateAsync(long sequence, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        _shared?.TryWriteStateAsync(sequence, content, cancellationToken) ?? throw new IOException("The image has no shared state.");
 
     public async ValueTask DisposeAsync()
     {

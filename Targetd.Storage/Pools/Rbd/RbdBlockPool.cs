@@ -215,7 +215,7 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
                 try
                 {
                     long length = image.GetSize();
-                    return new RbdBlockDevice(image, length - (length % SectorSize), readOnly: false, SectorSize);
+                    return new RbdBlockDevice(image, length - (length % SectorSize), readOnly: false, SectorSize, new RbdSharedState(context, image.GetId()));
                 }
                 catch
                 {

@@ -32,6 +32,9 @@ internal sealed class FakeRados : IRadosApi
 
     public int MaxInFlight;
 
+    /// <summary>The RADOS objects of the pool, by name.</summary>
+    public Dictionary<string, byte[]> Objects { get; } = new(StringComparer.Ordinal);
+
     public RbdClusterStats Stats { get; set; } = new(100L << 30, 30L << 30, 70L << 30);
 
     public IRbdPoolContext Connect(RbdPoolOptions options)
@@ -72,6 +75,31 @@ internal sealed class FakeRados : IRadosApi
         public string ClusterFsid => "6f1b7e2a-0000-4000-8000-00000000cafe";
 
         public long PoolId => 7;
+
+        public byte[]? ReadObject(string oid, int maximum)
+        {
+            rados.Record("rados_read");
+            lock (rados.Objects)
+            {
+                return rados.Objects.TryGetValue(oid, out var data) ? data[..Math.Min(maximum, data.Length)] : null;
+            }
+        }
+
+        public bool CompareAndWriteObject(string oid, ReadOnlySpan<byte> expectedPrefix, ReadOnlySpan<byte> content)
+        {
+            rados.Record("rados_write_op_operate");
+            lock (rados.Objects)
+            {
+                bool exists = rados.Objects.TryGetValue(oid, out var data);
+                if (expectedPrefix.IsEmpty ? exists : !exists || !data!.AsSpan().StartsWith(expectedPrefix))
+                {
+                    return false;
+                }
+
+                rados.Objects[oid] = content.ToArray();
+                return true;
+            }
+        }
 
         public RbdClusterStats GetClusterStats()
         {

@@ -45,4 +45,25 @@ internal static unsafe partial class LibRados
 
     [LibraryImport(Library, EntryPoint = "rados_cluster_fsid")]
     public static partial int ClusterFsid(nint cluster, byte* buffer, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "rados_read", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Read(nint ioctx, string oid, byte* buffer, nuint length, ulong offset);
+
+    [LibraryImport(Library, EntryPoint = "rados_create_write_op")]
+    public static partial nint CreateWriteOp();
+
+    [LibraryImport(Library, EntryPoint = "rados_release_write_op")]
+    public static partial void ReleaseWriteOp(nint op);
+
+    [LibraryImport(Library, EntryPoint = "rados_write_op_create")]
+    public static partial void WriteOpCreate(nint op, int exclusive, byte* category);
+
+    [LibraryImport(Library, EntryPoint = "rados_write_op_cmpext")]
+    public static partial void WriteOpCompareExtent(nint op, byte* compare, nuint length, ulong offset, int* result);
+
+    [LibraryImport(Library, EntryPoint = "rados_write_op_write_full")]
+    public static partial void WriteOpWriteFull(nint op, byte* buffer, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "rados_write_op_operate", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int WriteOpOperate(nint op, nint ioctx, string oid, long* mtime, int flags);
 }

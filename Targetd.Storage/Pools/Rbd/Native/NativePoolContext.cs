@@ -7,6 +7,7 @@ namespace Targetd.Storage.Pools.Rbd.Native;
 internal sealed unsafe class NativePoolContext : IRbdPoolContext
 {
     private const int ERANGE = 34;
+    private const int MaxErrno = 4095;
     private readonly RadosHandle _handle;
 
     public NativePoolContext(RadosHandle handle)
@@ -101,6 +102,62 @@ internal sealed unsafe class NativePoolContext : IRbdPoolContext
         {
             use.Dispose();
             throw;
+        }
+    }
+
+    public byte[]? ReadObject(string oid, int maximum)
+    {
+        using var use = new HandleUse(_handle);
+        var buffer = new byte[maximum];
+        fixed (byte* pointer = buffer)
+        {
+            int result = LibRados.Read(Io, oid, pointer, (nuint)maximum, 0);
+            if (result == -RbdException.ENOENT)
+            {
+                return null;
+            }
+
+            RbdException.Check(result, "rados_read");
+            return buffer[..result];
+        }
+    }
+
+    public bool CompareAndWriteObject(string oid, ReadOnlySpan<byte> expectedPrefix, ReadOnlySpan<byte> content)
+    {
+        using var use = new HandleUse(_handle);
+        nint op = LibRados.CreateWriteOp();
+        try
+        {
+            int compared = 0;
+            fixed (byte* expected = expectedPrefix)
+            fixed (byte* data = content)
+            {
+                if (expectedPrefix.IsEmpty)
+                {
+                    LibRados.WriteOpCreate(op, 1, null); // LIBRADOS_CREATE_EXCLUSIVE
+                }
+                else
+                {
+                    LibRados.WriteOpCompareExtent(op, expected, (nuint)expectedPrefix.Length, 0, &compared);
+                }
+
+                LibRados.WriteOpWriteFull(op, data, (nuint)content.Length);
+                int result = LibRados.WriteOpOperate(op, Io, oid, null, 0);
+
+                // A failed cmpext reports -MAX_ERRNO - offset of the first difference; a taken create -EEXIST; a
+                // vanished object -ENOENT.
+                if (result <= -MaxErrno || result == -RbdException.EEXIST || result == -RbdException.ENOENT)
+                {
+                    return false;
+                }
+
+                RbdException.Check(result, "rados_write_op_operate");
+                return true;
+            }
+        }
+        finally
+        {
+            LibRados.ReleaseWriteOp(op);
         }
     }
 

@@ -12,7 +12,8 @@ public sealed class RbdExportInteropTests
 
     private static CephCluster Cluster => CephClusterSetUp.Cluster;
 
-    private static string RbdYaml => $"""
+    /// <summary>The configuration of a gateway with one RBD pool on the test cluster.</summary>
+    internal static string RbdYaml => $"""
         rbd_pools:
           ceph:
             ceph_pool: {CephCluster.Pool}
