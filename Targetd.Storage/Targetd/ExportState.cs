@@ -1,57 +1,61 @@
+using System.Collections.Immutable;
 using Newtonsoft.Json;
 
 namespace Targetd.Storage.Targetd;
 
-/// <summary>The persisted export configuration: initiators (CHAP, own mappings, group) and access groups (mappings).</summary>
-public sealed class ExportState
+/// <summary>
+/// The persisted export configuration: initiators (CHAP, own mappings, group) and access groups (mappings).
+/// Immutable: a change makes a new state that shares what did not change.
+/// </summary>
+public sealed record ExportState
 {
-    /// <summary>Initiators by iSCSI name.</summary>
+    /// <summary>Initiators by iSCSI name (compared without case).</summary>
     [JsonProperty("initiators")]
-    public SortedDictionary<string, InitiatorRecord> Initiators { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+    public ImmutableSortedDictionary<string, InitiatorRecord> Initiators { get; init; } =
+        ImmutableSortedDictionary.Create<string, InitiatorRecord>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Access groups by name.</summary>
     [JsonProperty("access_groups")]
-    public SortedDictionary<string, GroupRecord> Groups { get; init; } = new(StringComparer.Ordinal);
+    public ImmutableSortedDictionary<string, GroupRecord> Groups { get; init; } =
+        ImmutableSortedDictionary.Create<string, GroupRecord>(StringComparer.Ordinal);
 
-    /// <summary>A copy that shares nothing mutable with this state (the mapping and CHAP records are immutable).</summary>
-    internal ExportState Copy()
-    {
-        var copy = new ExportState();
-        foreach (var (name, initiator) in Initiators)
-        {
-            copy.Initiators[name] = new InitiatorRecord { Chap = initiator.Chap, Group = initiator.Group, Mappings = [.. initiator.Mappings] };
-        }
+    /// <summary>An initiator's record, or an empty one when it has none.</summary>
+    internal InitiatorRecord InitiatorOrNew(string initiator) => Initiators.GetValueOrDefault(initiator) ?? new InitiatorRecord();
 
-        foreach (var (name, group) in Groups)
-        {
-            copy.Groups[name] = new GroupRecord { Mappings = [.. group.Mappings] };
-        }
+    /// <summary>This state with <paramref name="initiator"/>'s record set.</summary>
+    internal ExportState With(string initiator, InitiatorRecord record) => this with { Initiators = Initiators.SetItem(initiator, record) };
 
-        return copy;
-    }
+    /// <summary>This state with access group <paramref name="group"/> set.</summary>
+    internal ExportState With(string group, GroupRecord record) => this with { Groups = Groups.SetItem(group, record) };
+
+    /// <summary>This state without <paramref name="initiator"/>.</summary>
+    internal ExportState WithoutInitiator(string initiator) => this with { Initiators = Initiators.Remove(initiator) };
+
+    /// <summary>This state without access group <paramref name="group"/>.</summary>
+    internal ExportState WithoutGroup(string group) => this with { Groups = Groups.Remove(group) };
 
     /// <summary>One initiator.</summary>
-    public sealed class InitiatorRecord
+    public sealed record InitiatorRecord
     {
         /// <summary>Its CHAP credentials, null for none.</summary>
         [JsonProperty("chap")]
-        public ChapRecord? Chap { get; set; }
+        public ChapRecord? Chap { get; init; }
 
         /// <summary>The access group it belongs to, or null.</summary>
         [JsonProperty("group")]
-        public string? Group { get; set; }
+        public string? Group { get; init; }
 
         /// <summary>Its own mappings (export_create).</summary>
         [JsonProperty("mappings")]
-        public List<MappingRecord> Mappings { get; init; } = [];
+        public ImmutableList<MappingRecord> Mappings { get; init; } = [];
     }
 
     /// <summary>One access group.</summary>
-    public sealed class GroupRecord
+    public sealed record GroupRecord
     {
         /// <summary>The group's mappings, seen by every member.</summary>
         [JsonProperty("mappings")]
-        public List<MappingRecord> Mappings { get; init; } = [];
+        public ImmutableList<MappingRecord> Mappings { get; init; } = [];
     }
 
     /// <summary>A volume at a LUN.</summary>

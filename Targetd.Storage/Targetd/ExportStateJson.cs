@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Newtonsoft.Json.Linq;
 using Targetd.Storage.State;
 using static Targetd.Storage.Targetd.ExportState;
@@ -49,34 +50,29 @@ internal static class ExportStateJson
 
     public static ExportState FromJson(JObject json)
     {
-        var state = new ExportState();
+        var initiators = ImmutableSortedDictionary.CreateBuilder<string, InitiatorRecord>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in JsonFields.Objects(json, "initiators"))
         {
-            var initiator = new InitiatorRecord { Group = JsonFields.String(value, "group") };
-            if (JsonFields.OptionalObject(value, "chap") is { } chap)
-            {
-                initiator.Chap = new ChapRecord(
-                    JsonFields.RequiredString(chap, "in_user"),
-                    JsonFields.RequiredString(chap, "in_pass"),
-                    JsonFields.String(chap, "out_user"),
-                    JsonFields.String(chap, "out_pass"));
-            }
-
-            initiator.Mappings.AddRange(Mappings(value));
-            state.Initiators[name] = initiator;
+            var chap = JsonFields.OptionalObject(value, "chap") is { } credentials
+                ? new ChapRecord(
+                    JsonFields.RequiredString(credentials, "in_user"),
+                    JsonFields.RequiredString(credentials, "in_pass"),
+                    JsonFields.String(credentials, "out_user"),
+                    JsonFields.String(credentials, "out_pass"))
+                : null;
+            initiators[name] = new InitiatorRecord { Group = JsonFields.String(value, "group"), Chap = chap, Mappings = [.. Mappings(value)] };
         }
 
+        var groups = ImmutableSortedDictionary.CreateBuilder<string, GroupRecord>(StringComparer.Ordinal);
         foreach (var (name, value) in JsonFields.Objects(json, "access_groups"))
         {
-            var group = new GroupRecord();
-            group.Mappings.AddRange(Mappings(value));
-            state.Groups[name] = group;
+            groups[name] = new GroupRecord { Mappings = [.. Mappings(value)] };
         }
 
-        return state;
+        return new ExportState { Initiators = initiators.ToImmutable(), Groups = groups.ToImmutable() };
     }
 
-    private static JArray Mappings(List<MappingRecord> mappings) =>
+    private static JArray Mappings(ImmutableList<MappingRecord> mappings) =>
         [.. mappings.Select(m => new JObject { ["lun"] = m.Lun, ["pool"] = m.Pool, ["volume"] = m.Volume })];
 
     private static IEnumerable<MappingRecord> Mappings(JObject owner) =>

@@ -2,6 +2,7 @@ using Newtonsoft.Json.Linq;
 using Targetd.Core.Errors;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools;
+using Targetd.Storage.Targetd.Requests;
 
 namespace Targetd.Storage.Targetd;
 
@@ -59,48 +60,31 @@ public sealed class TargetdBlockMethods
             return list;
         });
 
-        yield return new RpcMethod("vol_list", [new("pool", RpcKind.Text)], async (args, ct) =>
-            new JArray((await Pool(args.Text("pool")).ListAsync(ct).ConfigureAwait(false))
+        yield return RpcRequest.Method<PoolRequest>("vol_list", async (request, ct) =>
+            new JArray((await Pool(request.Pool).ListAsync(ct).ConfigureAwait(false))
                 .Select(v => new JObject { ["name"] = v.Name, ["size"] = v.Size, ["uuid"] = v.Uuid })));
 
-        yield return new RpcMethod("vol_create", [new("pool", RpcKind.Text), new("name", RpcKind.Text), new("size", RpcKind.WholeNumber)], async (args, ct) =>
-        {
-            await Pool(args.Text("pool")).CreateAsync(args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
-            return null;
-        });
+        yield return RpcRequest.Command<VolumeSizeRequest>("vol_create", (request, ct) => Pool(request.Pool).CreateAsync(request.Name, request.Size, ct));
 
-        yield return new RpcMethod("vol_destroy", [new("pool", RpcKind.Text), new("name", RpcKind.Text)], async (args, ct) =>
+        yield return RpcRequest.Command<VolumeRequest>("vol_destroy", async (request, ct) =>
         {
-            var pool = Pool(args.Text("pool"));
-            string name = args.Text("name");
-            if ((await pool.ListAsync(ct).ConfigureAwait(false)).All(v => v.Name != name))
+            var pool = Pool(request.Pool);
+            if ((await pool.ListAsync(ct).ConfigureAwait(false)).All(v => v.Name != request.Name))
             {
-                throw TargetdErrors.VolumeNotFound(name, pool.Name);
+                throw TargetdErrors.VolumeNotFound(request.Name, pool.Name);
             }
 
-            if (_isExported(pool.Name, name))
+            if (_isExported(pool.Name, request.Name))
             {
-                throw TargetdErrors.VolumeExported(name);
+                throw TargetdErrors.VolumeExported(request.Name);
             }
 
-            await pool.DestroyAsync(name, ct).ConfigureAwait(false);
-            return null;
+            await pool.DestroyAsync(request.Name, ct).ConfigureAwait(false);
         });
 
-        yield return new RpcMethod(
-            "vol_copy",
-            [new("pool", RpcKind.Text), new("vol_orig", RpcKind.Text), new("vol_new", RpcKind.Text), new("size", RpcKind.WholeNumber, Required: false, Nullable: true), new("timeout", RpcKind.Any, Required: false)],
-            async (args, ct) =>
-            {
-                await Pool(args.Text("pool")).CopyAsync(args.Text("vol_orig"), args.Text("vol_new"), args.OptionalWholeNumber("size"), ct).ConfigureAwait(false);
-                return null;
-            });
+        yield return RpcRequest.Command<VolumeCopyRequest>("vol_copy", (request, ct) => Pool(request.Pool).CopyAsync(request.Source, request.Destination, request.Size, ct));
 
-        yield return new RpcMethod("vol_resize", [new("pool", RpcKind.Text), new("name", RpcKind.Text), new("size", RpcKind.WholeNumber)], async (args, ct) =>
-        {
-            await _resize(Pool(args.Text("pool")), args.Text("name"), args.WholeNumber("size"), ct).ConfigureAwait(false);
-            return null;
-        });
+        yield return RpcRequest.Command<VolumeSizeRequest>("vol_resize", (request, ct) => _resize(Pool(request.Pool), request.Name, request.Size, ct));
     }
 
     /// <summary>The pool of that name (-110 otherwise).</summary>

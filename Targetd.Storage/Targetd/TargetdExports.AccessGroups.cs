@@ -35,22 +35,15 @@ public sealed partial class TargetdExports
                 throw TargetdErrors.InitiatorInUse();
             }
 
-            state.Groups[name] = new GroupRecord();
-            Record(state, initiator).Group = name;
+            return state.With(name, new GroupRecord()).With(initiator, new InitiatorRecord { Group = name });
         }, cancellationToken);
     }
 
     /// <summary>access_group_destroy: the group and its members go; a missing group is no error.</summary>
     public Task AccessGroupDestroyAsync(string name, CancellationToken cancellationToken = default) =>
-        MutateAsync(state =>
-        {
-            foreach (var member in state.Initiators.Where(i => i.Value.Group == name).Select(i => i.Key).ToList())
-            {
-                state.Initiators.Remove(member);
-            }
-
-            state.Groups.Remove(name);
-        }, cancellationToken);
+        MutateAsync(
+            state => state.WithoutGroup(name) with { Initiators = state.Initiators.RemoveRange(state.Initiators.Where(i => i.Value.Group == name).Select(i => i.Key)) },
+            cancellationToken);
 
     /// <summary>access_group_init_add: adds an initiator that belongs to nothing yet, creating the group when missing.</summary>
     public Task AccessGroupAddInitiatorAsync(string name, string initiator, CancellationToken cancellationToken = default)
@@ -63,18 +56,14 @@ public sealed partial class TargetdExports
             {
                 if (record.Group == name)
                 {
-                    return;
+                    return state;
                 }
 
                 throw record.Group is null ? TargetdErrors.InitiatorInUse() : TargetdErrors.InitiatorInOtherGroup();
             }
 
-            if (!state.Groups.ContainsKey(name))
-            {
-                state.Groups[name] = new GroupRecord();
-            }
-
-            Record(state, initiator).Group = name;
+            var withGroup = state.Groups.ContainsKey(name) ? state : state.With(name, new GroupRecord());
+            return withGroup.With(initiator, new InitiatorRecord { Group = name });
         }, cancellationToken);
     }
 
@@ -84,14 +73,11 @@ public sealed partial class TargetdExports
         {
             if (!state.Initiators.TryGetValue(initiator, out var record) || record.Group != name)
             {
-                return;
+                return state;
             }
 
-            state.Initiators.Remove(initiator);
-            if (state.Initiators.Values.All(i => i.Group != name))
-            {
-                state.Groups.Remove(name);
-            }
+            var without = state.WithoutInitiator(initiator);
+            return without.Initiators.Values.All(i => i.Group != name) ? without.WithoutGroup(name) : without;
         }, cancellationToken);
 
     /// <summary>access_group_map_create: maps a volume to a group at <paramref name="lun"/>, or at the lowest free LUN when null.</summary>
@@ -105,13 +91,12 @@ public sealed partial class TargetdExports
     public Task AccessGroupMapDestroyAsync(string pool, string volume, string name, CancellationToken cancellationToken = default) =>
         MutateAsync(state =>
         {
-            if (state.Groups.TryGetValue(name, out var group))
-            {
-                group.Mappings.RemoveAll(m => m.Pool == pool && m.Volume == volume);
-            }
+            return state.Groups.TryGetValue(name, out var group)
+                ? state.With(name, group with { Mappings = group.Mappings.RemoveAll(m => m.Pool == pool && m.Volume == volume) })
+                : state;
         }, cancellationToken);
 
-    private static void MapToGroup(ExportState state, string pool, string volume, string name, long? requested)
+    private static ExportState MapToGroup(ExportState state, string pool, string volume, string name, long? requested)
     {
         if (!state.Groups.TryGetValue(name, out var group) || state.Initiators.Values.All(i => i.Group != name))
         {
@@ -120,7 +105,7 @@ public sealed partial class TargetdExports
 
         if (group.Mappings.Any(m => m.Pool == pool && m.Volume == volume))
         {
-            return;
+            return state;
         }
 
         // LUNs already used by the group or by any member's own mappings.
@@ -151,6 +136,6 @@ public sealed partial class TargetdExports
             }
         }
 
-        group.Mappings.Add(new MappingRecord(lun, pool, volume));
+        return state.With(name, group with { Mappings = group.Mappings.Add(new MappingRecord(lun, pool, volume)) });
     }
 }

@@ -174,19 +174,19 @@ public sealed partial class TargetdExports : IAsyncDisposable
 
         await MutateAsync(state =>
         {
-            var record = Record(state, initiator);
+            var record = state.InitiatorOrNew(initiator);
             var existing = Effective(state, record).FirstOrDefault(m => m.Lun == lun);
             if (existing is not null)
             {
                 if (existing.Pool == pool && existing.Volume == volume)
                 {
-                    return;
+                    return state;
                 }
 
                 throw new TargetdException(TargetdErrorCode.Invalid, $"LUN {lun} of {initiator} is already mapped to {existing.Pool}/{existing.Volume}");
             }
 
-            record.Mappings.Add(new MappingRecord(lun, pool, volume));
+            return state.With(initiator, record with { Mappings = record.Mappings.Add(new MappingRecord(lun, pool, volume)) });
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -194,15 +194,13 @@ public sealed partial class TargetdExports : IAsyncDisposable
     public Task ExportDestroyAsync(string pool, string volume, string initiator, CancellationToken cancellationToken) =>
         MutateAsync(state =>
         {
-            if (!state.Initiators.TryGetValue(initiator, out var record) || record.Mappings.RemoveAll(m => m.Pool == pool && m.Volume == volume) == 0)
+            if (!state.Initiators.TryGetValue(initiator, out var record) || record.Mappings.All(m => m.Pool != pool || m.Volume != volume))
             {
                 throw TargetdErrors.ExportNotFound(volume, initiator);
             }
 
-            if (record.Mappings.Count == 0 && record.Group is null && record.Chap is null)
-            {
-                state.Initiators.Remove(initiator);
-            }
+            record = record with { Mappings = record.Mappings.RemoveAll(m => m.Pool == pool && m.Volume == volume) };
+            return record.Mappings.Count == 0 && record.Group is null && record.Chap is null ? state.WithoutInitiator(initiator) : state.With(initiator, record);
         }, cancellationToken);
 
     /// <summary>initiator_set_auth: empty or null values clear that direction; CHAP is enforced.</summary>
@@ -221,7 +219,8 @@ public sealed partial class TargetdExports : IAsyncDisposable
             throw new TargetdException(TargetdErrorCode.InvalidArgument, "The target's CHAP secret must differ from the initiator's");
         }
 
-        return MutateAsync(state => Record(state, initiator).Chap = incoming ? new ChapRecord(inUser!, inPass!, outgoing ? outUser : null, outgoing ? outPass : null) : null, cancellationToken);
+        var chap = incoming ? new ChapRecord(inUser!, inPass!, outgoing ? outUser : null, outgoing ? outPass : null) : null;
+        return MutateAsync(state => state.With(initiator, state.InitiatorOrNew(initiator) with { Chap = chap }), cancellationToken);
     }
 
     /// <summary>initiator_list: every initiator, or only those in no access group.</summary>
@@ -229,16 +228,15 @@ public sealed partial class TargetdExports : IAsyncDisposable
         [.. _state.Initiators.Where(i => !standaloneOnly || i.Value.Group is null).Select(i => i.Key)];
 
     /// <summary>
-    /// Under the lock: builds the next snapshot from a copy of the current one, applies it to the target, then
+    /// Under the lock: builds the next snapshot from the current one, applies it to the target, then
     /// persists it and publishes it; a failure changes nothing.
     /// </summary>
-    private async Task MutateAsync(Action<ExportState> change, CancellationToken cancellationToken)
+    private async Task MutateAsync(Func<ExportState, ExportState> change, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var next = _state.Copy();
-            change(next);
+            var next = change(_state);
             try
             {
                 await ReconcileAsync(next, tolerant: false, cancellationToken).ConfigureAwait(false);
@@ -259,17 +257,6 @@ public sealed partial class TargetdExports : IAsyncDisposable
         {
             _gate.Release();
         }
-    }
-
-    private static InitiatorRecord Record(ExportState state, string initiator)
-    {
-        if (!state.Initiators.TryGetValue(initiator, out var record))
-        {
-            record = new InitiatorRecord();
-            state.Initiators[initiator] = record;
-        }
-
-        return record;
     }
 
     private static IEnumerable<MappingRecord> Effective(ExportState state, InitiatorRecord record) =>

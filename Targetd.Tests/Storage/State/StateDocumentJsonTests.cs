@@ -27,14 +27,14 @@ public sealed class StateDocumentJsonTests
     [Test]
     public void The_export_state_is_written_and_read_as_reflection_did()
     {
-        var state = new ExportState();
-        state.Initiators["iqn.2024-01.org.example:a"] = new ExportState.InitiatorRecord
-        {
-            Chap = new ExportState.ChapRecord("alice", "secret12", "target", "secret34"),
-            Mappings = [new ExportState.MappingRecord(3, "vg", "lv1"), new ExportState.MappingRecord(0, "images", "disk")],
-        };
-        state.Initiators["iqn.2024-01.org.example:b"] = new ExportState.InitiatorRecord { Group = "hosts", Chap = new ExportState.ChapRecord("bob", "secret56", null, null) };
-        state.Groups["hosts"] = new ExportState.GroupRecord { Mappings = [new ExportState.MappingRecord(7, "vg/tp", "thin")] };
+        var state = new ExportState()
+            .With("iqn.2024-01.org.example:a", new ExportState.InitiatorRecord
+            {
+                Chap = new ExportState.ChapRecord("alice", "secret12", "target", "secret34"),
+                Mappings = [new ExportState.MappingRecord(3, "vg", "lv1"), new ExportState.MappingRecord(0, "images", "disk")],
+            })
+            .With("iqn.2024-01.org.example:b", new ExportState.InitiatorRecord { Group = "hosts", Chap = new ExportState.ChapRecord("bob", "secret56", null, null) })
+            .With("hosts", new ExportState.GroupRecord { Mappings = [new ExportState.MappingRecord(7, "vg/tp", "thin")] });
 
         var written = ExportStateJson.ToJson(state);
         var byReflection = JObject.Parse(JsonConvert.SerializeObject(state, Reflection));
@@ -46,18 +46,20 @@ public sealed class StateDocumentJsonTests
     }
 
     [Test]
-    public void A_copy_of_the_export_state_shares_nothing_that_changes()
+    public void A_change_makes_a_new_export_state_and_leaves_the_old_one_as_it_was()
     {
-        var state = new ExportState();
-        state.Initiators["iqn.2024-01.org.example:a"] = new ExportState.InitiatorRecord { Mappings = [new ExportState.MappingRecord(1, "p", "v")] };
-        state.Groups["g"] = new ExportState.GroupRecord();
+        var state = new ExportState()
+            .With("iqn.2024-01.org.example:a", new ExportState.InitiatorRecord { Mappings = [new ExportState.MappingRecord(1, "p", "v")] })
+            .With("g", new ExportState.GroupRecord());
+        var record = state.Initiators["iqn.2024-01.org.example:a"];
 
-        var copy = state.Copy();
-        copy.Initiators["iqn.2024-01.org.example:a"].Mappings.Clear();
-        copy.Initiators["iqn.2024-01.org.example:a"].Group = "g";
-        copy.Groups["g"].Mappings.Add(new ExportState.MappingRecord(2, "p", "w"));
-        copy.Initiators["iqn.2024-01.org.example:c"] = new ExportState.InitiatorRecord();
+        var next = state
+            .With("iqn.2024-01.org.example:a", record with { Mappings = [], Group = "g" })
+            .With("g", state.Groups["g"] with { Mappings = [new ExportState.MappingRecord(2, "p", "w")] })
+            .With("iqn.2024-01.org.example:c", new ExportState.InitiatorRecord());
 
+        next.Initiators.Should().HaveCount(2);
+        next.Initiators.ContainsKey("IQN.2024-01.ORG.EXAMPLE:C").Should().BeTrue("initiator names compare without case");
         state.Initiators.Should().ContainSingle().Which.Value.Mappings.Should().ContainSingle();
         state.Initiators["iqn.2024-01.org.example:a"].Group.Should().BeNull();
         state.Groups["g"].Mappings.Should().BeEmpty();
