@@ -69,7 +69,6 @@ internal static partial class TargetdHost
             }
         }
 
-        var fsMethods = new TargetdFsMethods(fsPools);
         var nfs = new Storage.Nfs.NfsExportService(runner, new Storage.Nfs.ExportsFile(config.NfsExportsFile), config.AllowChown);
 
         var builder = WebApplication.CreateSlimBuilder();

@@ -30,7 +30,7 @@ public sealed class JsonRpcProcessor : IDisposable
     /// <summary>Creates a processor for a method table.</summary>
     /// <param name="methods">The methods served.</param>
     /// <param name="logger">Where audit lines of state-changing calls go; none when null.</param>
-    public JsonRpcProcessor(IEnumerable<RpcMethod> methods, ILogger? logger = null)
+    internal JsonRpcProcessor(IEnumerable<RpcMethod> methods, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(methods);
         _methods = methods.ToDictionary(m => m.Name, StringComparer.Ordinal);

@@ -3,7 +3,7 @@ using Newtonsoft.Json.Linq;
 namespace Targetd.Storage.JsonRpc;
 
 /// <summary>The checked named parameters of one call.</summary>
-public sealed class RpcArguments(IReadOnlyDictionary<string, JToken?> values)
+internal sealed class RpcArguments(IReadOnlyDictionary<string, JToken?> values)
 {
     /// <summary>A required string parameter.</summary>
     public string Text(string name) => (string)values[name]!;

@@ -1,7 +1,7 @@
 namespace Targetd.Storage.JsonRpc;
 
 /// <summary>The JSON types parameters are checked against.</summary>
-public enum RpcKind
+internal enum RpcKind
 {
     /// <summary>A JSON string.</summary>
     Text,

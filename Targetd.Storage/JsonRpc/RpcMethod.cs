@@ -6,4 +6,4 @@ namespace Targetd.Storage.JsonRpc;
 /// <param name="Name">The method name.</param>
 /// <param name="Parameters">Its parameters; any other key is an error (-32602).</param>
 /// <param name="Invoke">The implementation; returns the result, null for void methods.</param>
-public sealed record RpcMethod(string Name, IReadOnlyList<RpcParameter> Parameters, Func<RpcArguments, CancellationToken, Task<JToken?>> Invoke);
+internal sealed record RpcMethod(string Name, IReadOnlyList<RpcParameter> Parameters, Func<RpcArguments, CancellationToken, Task<JToken?>> Invoke);

@@ -5,4 +5,4 @@ namespace Targetd.Storage.JsonRpc;
 /// <param name="Kind">The JSON type it must have.</param>
 /// <param name="Required">Whether omitting it is an error (-32602).</param>
 /// <param name="Nullable">Whether <c>null</c> is accepted.</param>
-public sealed record RpcParameter(string Name, RpcKind Kind, bool Required = true, bool Nullable = false);
+internal sealed record RpcParameter(string Name, RpcKind Kind, bool Required = true, bool Nullable = false);

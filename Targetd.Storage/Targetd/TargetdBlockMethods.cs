@@ -11,7 +11,7 @@ namespace Targetd.Storage.Targetd;
 /// <c>vol_create</c>, <c>vol_destroy</c>, <c>vol_copy</c> and <c>vol_resize</c>, with targetd's field names,
 /// types and error codes.
 /// </summary>
-public sealed class TargetdBlockMethods
+internal sealed class TargetdBlockMethods
 {
     private readonly IReadOnlyList<IBlockPool> _pools;
     private readonly Func<string, string, bool> _isExported;

@@ -10,7 +10,7 @@ namespace Targetd.Storage.Targetd;
 /// with targetd's field names, types and error codes. Each method binds its params into a request record; the
 /// rules live in <see cref="TargetdExports"/>.
 /// </summary>
-public sealed class TargetdExportMethods(TargetdExports exports)
+internal sealed class TargetdExportMethods(TargetdExports exports)
 {
     /// <summary>The method table entries.</summary>
     public IEnumerable<RpcMethod> Methods()

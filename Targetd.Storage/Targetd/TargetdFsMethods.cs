@@ -2,6 +2,7 @@ using Newtonsoft.Json.Linq;
 using Targetd.Core.Errors;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Pools.FileSystems;
+using Targetd.Storage.Targetd.Requests;
 
 namespace Targetd.Storage.Targetd;
 
@@ -11,7 +12,7 @@ namespace Targetd.Storage.Targetd;
 /// names, fields and error codes. File systems are found by uuid across every fs pool (-104 otherwise),
 /// snapshots by uuid among that file system's snapshots (-112 otherwise).
 /// </summary>
-public sealed class TargetdFsMethods(IReadOnlyList<IFsPool> pools)
+internal sealed class TargetdFsMethods(IReadOnlyList<IFsPool> pools)
 {
     /// <summary>The method table entries.</summary>
     public IEnumerable<RpcMethod> Methods()
@@ -23,57 +24,44 @@ public sealed class TargetdFsMethods(IReadOnlyList<IFsPool> pools)
         })));
 
         // "fs_create(pool_name, name, size_bytes) → null"; unknown pool → -110.
-        yield return new RpcMethod("fs_create", [new("pool_name", RpcKind.Text), new("name", RpcKind.Text), new("size_bytes", RpcKind.WholeNumber)], async (args, ct) =>
-        {
-            await Pool(args.Text("pool_name")).CreateAsync(args.Text("name"), args.WholeNumber("size_bytes"), ct).ConfigureAwait(false);
-            return null;
-        });
+        yield return RpcRequest.Command<FsCreateRequest>("fs_create", (request, ct) => Pool(request.Pool).CreateAsync(request.Name, request.SizeBytes, ct));
 
         // "fs_destroy(uuid) → null"; unknown uuid → -104.
-        yield return new RpcMethod("fs_destroy", [new("uuid", RpcKind.Text)], async (args, ct) =>
+        yield return RpcRequest.Command<FsDestroyRequest>("fs_destroy", async (request, ct) =>
         {
-            var (pool, fs) = await FindAsync(args.Text("uuid"), ct).ConfigureAwait(false);
+            var (pool, fs) = await FindAsync(request.Uuid, ct).ConfigureAwait(false);
             await pool.DestroyAsync(fs.Name, ct).ConfigureAwait(false);
-            return null;
         });
 
         // "fs_clone(fs_uuid, dest_fs_name, snapshot_id) → null: snapshot_id is required (send null/"" for 'clone live fs')".
-        yield return new RpcMethod(
-            "fs_clone",
-            [new("fs_uuid", RpcKind.Text), new("dest_fs_name", RpcKind.Text), new("snapshot_id", RpcKind.Text, Nullable: true)],
-            async (args, ct) =>
-            {
-                var (pool, fs) = await FindAsync(args.Text("fs_uuid"), ct).ConfigureAwait(false);
-                string? snapshot = args.OptionalText("snapshot_id") is { Length: > 0 } id
-                    ? (await FindSnapshotAsync(pool, fs, id, ct).ConfigureAwait(false)).Name
-                    : null;
-                await pool.CloneAsync(fs.Name, snapshot, args.Text("dest_fs_name"), ct).ConfigureAwait(false);
-                return null;
-            });
+        yield return RpcRequest.Command<FsCloneRequest>("fs_clone", async (request, ct) =>
+        {
+            var (pool, fs) = await FindAsync(request.FsUuid, ct).ConfigureAwait(false);
+            string? snapshot = request.SnapshotUuid is { } id ? (await FindSnapshotAsync(pool, fs, id, ct).ConfigureAwait(false)).Name : null;
+            await pool.CloneAsync(fs.Name, snapshot, request.Destination, ct).ConfigureAwait(false);
+        });
 
         // "ss_list(fs_uuid) → [{name, uuid, timestamp}] (timestamp = epoch seconds, int)".
-        yield return new RpcMethod("ss_list", [new("fs_uuid", RpcKind.Text)], async (args, ct) =>
+        yield return RpcRequest.Method<SnapshotListRequest>("ss_list", async (request, ct) =>
         {
-            var (pool, fs) = await FindAsync(args.Text("fs_uuid"), ct).ConfigureAwait(false);
+            var (pool, fs) = await FindAsync(request.FsUuid, ct).ConfigureAwait(false);
             return new JArray((await pool.ListSnapshotsAsync(fs.Name, ct).ConfigureAwait(false))
                 .Select(s => new JObject { ["name"] = s.Name, ["uuid"] = s.Uuid, ["timestamp"] = s.Timestamp }));
         });
 
         // "fs_snapshot(fs_uuid, dest_ss_name) → null".
-        yield return new RpcMethod("fs_snapshot", [new("fs_uuid", RpcKind.Text), new("dest_ss_name", RpcKind.Text)], async (args, ct) =>
+        yield return RpcRequest.Command<SnapshotCreateRequest>("fs_snapshot", async (request, ct) =>
         {
-            var (pool, fs) = await FindAsync(args.Text("fs_uuid"), ct).ConfigureAwait(false);
-            await pool.SnapshotAsync(fs.Name, args.Text("dest_ss_name"), ct).ConfigureAwait(false);
-            return null;
+            var (pool, fs) = await FindAsync(request.FsUuid, ct).ConfigureAwait(false);
+            await pool.SnapshotAsync(fs.Name, request.Name, ct).ConfigureAwait(false);
         });
 
         // "fs_snapshot_delete(fs_uuid, ss_uuid) → null: -104 / -112".
-        yield return new RpcMethod("fs_snapshot_delete", [new("fs_uuid", RpcKind.Text), new("ss_uuid", RpcKind.Text)], async (args, ct) =>
+        yield return RpcRequest.Command<SnapshotDeleteRequest>("fs_snapshot_delete", async (request, ct) =>
         {
-            var (pool, fs) = await FindAsync(args.Text("fs_uuid"), ct).ConfigureAwait(false);
-            var snapshot = await FindSnapshotAsync(pool, fs, args.Text("ss_uuid"), ct).ConfigureAwait(false);
+            var (pool, fs) = await FindAsync(request.FsUuid, ct).ConfigureAwait(false);
+            var snapshot = await FindSnapshotAsync(pool, fs, request.SnapshotUuid, ct).ConfigureAwait(false);
             await pool.DeleteSnapshotAsync(fs.Name, snapshot.Name, ct).ConfigureAwait(false);
-            return null;
         });
     }
 

@@ -2,6 +2,7 @@ using Newtonsoft.Json.Linq;
 using Targetd.Core.Errors;
 using Targetd.Storage.JsonRpc;
 using Targetd.Storage.Nfs;
+using Targetd.Storage.Targetd.Requests;
 
 namespace Targetd.Storage.Targetd;
 
@@ -9,7 +10,7 @@ namespace Targetd.Storage.Targetd;
 /// targetd's NFS methods (targetd API 0.7 §7.7): <c>nfs_export_auth_list</c>, <c>nfs_export_list</c>,
 /// <c>nfs_export_add</c> and <c>nfs_export_remove</c>, with targetd's parameters, fields and error codes.
 /// </summary>
-public sealed class TargetdNfsMethods(NfsExportService exports)
+internal sealed class TargetdNfsMethods(NfsExportService exports)
 {
     /// <summary>The method table entries.</summary>
     public IEnumerable<RpcMethod> Methods()
@@ -21,40 +22,19 @@ public sealed class TargetdNfsMethods(NfsExportService exports)
             .Select(e => new JObject { ["host"] = e.Host, ["path"] = e.Path, ["options"] = new JArray(e.Options) })));
 
         // "nfs_export_add(host, path, options=None, chown=None, export_path=None) → {"host": host, "path": path}".
-        yield return new RpcMethod(
-            "nfs_export_add",
-            [
-                new("host", RpcKind.Text), new("path", RpcKind.Text), new("options", RpcKind.Any, Required: false),
-                new("chown", RpcKind.Text, Required: false, Nullable: true), new("export_path", RpcKind.Any, Required: false),
-            ],
-            async (args, ct) =>
+        yield return RpcRequest.Method<NfsExportAddRequest>("nfs_export_add", async (request, ct) =>
+        {
+            // "export_path non-null → -401."
+            if (request.ExportPathGiven)
             {
-                // "export_path non-null → -401."
-                if (args.Raw("export_path") is { Type: not JTokenType.Null })
-                {
-                    throw TargetdErrors.NfsExportPathNotSupported();
-                }
+                throw TargetdErrors.NfsExportPathNotSupported();
+            }
 
-                string host = args.Text("host");
-                string path = args.Text("path");
-                await exports.AddAsync(host, path, Options(args.Raw("options")), args.OptionalText("chown"), ct).ConfigureAwait(false);
-                return new JObject { ["host"] = host, ["path"] = path };
-            });
+            await exports.AddAsync(request.Host, request.Path, request.Options, request.Chown, ct).ConfigureAwait(false);
+            return new JObject { ["host"] = request.Host, ["path"] = request.Path };
+        });
 
         // "nfs_export_remove(host, path) → null; none → -400".
-        yield return new RpcMethod("nfs_export_remove", [new("host", RpcKind.Text), new("path", RpcKind.Text)], async (args, ct) =>
-        {
-            await exports.RemoveAsync(args.Text("host"), args.Text("path"), ct).ConfigureAwait(false);
-            return null;
-        });
+        yield return RpcRequest.Command<NfsExportRemoveRequest>("nfs_export_remove", (request, ct) => exports.RemoveAsync(request.Host, request.Path, ct));
     }
-
-    /// <summary>"options: list of strings, or a single string (wrapped into a list), or null/empty."</summary>
-    private static List<string> Options(JToken? options) => options switch
-    {
-        null or { Type: JTokenType.Null } => [],
-        JValue { Type: JTokenType.String } single => ((string?)single) is { Length: > 0 } text ? [text] : [],
-        JArray list when list.All(o => o.Type == JTokenType.String) => [.. list.Select(o => (string)o!)],
-        _ => throw new TargetdException(TargetdErrorCode.InvalidArgument, "options must be a string or a list of strings"),
-    };
 }
