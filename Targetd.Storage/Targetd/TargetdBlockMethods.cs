@@ -88,15 +88,11 @@ internal sealed class TargetdBlockMethods
     }
 
     /// <summary>The pool of that name (-110 otherwise).</summary>
-    public IBlockPool Pool(string name) => Find(_pools, name);
+    public IBlockPool Pool(string name) => BlockPoolLookup.Find(_pools, name);
 
     /// <summary>A pool's uuid: a string, or a JSON number for a ZFS pool's GUID as targetd sends it (targetd-peer §7.1).</summary>
     private static JValue Uuid(BlockPoolInfo info) =>
         info.UuidIsNumber && ulong.TryParse(info.Uuid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong number)
             ? new JValue(number)
             : new JValue(info.Uuid);
-
-    /// <summary>The block pool of a name among <paramref name="pools"/>; -110 when there is none.</summary>
-    internal static IBlockPool Find(IReadOnlyList<IBlockPool> pools, string name) =>
-        pools.FirstOrDefault(p => p.Name == name) ?? throw TargetdErrors.InvalidPool(name);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Targetd.Storage.JsonRpc;
+using Targetd.Storage.Pools;
 
 namespace Targetd.Storage.Targetd;
 
@@ -39,7 +40,7 @@ public sealed class TargetdService : IAsyncDisposable
         var exports = new TargetdExports(
             options.TargetName,
             options.TargetPort,
-            name => TargetdBlockMethods.Find(options.BlockPools, name),
+            name => BlockPoolLookup.Find(options.BlockPools, name),
             options.StateFile,
             options.LoggerFactory?.CreateLogger<TargetdExports>());
         try
