@@ -60,5 +60,12 @@ public sealed class LocalStateFileSystem : IStateFileSystem
     }
 
     /// <inheritdoc />
-    public void Delete(string path) => File.Delete(path);
+    public void Delete(string path)
+    {
+        // File.Delete ignores a missing file but not a missing folder; neither is an error here.
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -56,7 +56,7 @@ public sealed class RbdUnavailableInteropTests
             var sameName = () => TargetdProcess.StartAsync(folder.FullName, "rbd_pools: { images: {} }");
 
             (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("rbd_pools: 'ceph': ceph_pool and client_id must be non-empty names without '/'");
-            (await sameName.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("rbd_pools: pool name 'images' is also an image or LVM pool");
+            (await sameName.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("rbd_pools: pool name 'images' is also an image, LVM or ZFS pool");
         }
         finally
         {
