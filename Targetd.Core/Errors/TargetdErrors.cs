@@ -24,10 +24,6 @@ public static class TargetdErrors
     public static TargetdException VolumeExported(string volume) =>
         new(TargetdErrorCode.VolumeMasked, $"Volume '{volume}' cannot be removed while exported");
 
-    /// <summary>vol_destroy of a volume another program (or this one) has open, as lvremove refuses an LV in use.</summary>
-    public static TargetdException VolumeInUse(string volume, string pool) =>
-        new(TargetdErrorCode.UnexpectedExitCode, $"Volume '{volume}' in pool {pool} is in use");
-
     /// <summary>export_destroy of a mapping that does not exist.</summary>
     public static TargetdException ExportNotFound(string volume, string initiator) =>
         new(TargetdErrorCode.NotFoundVolumeExport, $"Volume '{volume}' not found in {initiator} exports");
@@ -41,15 +37,6 @@ public static class TargetdErrors
 
     /// <summary>An unknown snapshot uuid.</summary>
     public static TargetdException SnapshotNotFound() => new(TargetdErrorCode.NotFoundSnapshot, "snapshot not found");
-
-    /// <summary>fs_create with a name that is taken.</summary>
-    public static TargetdException FileSystemExists() => new(TargetdErrorCode.ExistsFsName, "FS already exists");
-
-    /// <summary>fs_snapshot with a snapshot name that is taken.</summary>
-    public static TargetdException SnapshotExists() => new(TargetdErrorCode.ExistsFsName, "Snapshot already exists with that name");
-
-    /// <summary>fs_clone to a name that is taken.</summary>
-    public static TargetdException CloneNameExists() => new(TargetdErrorCode.ExistsCloneName, "Filesystem with that name exists");
 
     /// <summary>An unknown access group.</summary>
     public static TargetdException AccessGroupNotFound() => new(TargetdErrorCode.NotFoundAccessGroup, "Access group not found");
@@ -84,7 +71,4 @@ public static class TargetdErrors
     public static TargetdException NfsExportPathNotSupported() =>
         new(TargetdErrorCode.NfsNoSupport, "separate export path not supported at this time");
 
-    /// <summary>A chown request while allow_chown is off.</summary>
-    public static TargetdException ChownDisabled() =>
-        new(TargetdErrorCode.NoSupport, "Chown is disabled. Consult manual before enabling it.");
 }
