@@ -43,7 +43,7 @@ public sealed class ScsiDevice
         if (medium is ISharedDeviceState shared)
         {
             // A device several gateways serve keeps its reservations where they all read them.
-            Reservations = new ClusterReservationStore(shared, ClusterReservationStore.ProcessGateway);
+            Reservations = new ClusterReservationStore(shared, ClusterReservationStore.NewGatewayName());
         }
         else
         {

@@ -50,6 +50,9 @@ internal sealed class TestInitiator : IAsyncDisposable
     /// <summary>Takes the next CmdSN, for PDUs built by hand.</summary>
     public uint TakeCmdSN() => _cmdSN++;
 
+    /// <summary>A new Initiator Task Tag for a command sent by hand.</summary>
+    public uint TakeNextTaskTag() => ++_itt;
+
     /// <summary>An initiator over any stream, such as an in-memory pipe pair.</summary>
     public static TestInitiator Over(Stream stream) => new(stream);
 
@@ -268,7 +271,7 @@ internal sealed class TestInitiator : IAsyncDisposable
     private static ScsiCommandFlags Direction(bool read, bool write) =>
         (read ? ScsiCommandFlags.Read : ScsiCommandFlags.None) | (write ? ScsiCommandFlags.Write : ScsiCommandFlags.None);
 
-    private async Task SendDataOutAsync(ReceivedPdu r2t, byte[] write)
+    public async Task SendDataOutAsync(ReceivedPdu r2t, byte[] write)
     {
         var request = r2t.AsReadyToTransfer();
         int offset = (int)request.BufferOffset;

@@ -9,7 +9,10 @@ namespace Targetd.Iscsi.Scsi.Reservations;
 /// compare-and-set, reading again when another gateway came first. Unit attentions and PREEMPT AND ABORT reach the
 /// other gateways as events in the state, which each gateway acts on once, for its own I_T nexuses. When the state
 /// cannot be reached the command ends with NOT READY, LOGICAL UNIT COMMUNICATION FAILURE rather than being decided
-/// on what was last seen.
+/// on what was last seen. Where the cluster can announce changes (<see cref="ISharedDeviceStateWatch"/>), a change that
+/// raised events is announced, and the command that made it completes once every gateway has read it (or after
+/// <see cref="AnnounceTimeout"/>): a PREEMPT AND ABORT through one gateway has aborted the preempted nexuses' tasks on
+/// the others by the time it completes.
 /// </summary>
 internal sealed class ClusterReservationStore : IReservationStore
 {
@@ -19,12 +22,18 @@ internal sealed class ClusterReservationStore : IReservationStore
     /// <summary>How often a change is tried against other gateways' writes before it gives up.</summary>
     public const int Attempts = 100;
 
+    /// <summary>How long a change waits for the other gateways to have read it before it completes anyway.</summary>
+    public static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary>The nexus number a RESERVE reservation held through another gateway takes in the mirror; no local nexus has it.</summary>
     private const ulong ForeignNexus = ulong.MaxValue;
 
     private readonly ISharedDeviceState _shared;
+    private readonly ISharedDeviceStateWatch? _watch;
     private readonly ReservationState _mirror;
     private readonly Lock _gate = new();
+    private static readonly string ProcessPart = Guid.NewGuid().ToString("N")[..12];
+    private static long _gateways;
     private long _seenSequence = -1;
     private long _seenEvent = -1;
     private bool _primed;
@@ -36,11 +45,19 @@ internal sealed class ClusterReservationStore : IReservationStore
         _shared = shared;
         Gateway = gateway;
         _mirror = new ReservationState(new PortAttentions(), file: null, persistent: true);
+        if (shared is ISharedDeviceStateWatch watch)
+        {
+            _watch = watch;
+            watch.Watch(OnAnnouncedAsync);
+        }
     }
 
-    /// <summary>The name this process goes by among the gateways sharing a state: host, process and a random part.</summary>
-    public static string ProcessGateway { get; } =
-        $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    /// <summary>
+    /// A new name among the gateways sharing a state: host, process, a random part and a count, so that two devices
+    /// over the same image, in one process or two, are two gateways.
+    /// </summary>
+    public static string NewGatewayName() =>
+        $"{Environment.MachineName}/{Environment.ProcessId}/{ProcessPart}/{Interlocked.Increment(ref _gateways)}";
 
     /// <summary>This gateway's name in the shared state.</summary>
     public string Gateway { get; }
@@ -159,6 +176,11 @@ internal sealed class ClusterReservationStore : IReservationStore
                     }
 
                     await AdoptAsync(value.Sequence + 1, written).ConfigureAwait(false);
+                    if (written.LastEventId > read.LastEventId)
+                    {
+                        await AnnounceAsync().ConfigureAwait(false);
+                    }
+
                     return result;
                 }
             }
@@ -169,6 +191,28 @@ internal sealed class ClusterReservationStore : IReservationStore
         {
             return ScsiResult.Check(Sense.ReservationStateUnreachable());
         }
+    }
+
+    /// <summary>Tells the other gateways of a change; one that cannot be told reads it with its next command.</summary>
+    private async ValueTask AnnounceAsync()
+    {
+        try
+        {
+            _ = await _watch!.AnnounceAsync(AnnounceTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Another gateway announced a change: read it now, acting on its events (aborts included). A state that cannot
+    /// be read throws, so the announcement is not acknowledged.
+    /// </summary>
+    private async ValueTask OnAnnouncedAsync(CancellationToken cancellationToken)
+    {
+        var value = await _shared.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+        await AdoptAsync(value.Sequence, ClusterReservationCodec.Decode(value.Content)).ConfigureAwait(false);
     }
 
     /// <summary>The state to write after a change: the scratch copy, its RESERVE holder named by gateway, the events it raised.</summary>

@@ -40,4 +40,20 @@ internal interface IRbdPoolContext : IDisposable
     /// (rados_write_op_cmpext). False when the guard fails.
     /// </summary>
     bool CompareAndWriteObject(string oid, ReadOnlySpan<byte> expectedPrefix, ReadOnlySpan<byte> content);
+
+    /// <summary>
+    /// Watches a RADOS object (rados_watch2; the object is created empty when missing), in the background:
+    /// <paramref name="changed"/> runs on every notify, which is acknowledged once its task completes, and again after
+    /// the watch was lost and set up again. Disposing the result unwatches.
+    /// </summary>
+    IDisposable WatchObject(string oid, Func<CancellationToken, ValueTask> changed);
+
+    /// <summary>
+    /// Notifies an object's watchers (rados_notify2) and waits until each acknowledged or <paramref name="timeout"/>
+    /// passed; false on a timeout. An object that does not exist has no watchers.
+    /// </summary>
+    bool NotifyObject(string oid, TimeSpan timeout);
+
+    /// <summary>Removes a RADOS object (rados_remove); one that does not exist is no error.</summary>
+    void RemoveObject(string oid);
 }

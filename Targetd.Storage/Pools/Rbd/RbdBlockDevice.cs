@@ -17,10 +17,10 @@ namespace Targetd.Storage.Pools.Rbd;
 /// to its completion, because the caller may reuse the buffer as soon as the task ends.
 /// </para>
 /// </remarks>
-internal sealed class RbdBlockDevice : IBlockDevice, ISharedDeviceState
+internal sealed class RbdBlockDevice : IBlockDevice, ISharedDeviceState, ISharedDeviceStateWatch
 {
     private readonly IRbdImage _image;
-    private readonly ISharedDeviceState? _shared;
+    private readonly RbdSharedState? _shared;
     private int _disposed;
 
     /// <param name="image">The open image; the device disposes it.</param>
@@ -28,7 +28,7 @@ internal sealed class RbdBlockDevice : IBlockDevice, ISharedDeviceState
     /// <param name="readOnly">Whether writes are refused.</param>
     /// <param name="logicalBlockSize">The logical block size.</param>
     /// <param name="shared">Where the state gateways share for this image is kept; null keeps none (reads find it empty, writes fail).</param>
-    public RbdBlockDevice(IRbdImage image, long length, bool readOnly, int logicalBlockSize = 512, ISharedDeviceState? shared = null)
+    public RbdBlockDevice(IRbdImage image, long length, bool readOnly, int logicalBlockSize = 512, RbdSharedState? shared = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         _image = image;
@@ -101,12 +101,25 @@ internal sealed class RbdBlockDevice : IBlockDevice, ISharedDeviceState
     public ValueTask<bool> TryWriteStateAsync(long sequence, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         _shared?.TryWriteStateAsync(sequence, content, cancellationToken) ?? throw new IOException("The image has no shared state.");
 
+    /// <inheritdoc/>
+    public void Watch(Func<CancellationToken, ValueTask> changed) => _shared?.Watch(changed);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AnnounceAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        _shared?.AnnounceAsync(timeout, cancellationToken) ?? ValueTask.FromResult(true);
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            // rbd_close waits for in-flight I/O and flushes: off the thread pool.
-            await RbdBlocking.RunAsync(_image.Dispose, CancellationToken.None).ConfigureAwait(false);
+            // rados_unwatch2 and rbd_close (which waits for in-flight I/O and flushes) block: off the thread pool.
+            await RbdBlocking.RunAsync(
+                () =>
+                {
+                    _shared?.Dispose();
+                    _image.Dispose();
+                },
+                CancellationToken.None).ConfigureAwait(false);
         }
     }
 

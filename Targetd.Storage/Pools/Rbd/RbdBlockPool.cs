@@ -150,7 +150,10 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes an image (VolumeNotFound when missing; Failed while another client has it open or it has snapshots).</summary>
+    /// <summary>
+    /// Removes an image and the state gateways shared for it (VolumeNotFound when missing; Failed while another client
+    /// has it open or it has snapshots).
+    /// </summary>
     public async Task DestroyAsync(string name, CancellationToken cancellationToken = default)
     {
         StorageErrors.EnsureValidName(name);
@@ -158,12 +161,17 @@ public sealed partial class RbdBlockPool : IBlockPool, IDisposable
         await CallAsync(
             () =>
             {
-                if (context.ListImages().All(s => s.Name != name))
+                var found = context.ListImages().Where(s => s.Name == name).ToArray();
+                if (found.Length == 0)
                 {
                     throw StorageErrors.VolumeNotFound(name, Name);
                 }
 
                 context.RemoveImage(name);
+
+                // The SCSI state the gateways shared for the image goes with it.
+                context.RemoveObject(RbdSharedState.StateObjectName(found[0].Id));
+                context.RemoveObject(RbdSharedState.WatchName(found[0].Id));
                 return 0;
             },
             name,

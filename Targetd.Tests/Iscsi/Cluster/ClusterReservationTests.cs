@@ -113,6 +113,46 @@ public sealed class ClusterReservationTests
         (await CanWriteAsync(two, Second)).Should().BeFalse();
     }
 
+    [TestCase(true, 1, TestName = "A PREEMPT AND ABORT through one gateway has aborted the preempted nexus's tasks on the other when it completes")]
+    [TestCase(false, 0, TestName = "Without announcements the other gateway aborts only when it next reads the state")]
+    public async Task Preempt_and_abort_reaches_the_other_gateway_through_the_announcement(bool watchable, int abortsBeforeAnyCommand)
+    {
+        _state.Watchable = watchable;
+        var one = Gateway();
+        var two = Gateway();
+        int aborts = 0;
+        two.AttachNexus(Second.Nexus, Second.Port, () =>
+        {
+            Interlocked.Increment(ref aborts);
+            return ValueTask.CompletedTask;
+        });
+        (await RegisterAsync(two, Second, 0, 0xB2)).Status.Should().Be(ScsiStatus.Good);
+        (await ReserveAsync(two, Second, 0xB2, WriteExclusive)).Status.Should().Be(ScsiStatus.Good);
+        (await RegisterAsync(one, First, 0, 0xA1)).Status.Should().Be(ScsiStatus.Good);
+
+        (await OutAsync(one, First, 0x05, WriteExclusive, Parameters(0xA1, 0xB2))).Status.Should().Be(ScsiStatus.Good);
+
+        aborts.Should().Be(abortsBeforeAnyCommand, "gateway two has handled no command since the preemption");
+        var (result, _) = await RunAsync(two, Second, Cdb.TestUnitReady());
+        result.Sense!.Value.Should().Be(Sense.RegistrationsPreempted());
+        aborts.Should().Be(1, "the preempted nexus's tasks are aborted once, however the event arrived");
+    }
+
+    [Test]
+    public async Task Only_changes_that_raise_events_are_announced()
+    {
+        var one = Gateway();
+        var two = Gateway();
+        (await RegisterAsync(one, First, 0, 0xA1)).Status.Should().Be(ScsiStatus.Good);
+        (await RegisterAsync(two, Second, 0, 0xB2)).Status.Should().Be(ScsiStatus.Good);
+        _state.Announcements.Should().Be(0, "a registration raises no unit attention");
+
+        (await ReserveAsync(one, First, 0xA1, WriteExclusiveRegistrantsOnly)).Status.Should().Be(ScsiStatus.Good);
+        (await OutAsync(one, First, 0x03, WriteExclusiveRegistrantsOnly, Parameters(0xA1, 0))).Status.Should().Be(ScsiStatus.Good);
+
+        _state.Announcements.Should().Be(1, "CLEAR raises RESERVATIONS PREEMPTED for the other registrant");
+    }
+
     [Test]
     public async Task A_RESERVE_through_one_gateway_holds_until_its_RELEASE()
     {

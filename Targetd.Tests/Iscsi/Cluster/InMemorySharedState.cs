@@ -3,8 +3,11 @@ using Targetd.Core.BlockDevices;
 
 namespace Targetd.Tests.Iscsi.Cluster;
 
-/// <summary>A cluster's shared state in memory: compare-and-set on the sequence, with races and outages to order.</summary>
-internal sealed class InMemorySharedState : ISharedDeviceState
+/// <summary>
+/// A cluster's shared state in memory: compare-and-set on the sequence, with races and outages to order, and
+/// announcements that run every watcher's handler (unless <see cref="Watchable"/> is off).
+/// </summary>
+internal sealed class InMemorySharedState : ISharedDeviceState, ISharedDeviceStateWatch
 {
     private readonly Lock _gate = new();
     private long _sequence;
@@ -17,6 +20,37 @@ internal sealed class InMemorySharedState : ISharedDeviceState
     public bool Unreachable { get; set; }
 
     public int Writes { get; private set; }
+
+    /// <summary>Whether watches are taken (off: a cluster that cannot announce changes).</summary>
+    public bool Watchable { get; set; } = true;
+
+    public int Announcements { get; private set; }
+
+    private List<Func<CancellationToken, ValueTask>> Watchers { get; } = [];
+
+    public void Watch(Func<CancellationToken, ValueTask> changed)
+    {
+        if (Watchable)
+        {
+            lock (_gate)
+            {
+                Watchers.Add(changed);
+            }
+        }
+    }
+
+    public async ValueTask<bool> AnnounceAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Func<CancellationToken, ValueTask>[] watchers;
+        lock (_gate)
+        {
+            Announcements++;
+            watchers = [.. Watchers];
+        }
+
+        var all = Task.WhenAll(watchers.Select(w => w(cancellationToken).AsTask()));
+        return await Task.WhenAny(all, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false) == all;
+    }
 
     public ValueTask<SharedStateValue> ReadStateAsync(CancellationToken cancellationToken = default)
     {

@@ -3,7 +3,7 @@ using Targetd.Core.BlockDevices;
 namespace Targetd.Tests.Iscsi.Cluster;
 
 /// <summary>One gateway's view of a disk several gateways serve: shared memory and shared state.</summary>
-internal sealed class SharedMemoryBlockDevice(MemoryBlockDevice medium, ISharedDeviceState state) : IBlockDevice, ISharedDeviceState
+internal sealed class SharedMemoryBlockDevice(MemoryBlockDevice medium, ISharedDeviceState state) : IBlockDevice, ISharedDeviceState, ISharedDeviceStateWatch
 {
     public long Length => medium.Length;
 
@@ -34,6 +34,11 @@ internal sealed class SharedMemoryBlockDevice(MemoryBlockDevice medium, ISharedD
 
     public ValueTask<bool> TryWriteStateAsync(long sequence, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         state.TryWriteStateAsync(sequence, content, cancellationToken);
+
+    public void Watch(Func<CancellationToken, ValueTask> changed) => (state as ISharedDeviceStateWatch)?.Watch(changed);
+
+    public ValueTask<bool> AnnounceAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        (state as ISharedDeviceStateWatch)?.AnnounceAsync(timeout, cancellationToken) ?? ValueTask.FromResult(true);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

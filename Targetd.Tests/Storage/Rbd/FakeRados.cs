@@ -35,6 +35,9 @@ internal sealed class FakeRados : IRadosApi
     /// <summary>The RADOS objects of the pool, by name.</summary>
     public Dictionary<string, byte[]> Objects { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The watches set on RADOS objects, by object name.</summary>
+    public Dictionary<string, List<Func<CancellationToken, ValueTask>>> Watches { get; } = new(StringComparer.Ordinal);
+
     public RbdClusterStats Stats { get; set; } = new(100L << 30, 30L << 30, 70L << 30);
 
     public IRbdPoolContext Connect(RbdPoolOptions options)
@@ -98,6 +101,49 @@ internal sealed class FakeRados : IRadosApi
 
                 rados.Objects[oid] = content.ToArray();
                 return true;
+            }
+        }
+
+        public IDisposable WatchObject(string oid, Func<CancellationToken, ValueTask> changed)
+        {
+            rados.Record("rados_watch2");
+            lock (rados.Watches)
+            {
+                if (!rados.Watches.TryGetValue(oid, out var list))
+                {
+                    rados.Watches[oid] = list = [];
+                }
+
+                list.Add(changed);
+            }
+
+            return new Unwatch(() =>
+            {
+                lock (rados.Watches)
+                {
+                    rados.Watches[oid].Remove(changed);
+                }
+            });
+        }
+
+        public bool NotifyObject(string oid, TimeSpan timeout)
+        {
+            rados.Record("rados_notify2");
+            Func<CancellationToken, ValueTask>[] watchers;
+            lock (rados.Watches)
+            {
+                watchers = rados.Watches.TryGetValue(oid, out var list) ? [.. list] : [];
+            }
+
+            return Task.WhenAll(watchers.Select(w => w(CancellationToken.None).AsTask())).Wait(timeout);
+        }
+
+        public void RemoveObject(string oid)
+        {
+            rados.Record("rados_remove");
+            lock (rados.Objects)
+            {
+                rados.Objects.Remove(oid);
             }
         }
 

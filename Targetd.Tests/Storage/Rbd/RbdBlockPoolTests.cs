@@ -85,11 +85,16 @@ public sealed class RbdBlockPoolTests
     public async Task Destroy_removes_the_image_and_a_missing_one_is_minus_103()
     {
         await _pool.CreateAsync("disk1", 4096);
+        string id = _rados.Images["disk1"].Id;
+        _rados.Objects["targetd.scsi_state." + id] = [1];
+        _rados.Objects["targetd.scsi_watch." + id] = [];
+        _rados.Objects["targetd.scsi_state.other"] = [2];
 
         await _pool.DestroyAsync("disk1");
         var again = () => _pool.DestroyAsync("disk1");
 
         _rados.Images.Should().BeEmpty();
+        _rados.Objects.Keys.Should().Equal(["targetd.scsi_state.other"], "the image's shared SCSI state goes with it, no other");
         var error = (await again.Should().ThrowAsync<StorageException>()).Which;
         error.Kind.Should().Be(StorageErrorKind.VolumeNotFound);
         error.Message.Should().Be("Volume disk1 not found in pool ceph");

@@ -66,4 +66,31 @@ internal static unsafe partial class LibRados
 
     [LibraryImport(Library, EntryPoint = "rados_write_op_operate", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int WriteOpOperate(nint op, nint ioctx, string oid, long* mtime, int flags);
+
+    [LibraryImport(Library, EntryPoint = "rados_watch2", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Watch2(
+        nint ioctx,
+        string oid,
+        out ulong cookie,
+        delegate* unmanaged<nint, ulong, ulong, ulong, nint, nuint, void> watchCallback,
+        delegate* unmanaged<nint, ulong, int, void> errorCallback,
+        nint argument);
+
+    [LibraryImport(Library, EntryPoint = "rados_unwatch2")]
+    public static partial int Unwatch2(nint ioctx, ulong cookie);
+
+    [LibraryImport(Library, EntryPoint = "rados_watch_flush")]
+    public static partial int WatchFlush(nint cluster);
+
+    [LibraryImport(Library, EntryPoint = "rados_notify_ack", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int NotifyAck(nint ioctx, string oid, ulong notifyId, ulong cookie, byte* buffer, int length);
+
+    [LibraryImport(Library, EntryPoint = "rados_notify2", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Notify2(nint ioctx, string oid, byte* buffer, int length, ulong timeoutMilliseconds, out nint replyBuffer, out nuint replyLength);
+
+    [LibraryImport(Library, EntryPoint = "rados_buffer_free")]
+    public static partial void BufferFree(nint buffer);
+
+    [LibraryImport(Library, EntryPoint = "rados_remove", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Remove(nint ioctx, string oid);
 }

@@ -7,6 +7,7 @@ namespace Targetd.Storage.Pools.Rbd.Native;
 internal sealed unsafe class NativePoolContext : IRbdPoolContext
 {
     private const int ERANGE = 34;
+    private const int ETIMEDOUT = 110;
     private const int MaxErrno = 4095;
     private readonly RadosHandle _handle;
 
@@ -158,6 +159,41 @@ internal sealed unsafe class NativePoolContext : IRbdPoolContext
         finally
         {
             LibRados.ReleaseWriteOp(op);
+        }
+    }
+
+    public IDisposable WatchObject(string oid, Func<CancellationToken, ValueTask> changed) => RadosWatch.Start(_handle, oid, changed);
+
+    public bool NotifyObject(string oid, TimeSpan timeout)
+    {
+        using var use = new HandleUse(_handle);
+        int result = LibRados.Notify2(Io, oid, null, 0, (ulong)timeout.TotalMilliseconds, out nint reply, out _);
+        if (reply != 0)
+        {
+            LibRados.BufferFree(reply);
+        }
+
+        if (result == -ETIMEDOUT)
+        {
+            return false;
+        }
+
+        if (result == -RbdException.ENOENT)
+        {
+            return true;
+        }
+
+        RbdException.Check(result, "rados_notify2");
+        return true;
+    }
+
+    public void RemoveObject(string oid)
+    {
+        using var use = new HandleUse(_handle);
+        int result = LibRados.Remove(Io, oid);
+        if (result != -RbdException.ENOENT)
+        {
+            RbdException.Check(result, "rados_remove");
         }
     }
 

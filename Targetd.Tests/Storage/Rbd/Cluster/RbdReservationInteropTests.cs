@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
 using Targetd.Iscsi.Scsi;
+using Targetd.Iscsi.Wire;
+using Targetd.Iscsi.Wire.Pdus;
 using Targetd.Tests.Iscsi;
 using Targetd.Tests.Support;
 
@@ -27,16 +29,10 @@ public sealed class RbdReservationInteropTests
             await using (var one = await TargetdProcess.StartAsync(folderA.FullName, RbdYaml))
             await using (var two = await TargetdProcess.StartAsync(folderB.FullName, RbdYaml))
             {
-                await one.CallAsync("vol_create", new { pool = "ceph", name = "reserved", size = 16L << 20 });
-                await ExportAsync(one, "reserved");
-                await ExportAsync(two, "reserved");
-                await using var a = await LoginAsync(one, A);
-                await using var b = await LoginAsync(two, B);
-                await a.ClearUnitAttentionsAsync(0);
-                await b.ClearUnitAttentionsAsync(0);
-
-                (await a.ExecuteAsync(0, Cdb.PersistentReserveOut(0x00, 0, 24), 24, false, ReservationDriver.Parameters(0, 0xA11CE))).Status.Should().Be(ScsiStatus.Good);
-                (await a.ExecuteAsync(0, Cdb.PersistentReserveOut(0x01, 0x01, 24), 24, false, ReservationDriver.Parameters(0xA11CE, 0))).Status.Should().Be(ScsiStatus.Good);
+                var (a, b) = await ServeAndLogInAsync(one, two, "reserved");
+                await using var initiatorA = a;
+                await using var initiatorB = b;
+                await RegisterAndReserveAsync(a);
 
                 await ShouldSeeReservationAsync(b);
                 (await a.ExecuteAsync(0, Cdb.Write10(0, 1), 512, false, new byte[512])).Status.Should().Be(ScsiStatus.Good, "the holder writes through its gateway");
@@ -47,6 +43,52 @@ public sealed class RbdReservationInteropTests
             await using var b2 = await LoginAsync(again, B);
             await b2.ClearUnitAttentionsAsync(0);
             await ShouldSeeReservationAsync(b2);
+        }
+        finally
+        {
+            folderA.Delete(recursive: true);
+            folderB.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    [CancelAfter(240_000)]
+    public async Task A_preempt_and_abort_through_one_gateway_has_fenced_the_other_gateways_nexus_when_it_completes()
+    {
+        var folderA = Directory.CreateTempSubdirectory("targetd-rbd-pa-a-");
+        var folderB = Directory.CreateTempSubdirectory("targetd-rbd-pa-b-");
+        try
+        {
+            await using var one = await TargetdProcess.StartAsync(folderA.FullName, RbdYaml);
+            await using var two = await TargetdProcess.StartAsync(folderB.FullName, RbdYaml);
+            var (a, b) = await ServeAndLogInAsync(one, two, "fenced");
+            await using var initiatorA = a;
+            await using var initiatorB = b;
+            await RegisterAndReserveAsync(a);
+            (await b.ExecuteAsync(0, Cdb.PersistentReserveOut(0x00, 0, 24), 24, false, ReservationDriver.Parameters(0, 0xB0B))).Status.Should().Be(ScsiStatus.Good);
+
+            // A WRITE from the holder through gateway 1, admitted and waiting for its data when the preemption comes.
+            uint write = a.TakeNextTaskTag();
+            await a.SendAsync(a.CommandHeader(write, ScsiCommandFlags.Write, Cdb.Write10(8, 1), 512), []);
+            var r2t = await a.ReceiveAsync();
+            r2t.Opcode.Should().Be(IscsiOpcode.ReadyToTransfer, "the write waits for its data");
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var preempt = await b.ExecuteAsync(0, Cdb.PersistentReserveOut(0x05, 0x01, 24), 24, false, ReservationDriver.Parameters(0xB0B, 0xA11CE));
+            clock.Stop();
+            preempt.Status.Should().Be(ScsiStatus.Good);
+            await TestContext.Progress.WriteLineAsync($"PREEMPT AND ABORT through gateway 2 completed in {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+            // Gateway 1 has aborted the waiting write already: an ABORT TASK for it finds no task, where the write would
+            // otherwise still wait for its data (and land once it came).
+            var abort = await a.TaskManagementAsync(TaskManagementFunction.AbortTask, 0, write);
+            abort.AsTaskManagementResponse().Response.Should().Be(TaskManagementResponse.TaskDoesNotExist, "the preempted nexus's task was aborted by the time the preemption completed");
+            var probe = await a.ExecuteAsync(0, Cdb.TestUnitReady(), 0, false);
+            (probe.Status, probe.SenseKey, probe.Asc, probe.Sense[13]).Should().Be((ScsiStatus.CheckCondition, (byte)6, (byte)0x2A, (byte)0x05), "UNIT ATTENTION, REGISTRATIONS PREEMPTED");
+            (await a.ExecuteAsync(0, Cdb.Write10(8, 1), 512, false, Enumerable.Repeat((byte)0xA5, 512).ToArray())).Status.Should().Be(ScsiStatus.ReservationConflict);
+
+            var read = await b.ExecuteAsync(0, Cdb.Read10(8, 1), 512, true);
+            read.Data.Should().OnlyContain(x => x == 0, "the fenced initiator's writes never reached the disk");
         }
         finally
         {
@@ -97,6 +139,26 @@ public sealed class RbdReservationInteropTests
     }
 
     private static string Url(TargetdProcess gateway) => $"iscsi://127.0.0.1:{gateway.PortalPort}/{TargetdProcess.TargetName}/0";
+
+    /// <summary>Creates a volume, exports it through both gateways, and logs initiator A in through one, B through two.</summary>
+    private static async Task<(TestInitiator A, TestInitiator B)> ServeAndLogInAsync(TargetdProcess one, TargetdProcess two, string volume)
+    {
+        await one.CallAsync("vol_create", new { pool = "ceph", name = volume, size = 16L << 20 });
+        await ExportAsync(one, volume);
+        await ExportAsync(two, volume);
+        var a = await LoginAsync(one, A);
+        var b = await LoginAsync(two, B);
+        await a.ClearUnitAttentionsAsync(0);
+        await b.ClearUnitAttentionsAsync(0);
+        return (a, b);
+    }
+
+    /// <summary>Registers key A11CE and takes a write exclusive reservation with it.</summary>
+    private static async Task RegisterAndReserveAsync(TestInitiator initiator)
+    {
+        (await initiator.ExecuteAsync(0, Cdb.PersistentReserveOut(0x00, 0, 24), 24, false, ReservationDriver.Parameters(0, 0xA11CE))).Status.Should().Be(ScsiStatus.Good);
+        (await initiator.ExecuteAsync(0, Cdb.PersistentReserveOut(0x01, 0x01, 24), 24, false, ReservationDriver.Parameters(0xA11CE, 0))).Status.Should().Be(ScsiStatus.Good);
+    }
 
     private static async Task ExportAsync(TargetdProcess gateway, string volume)
     {
