@@ -31,8 +31,11 @@ internal interface IRbdPoolContext : IDisposable
     /// <summary>Opens an image by name (rbd_open / rbd_open_read_only).</summary>
     IRbdImage OpenImage(string name, bool readOnly);
 
-    /// <summary>Reads up to <paramref name="maximum"/> bytes of a RADOS object (rados_read); null when it does not exist.</summary>
-    byte[]? ReadObject(string oid, int maximum);
+    /// <summary>
+    /// Reads up to <paramref name="maximum"/> bytes of a RADOS object (rados_aio_read: no thread waits); null when it
+    /// does not exist.
+    /// </summary>
+    Task<byte[]?> ReadObjectAsync(string oid, int maximum);
 
     /// <summary>
     /// Replaces a RADOS object's content in one guarded write operation: when <paramref name="expectedPrefix"/> is

@@ -42,7 +42,8 @@ internal sealed class RbdSharedState : ISharedDeviceState, ISharedDeviceStateWat
 
     public async ValueTask<SharedStateValue> ReadStateAsync(CancellationToken cancellationToken = default)
     {
-        byte[]? data = await RbdBlocking.RunAsync(() => _context.ReadObject(ObjectName, MaximumSize), cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        byte[]? data = await _context.ReadObjectAsync(ObjectName, MaximumSize).ConfigureAwait(false);
         if (data is null || data.Length < HeaderSize)
         {
             return new SharedStateValue(0, ReadOnlyMemory<byte>.Empty);

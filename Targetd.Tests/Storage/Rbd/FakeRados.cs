@@ -79,12 +79,12 @@ internal sealed class FakeRados : IRadosApi
 
         public long PoolId => 7;
 
-        public byte[]? ReadObject(string oid, int maximum)
+        public Task<byte[]?> ReadObjectAsync(string oid, int maximum)
         {
-            rados.Record("rados_read");
+            rados.Record("rados_aio_read");
             lock (rados.Objects)
             {
-                return rados.Objects.TryGetValue(oid, out var data) ? data[..Math.Min(maximum, data.Length)] : null;
+                return Task.FromResult(rados.Objects.TryGetValue(oid, out var data) ? data[..Math.Min(maximum, data.Length)] : null);
             }
         }
 

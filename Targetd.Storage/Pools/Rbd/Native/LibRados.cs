@@ -93,4 +93,16 @@ internal static unsafe partial class LibRados
 
     [LibraryImport(Library, EntryPoint = "rados_remove", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Remove(nint ioctx, string oid);
+
+    [LibraryImport(Library, EntryPoint = "rados_aio_create_completion")]
+    public static partial int AioCreateCompletion(nint argument, delegate* unmanaged<nint, nint, void> complete, delegate* unmanaged<nint, nint, void> safe, out nint completion);
+
+    [LibraryImport(Library, EntryPoint = "rados_aio_read", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int AioRead(nint ioctx, string oid, nint completion, byte* buffer, nuint length, ulong offset);
+
+    [LibraryImport(Library, EntryPoint = "rados_aio_get_return_value")]
+    public static partial int AioGetReturnValue(nint completion);
+
+    [LibraryImport(Library, EntryPoint = "rados_aio_release")]
+    public static partial void AioRelease(nint completion);
 }

@@ -106,22 +106,7 @@ internal sealed unsafe class NativePoolContext : IRbdPoolContext
         }
     }
 
-    public byte[]? ReadObject(string oid, int maximum)
-    {
-        using var use = new HandleUse(_handle);
-        var buffer = new byte[maximum];
-        fixed (byte* pointer = buffer)
-        {
-            int result = LibRados.Read(Io, oid, pointer, (nuint)maximum, 0);
-            if (result == -RbdException.ENOENT)
-            {
-                return null;
-            }
-
-            RbdException.Check(result, "rados_read");
-            return buffer[..result];
-        }
-    }
+    public Task<byte[]?> ReadObjectAsync(string oid, int maximum) => RadosAioRead.Start(_handle, oid, maximum);
 
     public bool CompareAndWriteObject(string oid, ReadOnlySpan<byte> expectedPrefix, ReadOnlySpan<byte> content)
     {
