@@ -9,7 +9,7 @@ public interface ICompareAndWriteDevice : IBlockDevice
 {
     /// <summary>
     /// Whether <see cref="CompareAndWriteAsync"/> accepts <c>[offset, offset + length)</c>. A device may accept only
-    /// some ranges (librbd before Ceph 17 only ranges within one 512-byte sector); callers handle the others their
+    /// some ranges (the librbd of Ceph 16 only a range within one 512-byte sector); callers handle the others their
     /// own way, knowing the device cannot make them atomic.
     /// </summary>
     /// <param name="offset">The byte offset of the range.</param>

@@ -21,7 +21,8 @@ namespace Targetd.Storage.Pools.Rbd;
 /// operation to the object holding the range, so it is atomic against every gateway and client of the image. The
 /// librbd of Ceph 16 (Pacific, Debian bookworm) accepts only a range within one 512-byte sector
 /// (ImageCompareAndWriteRequest::prune_object_extents answers EINVAL otherwise; a range across two objects, at a
-/// 4 MiB boundary, is one of those), so <see cref="CanCompareAndWrite"/> refuses the others and the SCSI layer
+/// 4 MiB boundary, is one of those): with 512-byte logical blocks a one-block COMPARE AND WRITE, what VMware's
+/// ATS and Linux send. <see cref="CanCompareAndWrite"/> refuses the others and the SCSI layer
 /// compares and writes them itself: those are atomic within one gateway only. Splitting the range into
 /// sector-sized compare-and-writes would not be atomic either, so it is not done.
 /// </para>
@@ -71,9 +72,12 @@ internal sealed class RbdBlockDevice : ICompareAndWriteDevice, ISharedDeviceStat
         return source.IsEmpty ? ValueTask.CompletedTask : new ValueTask(_image.WriteAsync(offset, source));
     }
 
-    /// <summary>Whether librbd takes the range: within one 512-byte sector, so within one object.</summary>
+    /// <summary>
+    /// Whether librbd takes the range: at most one 512-byte sector, so within one object. It must also start the
+    /// sector, which makes the mismatch offset librbd reports exact (see <see cref="CompareAndWriteAsync"/>).
+    /// </summary>
     public bool CanCompareAndWrite(long offset, int length) =>
-        offset >= 0 && length > 0 && (offset % CompareAndWriteSector) + length <= CompareAndWriteSector;
+        offset >= 0 && offset % CompareAndWriteSector == 0 && length is > 0 and <= CompareAndWriteSector;
 
     /// <inheritdoc/>
     public async ValueTask<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write, CancellationToken cancellationToken = default)
@@ -87,8 +91,11 @@ internal sealed class RbdBlockDevice : ICompareAndWriteDevice, ISharedDeviceStat
 
         long mismatch = await _image.CompareAndWriteAsync(offset, compare, write).ConfigureAwait(false);
 
-        // librbd reports the image offset of the first differing byte; the caller counts from its own offset.
-        return mismatch < 0 ? -1 : Math.Clamp(mismatch - offset, 0, write.Length - 1);
+        // The librbd of Ceph 16.2 reports the start of the object plus the offset within the compared bytes, not the
+        // image offset of the difference (at 8 MiB + 1040 a first byte differing reads 8 MiB). Objects, and the
+        // sector this range starts, begin on a multiple of 512 bytes, so the offset within the range is the
+        // remainder either way.
+        return mismatch < 0 ? -1 : Math.Min(mismatch % CompareAndWriteSector, write.Length - 1);
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)

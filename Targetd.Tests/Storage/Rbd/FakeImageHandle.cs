@@ -87,7 +87,9 @@ internal sealed class FakeImageHandle(FakeRados rados, FakeImage image) : IRbdIm
 
             mismatch = image.CompareAndWrite(offset, compare.Span, write.Span);
         });
-        return mismatch;
+
+        // As Ceph 16.2's librbd: the start of the 4 MiB object plus the offset within the range.
+        return mismatch < 0 ? -1 : mismatch - (offset % (4L << 20));
     }
 
     public Task DiscardAsync(long offset, long length) => RunAsync("rbd_aio_discard", () => image.Zero(offset, length));

@@ -96,7 +96,8 @@ internal static unsafe partial class LibRbd
 
     /// <summary>
     /// rbd_aio_compare_and_write: the completion returns -EILSEQ on a miscompare, with
-    /// <paramref name="mismatchOffset"/> set to the image offset of the first differing byte when it fires.
+    /// <paramref name="mismatchOffset"/> set before it fires (in Ceph 16.2 to the object's start plus the offset of
+    /// the first differing byte within the range).
     /// </summary>
     /// <remarks>Some librbd headers declare the return <c>ssize_t</c>: its low 32 bits, read here, hold the same 0 or -errno.</remarks>
     [LibraryImport(Library, EntryPoint = "rbd_aio_compare_and_write")]

@@ -35,7 +35,7 @@ internal sealed unsafe class RbdAioOperation
     public Task Task => _completion.Task;
 
     /// <summary>
-    /// What a compare-and-write came to: -1 when it wrote, otherwise the image offset of the first differing byte.
+    /// What a compare-and-write came to: -1 when it wrote, otherwise the mismatch offset librbd reported.
     /// </summary>
     public Task<long> Outcome => _completion.Task;
 
