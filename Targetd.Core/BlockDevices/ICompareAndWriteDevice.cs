@@ -30,6 +30,7 @@ public interface ICompareAndWriteDevice : IBlockDevice
     /// differing byte, counted from <paramref name="offset"/>, and nothing was written.
     /// </returns>
     /// <exception cref="ArgumentException">The lengths differ, or <see cref="CanCompareAndWrite"/> refuses the range.</exception>
+    /// <exception cref="NotSupportedException">The device is read-only.</exception>
     /// <exception cref="IOException">The device failed.</exception>
     ValueTask<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write, CancellationToken cancellationToken = default);
 }
