@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
+using Targetd.Core.BlockDevices;
 using Targetd.Iscsi.Scsi.Cdbs;
 
 namespace Targetd.Iscsi.Scsi;
@@ -9,7 +10,9 @@ namespace Targetd.Iscsi.Scsi;
 /// COMPARE AND WRITE (SBC-3 §5.2), ORWRITE(16) (SBC-3 §5.14) and PRE-FETCH(10)/(16) (SBC-3 §5.9, §5.10).
 /// The read-modify-write commands hold the device's read-modify-write lock (shared by every view of it) from the read to the write, so two of
 /// them on the same blocks never interleave ("the device server shall ... perform the compare and write operation
-/// as an uninterrupted series of actions", SBC-3 §5.2).
+/// as an uninterrupted series of actions", SBC-3 §5.2). COMPARE AND WRITE on a medium that is an
+/// <see cref="ICompareAndWriteDevice"/> is also one operation of the medium's storage, so it stays uninterrupted
+/// when other gateways serve the same storage; a range the medium does not accept is atomic within this process only.
 /// </content>
 internal sealed partial class ScsiLogicalUnit
 {
@@ -60,19 +63,21 @@ internal sealed partial class ScsiLogicalUnit
 
         var verify = request.DataOut[..length];
         var write = request.DataOut[length..];
-        byte[] medium = ArrayPool<byte>.Shared.Rent(length);
+        long offset = lba * BlockSize;
         await _device.ReadModifyWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Medium.ReadAsync(lba * BlockSize, medium.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            int differs = medium.AsSpan(0, length).CommonPrefixLength(verify.Span);
-            if (differs < length)
+            // A medium that compares and writes as one operation of its storage (an RBD image) makes the command
+            // atomic against every gateway serving it; the lock still orders it against ORWRITE and WRITE ATOMIC here.
+            long differs = Medium is ICompareAndWriteDevice device && device.CanCompareAndWrite(offset, length)
+                ? await device.CompareAndWriteAsync(offset, verify, write, cancellationToken).ConfigureAwait(false)
+                : await CompareThenWriteAsync(offset, verify, write, cancellationToken).ConfigureAwait(false);
+            if (differs >= 0)
             {
                 // MISCOMPARE with the offset of the first differing byte in INFORMATION; nothing is written.
                 return ScsiResult.Check(Sense.MiscompareDuringVerify((uint)differs));
             }
 
-            await Medium.WriteAsync(lba * BlockSize, write, cancellationToken).ConfigureAwait(false);
             if ((flags & 0x08) != 0)
             {
                 await Medium.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -81,10 +86,37 @@ internal sealed partial class ScsiLogicalUnit
         finally
         {
             _device.ReadModifyWrite.Release();
-            ArrayPool<byte>.Shared.Return(medium);
         }
 
         return ScsiResult.Good(2L * length);
+    }
+
+    /// <summary>
+    /// COMPARE AND WRITE in this process: reads the blocks, compares them with the verify instance and writes the
+    /// write instance when they match. Atomic only under the device's read-modify-write lock, so against this
+    /// process's commands and not another gateway's.
+    /// </summary>
+    /// <returns>-1 when it wrote; otherwise the offset of the first differing byte within the blocks.</returns>
+    private async ValueTask<long> CompareThenWriteAsync(long offset, ReadOnlyMemory<byte> verify, ReadOnlyMemory<byte> write, CancellationToken cancellationToken)
+    {
+        int length = verify.Length;
+        byte[] medium = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            await Medium.ReadAsync(offset, medium.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int differs = medium.AsSpan(0, length).CommonPrefixLength(verify.Span);
+            if (differs < length)
+            {
+                return differs;
+            }
+
+            await Medium.WriteAsync(offset, write, cancellationToken).ConfigureAwait(false);
+            return -1;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(medium);
+        }
     }
 
     private async ValueTask<ScsiResult> OrWriteAsync(ScsiRequest request, CancellationToken cancellationToken)

@@ -43,6 +43,17 @@ internal interface IRbdImage : IDisposable
     /// <summary>rbd_aio_write.</summary>
     Task WriteAsync(long offset, ReadOnlyMemory<byte> source);
 
+    /// <summary>
+    /// rbd_aio_compare_and_write: one RADOS operation (cmpext and write) on the object holding the range, atomic
+    /// against every client of the image. Pacific's librbd (Ceph 16) refuses with EINVAL a range that does not lie
+    /// within one 512-byte sector (and one stripe unit).
+    /// </summary>
+    /// <returns>
+    /// -1 when it wrote; otherwise the mismatch offset librbd reports with -EILSEQ: in Ceph 16.2 the start of the
+    /// object holding the range plus the offset of the first differing byte within the range.
+    /// </returns>
+    Task<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write);
+
     /// <summary>rbd_aio_discard.</summary>
     Task DiscardAsync(long offset, long length);
 

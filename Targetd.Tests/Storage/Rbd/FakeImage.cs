@@ -41,6 +41,22 @@ internal sealed class FakeImage(string name, string id, long size)
         }
     }
 
+    /// <summary>Compares and writes under the image's lock: -1 when written, else the image offset of the first difference.</summary>
+    public long CompareAndWrite(long offset, ReadOnlySpan<byte> compare, ReadOnlySpan<byte> source)
+    {
+        lock (this)
+        {
+            int same = Data.AsSpan((int)offset, compare.Length).CommonPrefixLength(compare);
+            if (same < compare.Length)
+            {
+                return offset + same;
+            }
+
+            Write(offset, source);
+            return -1;
+        }
+    }
+
     public void Zero(long offset, long length)
     {
         lock (this)

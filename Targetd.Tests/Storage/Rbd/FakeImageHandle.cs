@@ -74,6 +74,24 @@ internal sealed class FakeImageHandle(FakeRados rados, FakeImage image) : IRbdIm
 
     public Task WriteAsync(long offset, ReadOnlyMemory<byte> source) => RunAsync("rbd_aio_write", () => image.Write(offset, source.Span));
 
+    public async Task<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write)
+    {
+        long mismatch = -1;
+        await RunAsync("rbd_aio_compare_and_write", () =>
+        {
+            // As Ceph 16's librbd: one 512-byte sector at most.
+            if ((offset % FakeImage.Sector) + write.Length > FakeImage.Sector)
+            {
+                throw new RbdException("rbd_aio_compare_and_write", RbdException.EINVAL);
+            }
+
+            mismatch = image.CompareAndWrite(offset, compare.Span, write.Span);
+        });
+
+        // As Ceph 16.2's librbd: the start of the 4 MiB object plus the offset within the range.
+        return mismatch < 0 ? -1 : mismatch - (offset % (4L << 20));
+    }
+
     public Task DiscardAsync(long offset, long length) => RunAsync("rbd_aio_discard", () => image.Zero(offset, length));
 
     public Task WriteZeroesAsync(long offset, long length) => RunAsync("rbd_aio_write_zeroes", () => image.Zero(offset, length));

@@ -113,6 +113,38 @@ public sealed class RbdBlockDeviceTests
         (await write.Should().ThrowAsync<IOException>()).Which.Message.Should().Contain("rbd_aio_write").And.Contain("EIO");
     }
 
+    [TestCase(0, 512, true)]
+    [TestCase(3584, 512, true)]
+    [TestCase(1024, 100, true)]
+    [TestCase(0, 1024, false)]
+    [TestCase((4L << 20) - 512, 1024, false)]
+    [TestCase(256, 256, false)]
+    [TestCase(0, 0, false)]
+    public void Compare_and_write_takes_a_range_that_starts_a_sector_and_stays_within_it(long offset, int length, bool takes) =>
+        _device.CanCompareAndWrite(offset, length).Should().Be(takes);
+
+    [Test]
+    public async Task Compare_and_write_is_one_librbd_call_and_counts_the_mismatch_from_the_range()
+    {
+        var image = _rados.AddImage("large", 16L << 20);
+        await using var device = new RbdBlockDevice(new FakeImageHandle(_rados, image), 16L << 20, readOnly: false);
+        long offset = (12L << 20) + 4096;
+        await device.WriteAsync(offset, Enumerable.Repeat((byte)9, 512).ToArray());
+        var wrong = Enumerable.Repeat((byte)9, 512).ToArray();
+        wrong[37] = 0;
+        _rados.Calls.Clear();
+
+        long miscompare = await device.CompareAndWriteAsync(offset, wrong, new byte[512]);
+        long written = await device.CompareAndWriteAsync(offset, Enumerable.Repeat((byte)9, 512).ToArray(), Enumerable.Repeat((byte)2, 512).ToArray());
+        var refused = async () => await device.CompareAndWriteAsync(offset, new byte[1024], new byte[1024]);
+
+        miscompare.Should().Be(37, "librbd's object start (12 MiB) plus 37 is 37 bytes into the range");
+        written.Should().Be(-1);
+        image.Data.AsSpan((int)offset, 512).ToArray().Should().OnlyContain(b => b == 2);
+        await refused.Should().ThrowAsync<ArgumentException>();
+        _rados.Calls.Should().Equal("rbd_aio_compare_and_write", "rbd_aio_compare_and_write");
+    }
+
     [Test]
     public async Task Dispose_closes_the_image_once()
     {

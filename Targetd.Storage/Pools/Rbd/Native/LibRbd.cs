@@ -94,6 +94,15 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Library, EntryPoint = "rbd_aio_write_zeroes")]
     public static partial int AioWriteZeroes(nint image, ulong offset, nuint length, nint completion, int zeroFlags, int operationFlags);
 
+    /// <summary>
+    /// rbd_aio_compare_and_write: the completion returns -EILSEQ on a miscompare, with
+    /// <paramref name="mismatchOffset"/> set before it fires (in Ceph 16.2 to the object's start plus the offset of
+    /// the first differing byte within the range).
+    /// </summary>
+    /// <remarks>Some librbd headers declare the return <c>ssize_t</c>: its low 32 bits, read here, hold the same 0 or -errno.</remarks>
+    [LibraryImport(Library, EntryPoint = "rbd_aio_compare_and_write")]
+    public static partial int AioCompareAndWrite(nint image, ulong offset, nuint length, byte* compare, byte* buffer, nint completion, ulong* mismatchOffset, int operationFlags);
+
     [LibraryImport(Library, EntryPoint = "rbd_aio_flush")]
     public static partial int AioFlush(nint image, nint completion);
 }

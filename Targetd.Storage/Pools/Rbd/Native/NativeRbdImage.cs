@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Targetd.Storage.Pools.Rbd.Native;
 
-/// <summary>An open rbd_image_t: synchronous management calls and aio reads, writes, discards and flushes.</summary>
+/// <summary>An open rbd_image_t: synchronous management calls and aio reads, writes, compare-and-writes, discards and flushes.</summary>
 internal sealed unsafe class NativeRbdImage : IRbdImage
 {
     private readonly HandleUse _connection;
@@ -78,6 +78,18 @@ internal sealed unsafe class NativeRbdImage : IRbdImage
         return completion == 0
             ? operation.Task
             : operation.Submitted(LibRbd.AioWrite(Image, (ulong)offset, (nuint)source.Length, operation.Buffer, completion), completion);
+    }
+
+    public Task<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write)
+    {
+        var operation = RbdAioOperation.StartCompareAndWrite(compare.Pin(), write.Pin(), out nint completion);
+        if (completion != 0)
+        {
+            int submitted = LibRbd.AioCompareAndWrite(Image, (ulong)offset, (nuint)write.Length, operation.CompareBuffer, operation.Buffer, completion, operation.MismatchOffset, 0);
+            _ = operation.Submitted(submitted, completion);
+        }
+
+        return operation.Outcome;
     }
 
     public Task DiscardAsync(long offset, long length)

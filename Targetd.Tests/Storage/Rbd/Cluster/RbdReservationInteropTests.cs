@@ -13,8 +13,8 @@ namespace Targetd.Tests.Storage.Rbd.Cluster;
 [NonParallelizable]
 public sealed class RbdReservationInteropTests
 {
-    private const string A = "iqn.2024-01.net.targetd.test:initiator-1";
-    private const string B = "iqn.2024-01.net.targetd.test:initiator-2";
+    internal const string A = "iqn.2024-01.net.targetd.test:initiator-1";
+    internal const string B = "iqn.2024-01.net.targetd.test:initiator-2";
 
     private static string RbdYaml => RbdExportInteropTests.RbdYaml;
 
@@ -160,13 +160,15 @@ public sealed class RbdReservationInteropTests
         (await initiator.ExecuteAsync(0, Cdb.PersistentReserveOut(0x01, 0x01, 24), 24, false, ReservationDriver.Parameters(0xA11CE, 0))).Status.Should().Be(ScsiStatus.Good);
     }
 
-    private static async Task ExportAsync(TargetdProcess gateway, string volume)
+    /// <summary>Exports the volume through the gateway to both initiators, at LUN 0.</summary>
+    internal static async Task ExportAsync(TargetdProcess gateway, string volume)
     {
         await gateway.CallAsync("export_create", new { pool = "ceph", vol = volume, initiator_wwn = A, lun = 0 });
         await gateway.CallAsync("export_create", new { pool = "ceph", vol = volume, initiator_wwn = B, lun = 0 });
     }
 
-    private static async Task<TestInitiator> LoginAsync(TargetdProcess targetd, string initiatorName)
+    /// <summary>Logs the initiator in to the gateway's target.</summary>
+    internal static async Task<TestInitiator> LoginAsync(TargetdProcess targetd, string initiatorName)
     {
         var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, targetd.PortalPort));
         (await initiator.LoginAsync(TargetdProcess.TargetName, initiatorName)).Should().Be(0, "the login of " + initiatorName);
