@@ -5,8 +5,9 @@ namespace Targetd.Iscsi.Scsi.Reservations;
 /// <summary>
 /// Reservations a cluster holds for every gateway serving the logical unit (an RBD image from several gateways).
 /// Every command that may meet a reservation reads the state first (<see cref="RefreshAsync"/>) into a local mirror
-/// and is decided on that; a change reads the state, applies the command to a scratch copy and writes it back with
-/// compare-and-set, reading again when another gateway came first. Unit attentions and PREEMPT AND ABORT reach the
+/// and is decided on that (commands arriving together share one read, <see cref="CoalescedStateReads"/>); a change
+/// reads the state, applies the command to a scratch copy and writes it back with compare-and-set, reading again when
+/// another gateway came first. Unit attentions and PREEMPT AND ABORT reach the
 /// other gateways as events in the state, which each gateway acts on once, for its own I_T nexuses. When the state
 /// cannot be reached the command ends with NOT READY, LOGICAL UNIT COMMUNICATION FAILURE rather than being decided
 /// on what was last seen. Where the cluster can announce changes (<see cref="ISharedDeviceStateWatch"/>), a change that
@@ -30,6 +31,7 @@ internal sealed class ClusterReservationStore : IReservationStore
 
     private readonly ISharedDeviceState _shared;
     private readonly ISharedDeviceStateWatch? _watch;
+    private readonly CoalescedStateReads _reads;
     private readonly ReservationState _mirror;
     private readonly Lock _gate = new();
     private static readonly string ProcessPart = Guid.NewGuid().ToString("N")[..12];
@@ -45,6 +47,7 @@ internal sealed class ClusterReservationStore : IReservationStore
         _shared = shared;
         Gateway = gateway;
         _mirror = new ReservationState(new PortAttentions(), file: null, persistent: true);
+        _reads = new CoalescedStateReads(shared);
         if (shared is ISharedDeviceStateWatch watch)
         {
             _watch = watch;
@@ -70,7 +73,7 @@ internal sealed class ClusterReservationStore : IReservationStore
     {
         try
         {
-            var value = await _shared.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+            var value = await _reads.ReadAsync(cancellationToken).ConfigureAwait(false);
             await AdoptAsync(value.Sequence, ClusterReservationCodec.Decode(value.Content)).ConfigureAwait(false);
             return null;
         }
