@@ -17,6 +17,13 @@ public interface ICompareAndWriteDevice : IBlockDevice
     bool CanCompareAndWrite(long offset, int length);
 
     /// <summary>
+    /// The length in bytes of the longest range the device accepts wherever the range starts on a multiple of it
+    /// (512 for the librbd of Ceph 16). SCSI reports the MAXIMUM COMPARE AND WRITE LENGTH from it, so that every
+    /// COMPARE AND WRITE an initiator may send is one operation of the device.
+    /// </summary>
+    int CompareAndWriteLength { get; }
+
+    /// <summary>
     /// Compares <paramref name="compare"/> with the device's bytes at <paramref name="offset"/> and, only if every
     /// byte matches, writes <paramref name="write"/> there, as one operation no other writer of the device can come
     /// between.

@@ -16,8 +16,18 @@ namespace Targetd.Iscsi.Scsi;
 /// </content>
 internal sealed partial class ScsiLogicalUnit
 {
-    /// <summary>The MAXIMUM COMPARE AND WRITE LENGTH reported in the Block Limits VPD page, in blocks.</summary>
+    /// <summary>The largest MAXIMUM COMPARE AND WRITE LENGTH reported in the Block Limits VPD page, in blocks.</summary>
     internal const int MaxCompareAndWriteBlocks = 255;
+
+    /// <summary>
+    /// The MAXIMUM COMPARE AND WRITE LENGTH of this unit, in blocks: what a medium that compares and writes itself
+    /// accepts (so every COMPARE AND WRITE is atomic across the gateways serving it; LIO reports 1 block too), else
+    /// <see cref="MaxCompareAndWriteBlocks"/>.
+    /// </summary>
+    internal int CompareAndWriteBlocks =>
+        Medium is ICompareAndWriteDevice { CompareAndWriteLength: var bytes } && bytes >= BlockSize
+            ? Math.Min(MaxCompareAndWriteBlocks, bytes / BlockSize)
+            : MaxCompareAndWriteBlocks;
 
     private async ValueTask<ScsiResult> CompareAndWriteAsync(ScsiRequest request, CancellationToken cancellationToken)
     {
@@ -31,8 +41,9 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.InvalidFieldInCdb(1, 7)); // WRPROTECT: no protection information
         }
 
-        if (blocks > MaxCompareAndWriteBlocks)
+        if (blocks > CompareAndWriteBlocks)
         {
+            // SBC-3 §5.2: more blocks than the MAXIMUM COMPARE AND WRITE LENGTH is an invalid field in the CDB.
             return ScsiResult.Check(Sense.InvalidFieldInCdb(13));
         }
 

@@ -103,7 +103,7 @@ internal sealed partial class ScsiLogicalUnit
     {
         var body = new byte[0x3C];
         body[0] = 0x00; // WSNZ clear: a WRITE SAME of zero blocks runs to the end of the medium
-        body[5 - 4] = MaxCompareAndWriteBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
+        body[5 - 4] = (byte)CompareAndWriteBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(8 - 4), (uint)MaxTransferBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(12 - 4), (uint)Math.Max(1, (1024 * 1024) / BlockSize));
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(20 - 4), (uint)MaxTransferBlocks);

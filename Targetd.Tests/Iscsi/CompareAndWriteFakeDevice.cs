@@ -23,6 +23,9 @@ internal sealed class CompareAndWriteFakeDevice(Func<long, int, bool> takesRange
 
     public bool IsThin => false;
 
+    /// <summary>What the device declares it takes wherever aligned; 0 declares nothing (the unit keeps its own limit).</summary>
+    public int CompareAndWriteLength { get; init; }
+
     public bool CanCompareAndWrite(long offset, int length) => TakesRange(offset, length);
 
     public async ValueTask<long> CompareAndWriteAsync(long offset, ReadOnlyMemory<byte> compare, ReadOnlyMemory<byte> write, CancellationToken cancellationToken = default)

@@ -91,6 +91,37 @@ public sealed class ScsiCompareAndWriteDeviceTests
         device.Calls.Should().BeEmpty();
     }
 
+    [TestCase(512, 1)]
+    [TestCase(4096, 8)]
+    [TestCase(1 << 20, 255)]
+    [TestCase(0, 255)]
+    public async Task Block_limits_report_as_many_blocks_as_the_device_compares_and_writes_itself(int deviceLength, int reportedBlocks)
+    {
+        var device = new CompareAndWriteFakeDevice((_, length) => length <= deviceLength) { CompareAndWriteLength = deviceLength };
+        var data = new byte[64];
+
+        var result = await Unit(device).ExecuteAsync(new ScsiRequest(Cdb.Inquiry(true, 0xB0), 1, Array.Empty<byte>(), data), CancellationToken.None);
+
+        result.Status.Should().Be(ScsiStatus.Good);
+        data[5].Should().Be((byte)reportedBlocks, "MAXIMUM COMPARE AND WRITE LENGTH");
+    }
+
+    [Test]
+    public async Task More_blocks_than_the_device_compares_and_writes_itself_are_an_invalid_field_and_change_nothing()
+    {
+        var device = new CompareAndWriteFakeDevice((_, length) => length <= Block) { CompareAndWriteLength = Block };
+        await device.WriteAsync(4 * Block, Filled(2 * Block, 0x11));
+        device.Calls.Clear();
+
+        var result = await RunAsync(Unit(device), Cdb.CompareAndWrite(4, 2), [.. Filled(2 * Block, 0x11), .. Filled(2 * Block, 0x22)]);
+
+        result.Status.Should().Be(ScsiStatus.CheckCondition);
+        result.Sense!.Value.Key.Should().Be(SenseKey.IllegalRequest);
+        result.Sense!.Value.Asc.Should().Be(0x24, "INVALID FIELD IN CDB: NUMBER OF LOGICAL BLOCKS exceeds the reported maximum");
+        device.Calls.Should().BeEmpty();
+        (await ReadAsync(device, 4, 2)).Should().OnlyContain(b => b == 0x11);
+    }
+
     private static CompareAndWriteFakeDevice Device() => new((_, _) => true);
 
     private static ScsiLogicalUnit Unit(CompareAndWriteFakeDevice device) => new(device, "iqn.2024-01.net.targetd.test:disk", 0);

@@ -76,6 +76,9 @@ internal sealed class RbdBlockDevice : ICompareAndWriteDevice, ISharedDeviceStat
     /// Whether librbd takes the range: at most one 512-byte sector, so within one object. It must also start the
     /// sector, which makes the mismatch offset librbd reports exact (see <see cref="CompareAndWriteAsync"/>).
     /// </summary>
+    public int CompareAndWriteLength => CompareAndWriteSector;
+
+    /// <inheritdoc/>
     public bool CanCompareAndWrite(long offset, int length) =>
         offset >= 0 && offset % CompareAndWriteSector == 0 && length is > 0 and <= CompareAndWriteSector;
 

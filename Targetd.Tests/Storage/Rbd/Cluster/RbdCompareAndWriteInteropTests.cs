@@ -123,28 +123,26 @@ public sealed class RbdCompareAndWriteInteropTests
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task A_compare_and_write_across_a_4_MiB_object_boundary_is_done_by_the_gateway_itself()
+    public async Task The_gateway_reports_and_keeps_the_one_block_librbd_compares_and_writes()
     {
-        var folder = Directory.CreateTempSubdirectory("targetd-rbd-caw-boundary-");
+        var folder = Directory.CreateTempSubdirectory("targetd-rbd-caw-limit-");
         try
         {
             await using var targetd = await TargetdProcess.StartAsync(folder.FullName, RbdExportInteropTests.RbdYaml);
-            await targetd.CallAsync("vol_create", new { pool = "ceph", name = "caw-boundary", size = 16L << 20 });
-            await targetd.CallAsync("export_create", new { pool = "ceph", vol = "caw-boundary", initiator_wwn = A, lun = 0 });
+            await targetd.CallAsync("vol_create", new { pool = "ceph", name = "caw-limit", size = 16L << 20 });
+            await targetd.CallAsync("export_create", new { pool = "ceph", vol = "caw-limit", initiator_wwn = A, lun = 0 });
             await using var a = await RbdReservationInteropTests.LoginAsync(targetd, A);
             await a.ClearUnitAttentionsAsync(0);
             const ulong lba = ((4L << 20) / Block) - 1; // the last block of the first object and the first of the second
-            var written = Filled(2 * Block, 0x3C);
 
-            var good = await a.ExecuteAsync(0, Cdb.CompareAndWrite(lba, 2), 4 * Block, false, [.. new byte[2 * Block], .. written]);
-            var miscompare = await a.ExecuteAsync(0, Cdb.CompareAndWrite(lba, 2), 4 * Block, false, [.. written[..Block], .. new byte[Block], .. new byte[2 * Block]]);
+            var limits = await a.ExecuteAsync(0, Cdb.Inquiry(true, 0xB0), 64, true);
+            var twoBlocks = await a.ExecuteAsync(0, Cdb.CompareAndWrite(lba, 2), 4 * Block, false, [.. new byte[2 * Block], .. Filled(2 * Block, 0x3C)]);
             var back = await a.ExecuteAsync(0, Cdb.Read16(lba, 2), 2 * Block, true);
 
-            good.Status.Should().Be(ScsiStatus.Good, "librbd refuses the range, so the gateway reads, compares and writes it under its own lock");
-            miscompare.Status.Should().Be(ScsiStatus.CheckCondition);
-            (miscompare.Sense[2] & 0x0F).Should().Be(0x0E);
-            BinaryPrimitives.ReadUInt32BigEndian(miscompare.Sense.AsSpan(3)).Should().Be(Block, "the first difference is the first byte of the second block");
-            back.Data.Should().Equal(written);
+            limits.Data[5].Should().Be(1, "MAXIMUM COMPARE AND WRITE LENGTH: what librbd compares and writes in one operation");
+            twoBlocks.Status.Should().Be(ScsiStatus.CheckCondition, "a longer COMPARE AND WRITE could not be atomic across gateways");
+            (twoBlocks.SenseKey, twoBlocks.Asc).Should().Be(((byte)0x05, (byte)0x24), "ILLEGAL REQUEST, INVALID FIELD IN CDB");
+            back.Data.Should().OnlyContain(x => x == 0, "nothing was written");
         }
         finally
         {
