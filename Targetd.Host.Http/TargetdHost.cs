@@ -105,7 +105,7 @@ internal static partial class TargetdHost
             service = await TargetdService.StartAsync(new TargetdServiceOptions
             {
                 TargetName = config.TargetName,
-                TargetPort = new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")),
+                TargetPort = new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")) { PortGroups = config.PortGroups },
                 BlockPools = pools,
                 FsPools = fsPools,
                 Nfs = nfs,
