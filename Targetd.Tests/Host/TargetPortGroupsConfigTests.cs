@@ -6,14 +6,6 @@ namespace Targetd.Tests.Host;
 /// <summary><c>target_port_group</c>, <c>target_port_groups</c> and <c>alua_optimized</c> in targetd.yaml.</summary>
 public sealed class TargetPortGroupsConfigTests
 {
-    private DirectoryInfo _folder = null!;
-
-    [SetUp]
-    public void SetUp() => _folder = Directory.CreateTempSubdirectory("targetd-alua-");
-
-    [TearDown]
-    public void TearDown() => _folder.Delete(recursive: true);
-
     [Test]
     public void Without_the_keys_the_gateway_is_group_1_alone_and_spreads()
     {
@@ -61,10 +53,17 @@ public sealed class TargetPortGroupsConfigTests
         TargetdConfigCheck.Summary("targetd.yaml", config).Should().Contain("target_port_group: 2, target_port_groups: 1, 2, alua_optimized: spread");
     }
 
-    private TargetdConfig LoadYaml(string yaml)
+    private static TargetdConfig LoadYaml(string yaml)
     {
-        string path = Path.Combine(_folder.FullName, "targetd.yaml");
-        File.WriteAllText(path, "password: secret\n" + yaml);
-        return TargetdConfigLoader.Load(path, null);
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "password: secret\n" + yaml);
+            return TargetdConfigLoader.Load(path, null);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
