@@ -1,4 +1,3 @@
-using System.Net;
 using Targetd.Iscsi.Scsi;
 using Targetd.Tests.Iscsi;
 using Targetd.Tests.Support;
@@ -18,12 +17,11 @@ public sealed class RbdAluaInteropTests
     [CancelAfter(240_000)]
     public async Task Both_gateways_report_both_groups_with_the_same_owner_and_each_names_its_own_port()
     {
-        var folderA = Directory.CreateTempSubdirectory("targetd-rbd-alua-a-");
-        var folderB = Directory.CreateTempSubdirectory("targetd-rbd-alua-b-");
+        var gateways = Directory.CreateTempSubdirectory("targetd-rbd-alua-");
         try
         {
-            await using var one = await TargetdProcess.StartAsync(folderA.FullName, Yaml(1));
-            await using var two = await TargetdProcess.StartAsync(folderB.FullName, Yaml(2));
+            await using var one = await TargetdProcess.StartAsync(gateways.CreateSubdirectory("one").FullName, Yaml(1));
+            await using var two = await TargetdProcess.StartAsync(gateways.CreateSubdirectory("two").FullName, Yaml(2));
             for (int lun = 0; lun < Volumes.Length; lun++)
             {
                 await one.CallAsync("vol_create", new { pool = "ceph", name = Volumes[lun], size = 8L << 20 });
@@ -31,8 +29,8 @@ public sealed class RbdAluaInteropTests
                 await two.CallAsync("export_create", new { pool = "ceph", vol = Volumes[lun], initiator_wwn = Initiator, lun });
             }
 
-            await using var a = await LoginAsync(one);
-            await using var b = await LoginAsync(two);
+            await using var a = await RbdReservationInteropTests.LoginAsync(one, Initiator);
+            await using var b = await RbdReservationInteropTests.LoginAsync(two, Initiator);
             var owners = new List<int>();
             for (int lun = 0; lun < Volumes.Length; lun++)
             {
@@ -69,8 +67,7 @@ public sealed class RbdAluaInteropTests
         }
         finally
         {
-            folderA.Delete(recursive: true);
-            folderB.Delete(recursive: true);
+            gateways.Delete(recursive: true);
         }
     }
 
@@ -80,13 +77,6 @@ public sealed class RbdAluaInteropTests
         target_port_groups: [1, 2]
         alua_optimized: spread
         """;
-
-    private static async Task<TestInitiator> LoginAsync(TargetdProcess targetd)
-    {
-        var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, targetd.PortalPort));
-        (await initiator.LoginAsync(TargetdProcess.TargetName, Initiator)).Should().Be(0);
-        return initiator;
-    }
 
     private static async Task<byte[]> ReportAsync(TestInitiator initiator, int lun)
     {

@@ -104,7 +104,8 @@ public sealed class RbdReservationInteropTests
         await gateway.CallAsync("export_create", new { pool = "ceph", vol = volume, initiator_wwn = B, lun = 0 });
     }
 
-    private static async Task<TestInitiator> LoginAsync(TargetdProcess targetd, string initiatorName)
+    /// <summary>A session of <paramref name="initiatorName"/> logged in to the gateway's target.</summary>
+    internal static async Task<TestInitiator> LoginAsync(TargetdProcess targetd, string initiatorName)
     {
         var initiator = await TestInitiator.ConnectAsync(new IPEndPoint(IPAddress.Loopback, targetd.PortalPort));
         (await initiator.LoginAsync(TargetdProcess.TargetName, initiatorName)).Should().Be(0, "the login of " + initiatorName);
