@@ -70,6 +70,6 @@ internal static class CommandLine
             return 0;
         }
 
-        return await TargetdHost.RunAsync(config, error).ConfigureAwait(false);
+        return await TargetdHost.RunAsync(config, path, error).ConfigureAwait(false);
     }
 }

@@ -5,7 +5,7 @@ namespace Targetd.Host.Http;
 /// <summary>
 /// targetd.yaml: targetd's keys with their defaults, plus <c>listen_address</c>, <c>port</c>, <c>state_file</c>,
 /// <c>image_pools</c>, <c>backing_roots</c>, <c>rbd_pools</c>, <c>dir_fs_pools</c>, <c>nfs_exports_file</c>, <c>metrics_address</c>, <c>log_format</c>, the
-/// iSCSI connection timeouts and the iSCSI limits.
+/// iSCSI connection timeouts, the iSCSI limits and the target port groups.
 /// </summary>
 internal sealed record TargetdConfig
 {
@@ -52,6 +52,12 @@ internal sealed record TargetdConfig
     /// <c>buffer_budget_mib</c>, <c>max_sessions_per_target</c>, <c>max_sessions_per_initiator</c>, <c>max_connections_per_portal</c>).
     /// </summary>
     public Iscsi.IscsiLimits IscsiLimits { get; init; } = Iscsi.IscsiLimits.Default;
+
+    /// <summary>
+    /// Implicit ALUA across gateways (<c>target_port_group</c>, <c>target_port_groups</c>, <c>alua_optimized</c>): this
+    /// gateway's group, every gateway's group serving the RBD volumes, and how each volume's optimized group is chosen.
+    /// </summary>
+    public Iscsi.Scsi.TargetPortGroupSettings PortGroups { get; init; } = Iscsi.Scsi.TargetPortGroupSettings.Default;
 
     public string LogLevel { get; init; } = "info";
 

@@ -31,6 +31,7 @@ internal static class TargetdConfigCheck
         $"target_name: {config.TargetName}",
         $"portal_addresses: {string.Join(", ", config.PortalAddresses)}",
         $"iscsi limits: {config.IscsiLimits.Describe()}",
+        $"target_port_group: {config.PortGroups.LocalGroup}, target_port_groups: {string.Join(", ", config.PortGroups.SharedGroups)}, alua_optimized: {(config.PortGroups.Rule == Iscsi.Scsi.AluaOptimizedRule.First ? "first" : "spread")}",
         $"block pools: {Names(config.ZfsBlockPools.Concat(config.BlockPools).Concat(config.ImagePools.Keys).Concat(config.RbdPools.Keys))}{(config.ZfsBlockPools.Count > 0 || config.ZfsFsPools.Count > 0 ? $" (zfs_enable_copy: {(config.ZfsEnableCopy ? "true" : "false")})" : string.Empty)}",
         $"backing_roots: {(config.BackingRoots.Count == 0 ? "(none: image chains stay in their pool's folder)" : string.Join(", ", config.BackingRoots))}",
         $"fs pools: {Names(config.ZfsFsPools.Select(p => $"{p.Key} (zfs {p.Value})").Concat(config.FsPools).Concat(config.DirFsPools))}",

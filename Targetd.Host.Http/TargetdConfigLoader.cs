@@ -125,6 +125,7 @@ internal static class TargetdConfigLoader
                 Seconds(values, "nopin_timeout") ?? config.IscsiTimeouts.NopInInterval,
                 Seconds(values, "nopin_response_timeout") ?? config.IscsiTimeouts.NopInResponse),
             IscsiLimits = Limits(values),
+            PortGroups = PortGroups(values),
             LogLevel = Scalar(values, "log_level") ?? config.LogLevel,
             Ssl = Bool(values, "ssl") ?? false,
             SslCert = Path.GetFullPath(Scalar(values, "ssl_cert") ?? config.SslCert, baseFolder),
@@ -249,6 +250,40 @@ internal static class TargetdConfigLoader
 
         return limits;
     }
+
+    /// <summary>
+    /// <c>target_port_group</c> (1–65535, default 1), <c>target_port_groups</c> (default: the one group; must list it,
+    /// each once) and <c>alua_optimized</c> (<c>first</c> or <c>spread</c>, default <c>spread</c>).
+    /// </summary>
+    private static Iscsi.Scsi.TargetPortGroupSettings PortGroups(Dictionary<string, YamlNode> values)
+    {
+        var defaults = Iscsi.Scsi.TargetPortGroupSettings.Default;
+        ushort local = Scalar(values, "target_port_group") is { } value ? GroupId("target_port_group", value) : defaults.LocalGroup;
+        List<ushort> groups = values.ContainsKey("target_port_groups") ? [.. List(values, "target_port_groups").Select(g => GroupId("target_port_groups", g))] : [local];
+        if (groups.GroupBy(g => g).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"target_port_groups: group {twice.Key} is listed twice");
+        }
+
+        if (!groups.Contains(local))
+        {
+            throw new ArgumentException($"target_port_groups: must list this gateway's target_port_group {local}");
+        }
+
+        var rule = Scalar(values, "alua_optimized") switch
+        {
+            null => defaults.Rule,
+            "first" => Iscsi.Scsi.AluaOptimizedRule.First,
+            "spread" => Iscsi.Scsi.AluaOptimizedRule.Spread,
+            var other => throw new ArgumentException($"alua_optimized: '{other}' is not first or spread"),
+        };
+        return new(local, groups, rule);
+    }
+
+    private static ushort GroupId(string key, string value) =>
+        ushort.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out ushort id) && id > 0
+            ? id
+            : throw new ArgumentException($"{key}: '{value}' is not a target port group id (1 to 65535)");
 
     private static TimeSpan? Seconds(Dictionary<string, YamlNode> values, string key) =>
         Scalar(values, key) is { } value ? Iscsi.ConnectionTimeouts.ParseSeconds(key, value) : null;

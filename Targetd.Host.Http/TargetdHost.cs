@@ -14,7 +14,7 @@ namespace Targetd.Host.Http;
 /// <summary>Composes targetd: configuration, pools, the iSCSI portals and the HTTP(S) listener.</summary>
 internal static partial class TargetdHost
 {
-    public static async Task<int> RunAsync(TargetdConfig config, TextWriter error)
+    public static async Task<int> RunAsync(TargetdConfig config, string configPath, TextWriter error)
     {
         X509Certificate2? certificate = null;
         if (config.Ssl)
@@ -99,13 +99,14 @@ internal static partial class TargetdHost
         });
 
         var registry = new IscsiTargetRegistry { Limits = config.IscsiLimits };
+        var targetPort = new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")) { PortGroups = config.PortGroups };
         TargetdService service;
         try
         {
             service = await TargetdService.StartAsync(new TargetdServiceOptions
             {
                 TargetName = config.TargetName,
-                TargetPort = new IscsiTargetPort(registry, config.StateFile is null ? null : Path.Combine(Path.GetDirectoryName(config.StateFile)!, "reservations")),
+                TargetPort = targetPort,
                 BlockPools = pools,
                 FsPools = fsPools,
                 Nfs = nfs,
@@ -126,6 +127,7 @@ internal static partial class TargetdHost
         builder.Services.AddSingleton(new FailedLoginThrottle(TimeSpan.FromSeconds(2)));
         builder.Services.AddSingleton<TargetRpcEndpoint>();
         await using var app = builder.Build();
+        using var reload = new PortGroupsReload(configPath, targetPort, app.Logger);
         try
         {
             foreach (string failure in await nfs.RestoreAsync().ConfigureAwait(false))

@@ -21,6 +21,28 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reserv
     private readonly Lock _gate = new();
     private readonly Dictionary<IBlockDevice, (ScsiDevice Device, int Views)> _devices = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<(string Target, string? Initiator, int Lun), IBlockDevice> _views = [];
+    private TargetPortGroupSettings _portGroups = TargetPortGroupSettings.Default;
+
+    /// <summary>
+    /// This gateway's target port groups (implicit ALUA, SPC-4 §5.16), which every device it registers reports. Setting
+    /// them again (a reload) applies them to the devices mapped now: those whose access states change announce it.
+    /// </summary>
+    public TargetPortGroupSettings PortGroups
+    {
+        get => _portGroups;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (_gate)
+            {
+                _portGroups = value;
+                foreach (var (device, _) in _devices.Values)
+                {
+                    device.ApplyPortGroups(value);
+                }
+            }
+        }
+    }
 
     /// <inheritdoc />
     public bool HasTarget(string targetName) => registry.TryGet(targetName, out _);
@@ -114,7 +136,7 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reserv
                 throw new InvalidOperationException($"The device is already mapped with serial {known.Device.Identity.Serial}, not {serial}.");
             }
 
-            var scsi = known.Views > 0 ? known.Device : new ScsiDevice(device, serial, reservationsDirectory);
+            var scsi = known.Views > 0 ? known.Device : NewDevice(device, serial);
             map(target, scsi);
             _devices[device] = (scsi, known.Views + 1);
             _views[(target.Name, initiatorName?.ToUpperInvariant(), lun)] = device;
@@ -138,6 +160,13 @@ public sealed class IscsiTargetPort(IscsiTargetRegistry registry, string? reserv
             Forget((target.Name, initiatorName?.ToUpperInvariant(), lun));
             return true;
         }
+    }
+
+    private ScsiDevice NewDevice(IBlockDevice medium, string serial)
+    {
+        var scsi = new ScsiDevice(medium, serial, reservationsDirectory);
+        scsi.ApplyPortGroups(_portGroups);
+        return scsi;
     }
 
     /// <summary>Drops one view; the device goes with its last view. Called under the gate.</summary>

@@ -22,6 +22,7 @@ public sealed class ScsiDevice
     private int _sanitizing;
     private volatile bool _sanitizeFailed;
     private long _blockCount;
+    private TargetPortGroups _portGroups;
 
     /// <param name="medium">The backing block device; the SCSI device does not dispose it.</param>
     /// <param name="serial">The unit serial number from which every designator derives (a volume's uuid, say).</param>
@@ -40,6 +41,7 @@ public sealed class ScsiDevice
         Medium = medium;
         _blockCount = medium.Length / medium.LogicalBlockSize;
         Identity = ScsiDeviceIdentity.FromSerial(serial);
+        _portGroups = TargetPortGroupSettings.Default.For(Identity, medium is ISharedDeviceState);
         if (medium is ISharedDeviceState shared)
         {
             // A device several gateways serve keeps its reservations where they all read them.
@@ -64,6 +66,9 @@ public sealed class ScsiDevice
     public long BlockCount => Interlocked.Read(ref _blockCount);
 
     internal IReservationStore Reservations { get; }
+
+    /// <summary>The target port groups the device reports through this gateway and their access states (SPC-4 §5.16).</summary>
+    internal TargetPortGroups PortGroups => Volatile.Read(ref _portGroups);
 
     /// <summary>Serialises the read-modify-write commands (COMPARE AND WRITE, ORWRITE, WRITE ATOMIC) on the device.</summary>
     internal SemaphoreSlim ReadModifyWrite { get; } = new(1, 1);
@@ -120,6 +125,27 @@ public sealed class ScsiDevice
         }
 
         Reservations.Attentions.Establish(Reservations.AttachedPorts(), Sense.CapacityDataHasChanged());
+        return true;
+    }
+
+    /// <summary>
+    /// Takes this gateway's target port group settings (<see cref="TargetPortGroupSettings.Default"/> until then): a
+    /// medium that is an <see cref="ISharedDeviceState"/> reports every shared group, others only the local one. When
+    /// the groups or their access states change, every I_T nexus attached to the device, through any view, gets
+    /// ASYMMETRIC ACCESS STATE CHANGED (2Ah/06h; SPC-4 §5.16.2.4: "the device server shall establish a unit attention
+    /// condition for the initiator port associated with every I_T nexus").
+    /// </summary>
+    /// <returns>Whether the reported groups or access states changed.</returns>
+    public bool ApplyPortGroups(TargetPortGroupSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var groups = settings.For(Identity, Medium is ISharedDeviceState);
+        if (Interlocked.Exchange(ref _portGroups, groups).SameStates(groups))
+        {
+            return false;
+        }
+
+        Reservations.Attentions.Establish(Reservations.AttachedPorts(), Sense.AsymmetricAccessStateChanged());
         return true;
     }
 

@@ -61,7 +61,7 @@ internal sealed partial class ScsiLogicalUnit
         Row(ScsiOpcode.ServiceActionIn16, ScsiCommandTable.ReadCapacity16, "9E 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, None, static (u, r, c) => u.ServiceActionInAsync(r, c)),
         Row(ScsiOpcode.ServiceActionIn16, ScsiCommandTable.GetLbaStatus, "9E 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, None, static (u, r, c) => u.ServiceActionInAsync(r, c)),
         Row(ScsiOpcode.ReportLuns, null, "A0 00 FF 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, Diagnostic, static (u, r, _) => Done(u.ReportLuns(r))),
-        Row(ScsiOpcode.MaintenanceIn, ScsiCommandTable.ReportTargetPortGroups, "A3 E0 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, AllowedUnderReserve, static (_, r, _) => Done(TargetPortGroups.Report(r))),
+        Row(ScsiOpcode.MaintenanceIn, ScsiCommandTable.ReportTargetPortGroups, "A3 E0 00 00 00 00 FF FF FF FF 00 00", CommandAccess.Allowed, AllowedUnderReserve, static (u, r, _) => Done(u._device.PortGroups.Report(r))),
         Row(ScsiOpcode.MaintenanceIn, ScsiCommandTable.ReportSupportedOperationCodes, "A3 00 87 FF FF FF FF FF FF FF 00 00", CommandAccess.Allowed, None, static (_, r, _) => Done(ScsiSupportedOperationCodes.Report(r))),
         Row(ScsiOpcode.Read12, null, "A8 F8 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Read, Reads, static (u, r, c) => u.ReadAsync(r, c)),
         Row(ScsiOpcode.Write12, null, "AA F8 FF FF FF FF FF FF FF FF 00 00", CommandAccess.Write, ChangesMedium, static (u, r, c) => u.WriteAsync(r, c)),

@@ -78,7 +78,7 @@ internal sealed partial class ScsiLogicalUnit
     /// <summary>
     /// Device Identification designators (SPC-4 §7.8.6): NAA 6 (IEEE Registered Extended, §7.8.6.6.5) and T10 vendor
     /// ID, both for the logical unit and both from the device's identity, so every view reports the same; then the
-    /// relative target port and target port group of the port the command came through (<see cref="TargetPortGroups"/>).
+    /// relative target port and target port group of this gateway, the port every command comes through (<see cref="TargetPortGroups"/>).
     /// </summary>
     private byte[] DeviceIdentification()
     {
@@ -94,7 +94,7 @@ internal sealed partial class ScsiLogicalUnit
         body[t10At + 1] = 0x01; // association: logical unit; designator type: T10 vendor ID
         body[t10At + 3] = (byte)t10.Length;
         t10.CopyTo(body, t10At + 4);
-        TargetPortGroups.WriteDesignators(body.AsSpan(t10At + 4 + t10.Length));
+        _device.PortGroups.WriteDesignators(body.AsSpan(t10At + 4 + t10.Length));
         return body;
     }
 

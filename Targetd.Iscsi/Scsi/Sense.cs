@@ -47,6 +47,9 @@ internal static class Sense
     /// <summary>UNIT ATTENTION, MODE PARAMETERS CHANGED (2Ah/01h): another initiator changed a mode page.</summary>
     public static SenseData ModeParametersChanged() => UnitAttention(0x2A, 0x01);
 
+    /// <summary>UNIT ATTENTION, ASYMMETRIC ACCESS STATE CHANGED (2Ah/06h; SPC-4 §5.16.2.4).</summary>
+    public static SenseData AsymmetricAccessStateChanged() => UnitAttention(0x2A, 0x06);
+
     /// <summary>UNIT ATTENTION, CAPACITY DATA HAS CHANGED (2Ah/09h).</summary>
     public static SenseData CapacityDataHasChanged() => UnitAttention(0x2A, 0x09);
 

@@ -71,7 +71,7 @@ public sealed partial class MultipathKernelGuestTests
     }
 
     /// <summary>Writes 4 MiB of random data at a round's offset through the map and returns its checksum.</summary>
-    private static async Task<string> WriteAsync(Support.KernelGuest guest, int round) =>
+    internal static async Task<string> WriteAsync(Support.KernelGuest guest, int round) =>
         await guest.RunOkAsync($"""
             set -e
             head -c 4194304 /dev/urandom > /tmp/mp.bin
@@ -79,11 +79,11 @@ public sealed partial class MultipathKernelGuestTests
             sha256sum < /tmp/mp.bin
             """, TimeSpan.FromMinutes(2));
 
-    private static async Task<string> ReadAsync(Support.KernelGuest guest, int round) =>
+    internal static async Task<string> ReadAsync(Support.KernelGuest guest, int round) =>
         await guest.RunOkAsync($"dd if=/dev/mapper/mpatha bs=1M skip={round * 8} count=4 iflag=direct 2>/dev/null | sha256sum", TimeSpan.FromMinutes(2));
 
     /// <summary>Waits (up to 90 s) until the map has this many active paths, and returns <c>multipath -ll</c>.</summary>
-    private static async Task<string> WaitForPathsAsync(Support.KernelGuest guest, int active)
+    internal static async Task<string> WaitForPathsAsync(Support.KernelGuest guest, int active)
     {
         string map = string.Empty;
         for (int i = 0; i < 90; i++)

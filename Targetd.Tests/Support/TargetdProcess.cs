@@ -21,6 +21,9 @@ internal sealed class TargetdProcess : IAsyncDisposable
 
     public int PortalPort { get; }
 
+    /// <summary>The daemon's process id, for signals.</summary>
+    public int ProcessId => _process.Id;
+
     public TargetdRpcClient Rpc => new(new Uri($"http://127.0.0.1:{Port}/"));
 
     public const string TargetName = "iqn.2024-01.net.targetd:test";
