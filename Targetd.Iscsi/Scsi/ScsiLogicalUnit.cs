@@ -142,6 +142,11 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.SanitizeCommandFailed());
         }
 
+        if (command is not null && IsPlainRead(command) && request.Cdb.Length >= command.CdbLength && _reservations is not ReservationState)
+        {
+            return await ReadBesideRefreshAsync(command, request, cancellationToken).ConfigureAwait(false);
+        }
+
         if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0)
         {
             // A reservation store a cluster holds is read before a conflict is decided and its unit attentions taken.
@@ -175,6 +180,42 @@ internal sealed partial class ScsiLogicalUnit
             return ScsiResult.Check(Sense.InvalidFieldInCdb(0));
         }
 
+        return await RunAsync(command, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>READ(6), (10), (12) and (16): medium access that changes nothing.</summary>
+    private static bool IsPlainRead(ScsiCommand command) =>
+        command.Opcode is ScsiOpcode.Read6 or ScsiOpcode.Read10 or ScsiOpcode.Read12 or ScsiOpcode.Read16;
+
+    /// <summary>
+    /// A READ on a logical unit whose reservations a cluster holds: the medium is read while the state is read, and
+    /// the data goes out only if the state, read after the command arrived, lets it (no unit attention pending, no
+    /// conflict, the state reached). A read changes nothing, so one that is refused has done no harm, and the state
+    /// read costs no latency. Writes still wait for the state first.
+    /// </summary>
+    private async ValueTask<ScsiResult> ReadBesideRefreshAsync(ScsiCommand command, ScsiRequest request, CancellationToken cancellationToken)
+    {
+        var refresh = _reservations.RefreshAsync(cancellationToken).AsTask();
+        var read = RunAsync(command, request, cancellationToken).AsTask();
+
+        // The read fills the command's buffer: it ends before the command does, whatever is answered.
+        var result = await read.ConfigureAwait(false);
+        ScsiResult? refused = await refresh.ConfigureAwait(false);
+        if (refused is null && TakeUnitAttention(request) is { } attention)
+        {
+            refused = ScsiResult.Check(attention);
+        }
+
+        if (refused is null && _reservations.Conflicts(request.Nexus, request.Port, command.Access, command.Has(ScsiCommandTraits.AllowedUnderReserve)))
+        {
+            refused = ScsiResult.Conflict();
+        }
+
+        return refused ?? result;
+    }
+
+    private async ValueTask<ScsiResult> RunAsync(ScsiCommand command, ScsiRequest request, CancellationToken cancellationToken)
+    {
         try
         {
             return await command.Handler(this, request, cancellationToken).ConfigureAwait(false);

@@ -154,6 +154,32 @@ public sealed class ClusterReservationTests
     }
 
     [Test]
+    public async Task A_read_is_answered_only_as_the_state_read_beside_it_allows()
+    {
+        var one = Gateway();
+        var two = Gateway();
+        await _disk.WriteAsync(0, Enumerable.Repeat((byte)0x5A, 512).ToArray());
+        (await RegisterAsync(two, Second, 0, 0xB2)).Status.Should().Be(ScsiStatus.Good);
+        (await RegisterAsync(one, First, 0, 0xA1)).Status.Should().Be(ScsiStatus.Good);
+        (await ReserveAsync(one, First, 0xA1, ExclusiveAccess)).Status.Should().Be(ScsiStatus.Good);
+
+        var (conflict, _) = await RunAsync(two, Second, Cdb.Read10(0, 1), 512);
+        conflict.Status.Should().Be(ScsiStatus.ReservationConflict, "exclusive access: another registrant may not read");
+
+        (await OutAsync(one, First, 0x03, ExclusiveAccess, Parameters(0xA1, 0))).Status.Should().Be(ScsiStatus.Good);
+        var (attention, _) = await RunAsync(two, Second, Cdb.Read10(0, 1), 512);
+        attention.Sense!.Value.Should().Be(Sense.ReservationsPreempted(), "CLEAR's unit attention comes before the data");
+        var (good, data) = await RunAsync(two, Second, Cdb.Read10(0, 1), 512);
+        good.Status.Should().Be(ScsiStatus.Good);
+        data.Should().OnlyContain(b => b == 0x5A);
+
+        _state.Unreachable = true;
+        var (unreachable, _) = await RunAsync(two, Second, Cdb.Read10(0, 1), 512);
+        unreachable.Status.Should().Be(ScsiStatus.CheckCondition);
+        (unreachable.Sense!.Value.Key, unreachable.Sense!.Value.Asc).Should().Be((SenseKey.NotReady, (byte)0x08), "no data is given out on a state that cannot be read");
+    }
+
+    [Test]
     public async Task A_RESERVE_through_one_gateway_holds_until_its_RELEASE()
     {
         var one = Gateway();
