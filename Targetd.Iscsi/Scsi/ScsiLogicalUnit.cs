@@ -147,25 +147,16 @@ internal sealed partial class ScsiLogicalUnit
             return await ReadBesideRefreshAsync(command, request, cancellationToken).ConfigureAwait(false);
         }
 
-        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0)
+        // A reservation store a cluster holds is read before a conflict is decided and its unit attentions taken.
+        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0
+            && await _reservations.RefreshAsync(cancellationToken).ConfigureAwait(false) is { } unreachable)
         {
-            // A reservation store a cluster holds is read before a conflict is decided and its unit attentions taken.
-            if (await _reservations.RefreshAsync(cancellationToken).ConfigureAwait(false) is { } unreachable)
-            {
-                return unreachable;
-            }
-
-            // SPC-4 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE are not stopped by a pending unit attention.
-            if (TakeUnitAttention(request) is { } attention)
-            {
-                return ScsiResult.Check(attention);
-            }
+            return unreachable;
         }
 
-        var access = command?.Access ?? CommandAccess.Write;
-        if (_reservations.Conflicts(request.Nexus, request.Port, access, (traits & ScsiCommandTraits.AllowedUnderReserve) != 0))
+        if (Refusal(request, traits, command?.Access ?? CommandAccess.Write) is { } refusal)
         {
-            return ScsiResult.Conflict();
+            return refusal;
         }
 
         if (command is null)
@@ -200,18 +191,24 @@ internal sealed partial class ScsiLogicalUnit
 
         // The read fills the command's buffer: it ends before the command does, whatever is answered.
         var result = await read.ConfigureAwait(false);
-        ScsiResult? refused = await refresh.ConfigureAwait(false);
-        if (refused is null && TakeUnitAttention(request) is { } attention)
+        return await refresh.ConfigureAwait(false) ?? Refusal(request, command.Traits, command.Access) ?? result;
+    }
+
+    /// <summary>
+    /// What stops a command once the reservation state is current: a pending unit attention, except for the commands
+    /// SPC-4 §5.14 lets through one (INQUIRY, REPORT LUNS, REQUEST SENSE), then a reservation held through another
+    /// nexus (SPC-4 §5.9.1).
+    /// </summary>
+    private ScsiResult? Refusal(ScsiRequest request, ScsiCommandTraits traits, CommandAccess access)
+    {
+        if ((traits & ScsiCommandTraits.IgnoresUnitAttention) == 0 && TakeUnitAttention(request) is { } attention)
         {
-            refused = ScsiResult.Check(attention);
+            return ScsiResult.Check(attention);
         }
 
-        if (refused is null && _reservations.Conflicts(request.Nexus, request.Port, command.Access, command.Has(ScsiCommandTraits.AllowedUnderReserve)))
-        {
-            refused = ScsiResult.Conflict();
-        }
-
-        return refused ?? result;
+        return _reservations.Conflicts(request.Nexus, request.Port, access, (traits & ScsiCommandTraits.AllowedUnderReserve) != 0)
+            ? ScsiResult.Conflict()
+            : null;
     }
 
     private async ValueTask<ScsiResult> RunAsync(ScsiCommand command, ScsiRequest request, CancellationToken cancellationToken)

@@ -73,8 +73,7 @@ internal sealed class ClusterReservationStore : IReservationStore
     {
         try
         {
-            var value = await _reads.ReadAsync(cancellationToken).ConfigureAwait(false);
-            await AdoptAsync(value.Sequence, ClusterReservationCodec.Decode(value.Content)).ConfigureAwait(false);
+            await ReadAndAdoptAsync(cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException)
@@ -212,9 +211,12 @@ internal sealed class ClusterReservationStore : IReservationStore
     /// Another gateway announced a change: read it now, acting on its events (aborts included). A state that cannot
     /// be read throws, so the announcement is not acknowledged.
     /// </summary>
-    private async ValueTask OnAnnouncedAsync(CancellationToken cancellationToken)
+    private ValueTask OnAnnouncedAsync(CancellationToken cancellationToken) => ReadAndAdoptAsync(cancellationToken);
+
+    /// <summary>Reads the state (sharing the read with the commands arriving with it) and makes it the mirror's.</summary>
+    private async ValueTask ReadAndAdoptAsync(CancellationToken cancellationToken)
     {
-        var value = await _shared.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+        var value = await _reads.ReadAsync(cancellationToken).ConfigureAwait(false);
         await AdoptAsync(value.Sequence, ClusterReservationCodec.Decode(value.Content)).ConfigureAwait(false);
     }
 
